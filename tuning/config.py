@@ -1,0 +1,57 @@
+"""The settings of one `tune run`, checked once, then passed around frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuning.errors import TuneError
+from tuning.params import ARCHITECTURES
+
+__all__ = ["DEFAULT_STORAGE", "PRUNERS", "SAMPLERS", "RunConfig"]
+
+DEFAULT_STORAGE = "sqlite:///studies.db"
+SAMPLERS = ("tpe", "random")
+PRUNERS = ("hyperband", "median", "none")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to search, where to store it, and how much to spend."""
+
+    arch: str  # which builder: "mlp" or "cnn"
+    trials: int = 20  # finished trials (complete + pruned + failed) the study should end with
+    timeout: float | None = None  # seconds after which no new trial starts
+    study_name: str = ""  # defaults to the architecture name
+    storage: str = DEFAULT_STORAGE  # any SQLAlchemy URL Optuna accepts
+    space_path: str | None = None  # None: the shipped search_spaces/ARCH.toml
+    epochs: int = 10  # the most epochs a trial trains; the pruner may stop it sooner
+    max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
+    validation_size: int = 10_000  # images held out of the 60k training set for the objective
+    seed: int | None = None  # seeds the sampler, the split and each trial's weights
+    sampler: str = "tpe"
+    pruner: str = "hyperband"
+    data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
+    steps_per_execution: int = 32  # batches per TF graph call; see bench/epoch_speed.py
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise TuneError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+        if not self.study_name:
+            object.__setattr__(self, "study_name", self.arch)
+        _check_positive("trials", self.trials)
+        _check_positive("epochs", self.epochs)
+        _check_positive("validation_size", self.validation_size)
+        _check_positive("steps_per_execution", self.steps_per_execution)
+        if self.max_train_samples is not None:
+            _check_positive("max_train_samples", self.max_train_samples)
+        if self.timeout is not None and not self.timeout > 0:
+            raise TuneError(f"timeout must be a positive number of seconds, but got timeout={self.timeout}")
+        if self.sampler not in SAMPLERS:
+            raise TuneError(f"unknown sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+        if self.pruner not in PRUNERS:
+            raise TuneError(f"unknown pruner {self.pruner!r}; choose one of: {', '.join(PRUNERS)}")
+
+
+def _check_positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TuneError(f"{name} must be a whole number >= 1, but got {name}={value}")

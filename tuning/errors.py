@@ -1,0 +1,20 @@
+"""The two exception types of `tune`.
+
+``TuneError`` is a problem the user can fix (bad input, missing data, a bad
+search space, an unreachable storage): the CLI shows its message as one line
+and exits with status 2. ``TrialFailed`` fails a single trial (NaN loss, out of
+memory): the trial is recorded as failed with its reason and the search goes on.
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TrialFailed", "TuneError"]
+
+
+class TuneError(Exception):
+    """A user-facing problem, reported as one line with exit status 2."""
+
+
+class TrialFailed(Exception):
+    """One trial failed; the study records it and continues."""

@@ -1,0 +1,70 @@
+"""Model builders: a plain parameter dict in, an uncompiled Keras model out.
+
+Builders know nothing about Optuna, so the search, the tests and retraining all
+build models the same way. Models take raw 28x28 pixels (0-255) and rescale
+them themselves, so a saved model needs no separate preprocessing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tuning.params import resolve_params
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["INPUT_SHAPE", "NUM_CLASSES", "build_model"]
+
+INPUT_SHAPE = (28, 28)
+NUM_CLASSES = 10
+
+
+def build_model(arch: str, params: dict[str, Any]) -> keras.Model:
+    """Build the `arch` network described by `params` (missing values take their defaults)."""
+    resolved = resolve_params(arch, params)
+    builder = _build_mlp if arch == "mlp" else _build_cnn
+    return builder(resolved)
+
+
+def _build_mlp(p: dict[str, Any]) -> keras.Model:
+    import keras
+
+    l2 = keras.regularizers.L2(p["l2"])
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = keras.layers.Flatten()(x)
+    for i in range(1, p["n_layers"] + 1):
+        x = keras.layers.Dense(p[f"units_{i}"], activation="relu", kernel_regularizer=l2, name=f"dense_{i}")(x)
+        x = keras.layers.Dropout(p[f"dropout_{i}"])(x)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="class")(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def _build_cnn(p: dict[str, Any]) -> keras.Model:
+    import keras
+
+    l2 = keras.regularizers.L2(p["l2"])
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = keras.layers.Reshape((*INPUT_SHAPE, 1))(x)
+    for block in range(1, p["n_blocks"] + 1):
+        for conv in range(1, p["convs_per_block"] + 1):
+            x = keras.layers.Conv2D(
+                p[f"filters_{block}"],
+                p["kernel_size"],
+                padding="same",
+                use_bias=not p["batch_norm"],  # batch norm's offset replaces the bias
+                kernel_regularizer=l2,
+                name=f"conv_{block}_{conv}",
+            )(x)
+            if p["batch_norm"]:
+                x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.Activation("relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Dropout(p["conv_dropout"])(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(p["dense_units"], activation="relu", kernel_regularizer=l2, name="dense")(x)
+    x = keras.layers.Dropout(p["dense_dropout"])(x)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="class")(x)
+    return keras.Model(inputs, outputs, name="cnn")

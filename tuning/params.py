@@ -1,0 +1,78 @@
+"""Which hyperparameters each architecture understands, and their defaults.
+
+Builders read a plain dict; a parameter left out of a search space keeps the
+default given here, so a user can pin a value by deleting it from the space.
+This module imports nothing heavy: space validation and export use it without
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ARCHITECTURES", "DEFAULTS", "MAX_DEPTH", "parameter_names", "resolve_params"]
+
+ARCHITECTURES = ("mlp", "cnn")
+
+# The deepest network a space may ask for: `units_1..3` / `filters_1..3`.
+MAX_DEPTH = 3
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {
+        "n_layers": 2,
+        "units": 256,  # fallback for any units_i not in the space
+        "dropout": 0.2,  # fallback for any dropout_i not in the space
+        "l2": 1e-5,
+        "learning_rate": 1e-3,
+        "batch_size": 128,
+    },
+    "cnn": {
+        "n_blocks": 2,
+        "filters": 32,  # fallback for any filters_i not in the space
+        "convs_per_block": 1,
+        "kernel_size": 3,
+        "batch_norm": True,
+        "conv_dropout": 0.2,
+        "dense_units": 128,
+        "dense_dropout": 0.3,
+        "l2": 1e-5,
+        "learning_rate": 1e-3,
+        "batch_size": 128,
+    },
+}
+
+# Per-layer parameters: name prefix -> the depth parameter that governs them.
+_LAYERED = {"mlp": {"units": "n_layers", "dropout": "n_layers"}, "cnn": {"filters": "n_blocks"}}
+
+
+def _check_arch(arch: str) -> None:
+    from tuning.errors import TuneError
+
+    if arch not in ARCHITECTURES:
+        raise TuneError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+
+
+def parameter_names(arch: str) -> frozenset[str]:
+    """Every parameter name the `arch` builder reads (per-layer ones numbered 1..MAX_DEPTH)."""
+    _check_arch(arch)
+    layered = _LAYERED[arch]
+    names = {name for name in DEFAULTS[arch] if name not in layered}
+    for prefix in layered:
+        names.update(f"{prefix}_{i}" for i in range(1, MAX_DEPTH + 1))
+    return frozenset(names)
+
+
+def resolve_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The complete parameter dict a builder needs: defaults filled, inactive layers dropped.
+
+    The result is what gets exported, so a model can be rebuilt from it alone.
+    """
+    _check_arch(arch)
+    defaults = DEFAULTS[arch]
+    layered = _LAYERED[arch]
+    resolved = {name: params.get(name, value) for name, value in defaults.items() if name not in layered}
+    for prefix, depth_name in layered.items():
+        depth = int(resolved[depth_name])
+        for i in range(1, depth + 1):
+            resolved[f"{prefix}_{i}"] = params.get(f"{prefix}_{i}", defaults[prefix])
+    return resolved

@@ -1,0 +1,67 @@
+"""The terminal display of a running study: a bar over trials, one over epochs, a line per trial."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import optuna
+    from rich.console import Console
+
+__all__ = ["TrialProgress", "describe_trial"]
+
+
+def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
+    """One line saying how a finished trial ended."""
+    attrs = trial.user_attrs
+    seconds = sum(attrs.get("epoch_seconds", []))
+    epochs = attrs.get("epochs_run", 0)
+    state = trial.state.name
+    if state == "COMPLETE":
+        return (f"trial {trial.number:>3}  [green]complete[/]  val_acc {trial.value:.4f}  best epoch "
+                f"{attrs.get('best_epoch')}/{epochs}  ({seconds:.1f} s)")
+    if state == "PRUNED":
+        scores = attrs.get("val_accuracy_per_epoch") or [float("nan")]
+        return f"trial {trial.number:>3}  [yellow]pruned[/]    at epoch {epochs}, val_acc {scores[-1]:.4f}  ({seconds:.1f} s)"
+    return f"trial {trial.number:>3}  [red]failed[/]    {attrs.get('fail_reason', 'unknown error')}"
+
+
+class TrialProgress:
+    """Rich progress bars fed by Optuna's trial callback and the trainer's epoch hook."""
+
+    def __init__(self, console: Console, *, total: int, epochs: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._console = console
+        self._epochs = epochs
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console, transient=True,
+        )
+        self._trials = self._progress.add_task("trials", total=total, status="best -")
+        self._epoch_task = self._progress.add_task("epochs", total=epochs, status="")
+
+    def __enter__(self) -> TrialProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def on_epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
+        status = f"trial {trial_number}: val_acc {logs.get('val_accuracy', float('nan')):.4f}"
+        self._progress.update(self._epoch_task, completed=epoch, status=status)
+
+    def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self._console.print(describe_trial(trial))
+        best = _best_value(study)
+        self._progress.update(self._trials, advance=1, status="best -" if best is None else f"best {best:.4f}")
+        self._progress.reset(self._epoch_task, total=self._epochs, status="")
+
+
+def _best_value(study: optuna.Study) -> float | None:
+    try:
+        return study.best_value
+    except ValueError:  # no complete trial yet
+        return None

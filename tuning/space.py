@@ -1,0 +1,259 @@
+"""Search spaces: read and validate a TOML file, hash it, and sample from it.
+
+This is the only module that calls ``trial.suggest_*``. A space file looks like::
+
+    arch = "mlp"
+
+    [params.n_layers]
+    type = "int"
+    low = 1
+    high = 3
+
+    [params.units_2]
+    type = "int"
+    low = 32
+    high = 1024
+    log = true
+    when = { n_layers = [2, 3] }   # exists only in trials with 2 or 3 layers
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuning.errors import TuneError
+from tuning.params import ARCHITECTURES, parameter_names
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["Param", "SearchSpace", "check_params", "default_space_path", "load_space", "suggest"]
+
+_TYPES = ("int", "float", "categorical")
+_KEYS = {
+    "int": {"type", "low", "high", "log", "step", "when", "help"},
+    "float": {"type", "low", "high", "log", "step", "when", "help"},
+    "categorical": {"type", "choices", "when", "help"},
+}
+_TOP_KEYS = {"arch", "description", "params"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter: a numeric range or a list of choices, maybe conditional."""
+
+    name: str
+    type: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+    # (parent name, values of the parent for which this parameter exists)
+    when: tuple[str, tuple[Any, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated search space for one architecture."""
+
+    arch: str
+    params: tuple[Param, ...]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form, the same for files that differ only in comments or layout."""
+        return {"arch": self.arch, "params": [asdict(p) for p in self.params]}
+
+    @property
+    def hash(self) -> str:
+        canonical = json.dumps(self.to_dict(), sort_keys=True, default=list)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def default_space_path(arch: str) -> Path:
+    """The space shipped with `tune` for `arch` (search_spaces/ARCH.toml)."""
+    if arch not in ARCHITECTURES:
+        raise TuneError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    checkout = Path(__file__).resolve().parent.parent / "search_spaces" / f"{arch}.toml"
+    if checkout.is_file():  # a source checkout or an editable install
+        return checkout
+    return Path(str(resources.files("tuning.search_spaces").joinpath(f"{arch}.toml")))
+
+
+def load_space(path: str | Path, arch: str | None = None) -> SearchSpace:
+    """Read and validate a space file; `arch`, if given, must match the file's."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TuneError(f"search space file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TuneError(f"cannot read search space file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TuneError(f"search space {path}: not valid TOML: {exc}") from None
+    return _parse_space(raw, str(path), arch)
+
+
+def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSpace:
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise TuneError(f"search space {source}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+    file_arch = raw.get("arch")
+    if file_arch not in ARCHITECTURES:
+        raise TuneError(f"search space {source}: 'arch' must be one of {list(ARCHITECTURES)}, but got arch={file_arch!r}")
+    if arch is not None and arch != file_arch:
+        raise TuneError(f"search space {source} is for arch {file_arch!r}, not {arch!r}")
+    table = raw.get("params")
+    if not isinstance(table, dict) or not table:
+        raise TuneError(f"search space {source}: needs a non-empty [params.NAME] table per parameter")
+    known = parameter_names(file_arch)
+    params: list[Param] = []
+    for name, spec in table.items():
+        where = f"search space {source}: parameter {name!r}"
+        if name not in known:
+            raise TuneError(f"{where} is not a {file_arch} parameter; known: {', '.join(sorted(known))}")
+        params.append(_parse_param(name, spec, where, {p.name: p for p in params}))
+    return SearchSpace(arch=file_arch, params=tuple(params), source=source)
+
+
+def _parse_param(name: str, spec: Any, where: str, earlier: dict[str, Param]) -> Param:
+    if not isinstance(spec, dict):
+        raise TuneError(f"{where} must be a table, but got {spec!r}")
+    kind = spec.get("type")
+    if kind not in _TYPES:
+        raise TuneError(f"{where}: unknown type {kind!r}; use one of {list(_TYPES)}")
+    unknown = set(spec) - _KEYS[kind]
+    if unknown:
+        raise TuneError(f"{where}: unknown key(s) {sorted(unknown)} for type {kind!r}; allowed: {sorted(_KEYS[kind])}")
+    when = _parse_when(spec.get("when"), where, earlier)
+    if kind == "categorical":
+        return Param(name=name, type=kind, choices=_parse_choices(spec.get("choices"), where), when=when)
+    low, high, step = (_number(spec, key, kind, where) for key in ("low", "high", "step"))
+    log = spec.get("log", False)
+    _check_range(low, high, step, log, where)
+    return Param(name=name, type=kind, low=low, high=high, log=log, step=step, when=when)
+
+
+def _number(spec: dict[str, Any], key: str, kind: str, where: str) -> Any:
+    value = spec.get(key)
+    if value is None and key == "step":
+        return None
+    if value is None:
+        raise TuneError(f"{where}: missing {key!r}")
+    wanted = int if kind == "int" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, wanted):
+        raise TuneError(f"{where}: {key!r} must be a{'n int' if kind == 'int' else ' number'}, but got {key}={value!r}")
+    if not math.isfinite(value):
+        raise TuneError(f"{where}: {key!r} must be finite, but got {key}={value!r}")
+    return value if kind == "int" else float(value)
+
+
+def _check_range(low: Any, high: Any, step: Any, log: Any, where: str) -> None:
+    if not isinstance(log, bool):
+        raise TuneError(f"{where}: 'log' must be true or false, but got log={log!r}")
+    if low >= high:
+        raise TuneError(f"{where}: low must be < high, but got low={low}, high={high}")
+    if log and low <= 0:
+        raise TuneError(f"{where}: a log scale needs low > 0, but got low={low}")
+    if step is None:
+        return
+    if log:
+        raise TuneError(f"{where}: 'step' cannot be combined with log = true")
+    if not 0 < step <= high - low:
+        raise TuneError(f"{where}: step must be in (0, high - low], but got step={step}")
+
+
+def _parse_choices(choices: Any, where: str) -> tuple[Any, ...]:
+    if not isinstance(choices, list) or not choices:
+        raise TuneError(f"{where}: 'choices' must be a non-empty list, but got choices={choices!r}")
+    for choice in choices:
+        if not isinstance(choice, (bool, int, float, str)):
+            raise TuneError(f"{where}: choices must be numbers, strings or booleans, but got {choice!r}")
+    if len(set(map(repr, choices))) != len(choices):
+        raise TuneError(f"{where}: choices repeat a value: {choices!r}")
+    return tuple(choices)
+
+
+def _parse_when(when: Any, where: str, earlier: dict[str, Param]) -> tuple[str, tuple[Any, ...]] | None:
+    if when is None:
+        return None
+    if not isinstance(when, dict) or len(when) != 1:
+        raise TuneError(f"{where}: 'when' must name one earlier parameter, e.g. when = {{ n_layers = [2, 3] }}")
+    (parent_name, values), = when.items()
+    parent = earlier.get(parent_name)
+    if parent is None:
+        raise TuneError(f"{where}: 'when' refers to {parent_name!r}, which is not defined above it")
+    if parent.type == "float":
+        raise TuneError(f"{where}: 'when' cannot depend on the float parameter {parent_name!r}")
+    if not isinstance(values, list) or not values:
+        raise TuneError(f"{where}: 'when' needs a non-empty list of {parent_name} values, but got {values!r}")
+    possible = _possible_values(parent)
+    impossible = [v for v in values if v not in possible]
+    if impossible:
+        raise TuneError(f"{where}: 'when' lists {parent_name} values it can never take: {impossible}")
+    return parent_name, tuple(values)
+
+
+def _possible_values(param: Param) -> list[Any]:
+    if param.type == "categorical":
+        return list(param.choices)
+    step = int(param.step or 1)
+    return list(range(int(param.low or 0), int(param.high or 0) + 1, step))
+
+
+def _is_active(param: Param, values: dict[str, Any]) -> bool:
+    if param.when is None:
+        return True
+    parent, allowed = param.when
+    return parent in values and values[parent] in allowed
+
+
+def suggest(trial: optuna.trial.Trial, space: SearchSpace) -> dict[str, Any]:
+    """Sample one configuration from `space`; inactive conditional parameters are left out."""
+    values: dict[str, Any] = {}
+    for p in space.params:
+        if not _is_active(p, values):
+            continue
+        if p.type == "categorical":
+            values[p.name] = trial.suggest_categorical(p.name, list(p.choices))
+        elif p.type == "int":
+            values[p.name] = trial.suggest_int(p.name, int(p.low or 0), int(p.high or 0), step=int(p.step or 1), log=p.log)
+        else:
+            values[p.name] = trial.suggest_float(p.name, float(p.low or 0), float(p.high or 0), step=p.step, log=p.log)
+    return values
+
+
+def check_params(space: SearchSpace, params: dict[str, Any]) -> None:
+    """Raise TuneError if `params` could not have been sampled from `space`."""
+    for p in space.params:
+        if not _is_active(p, params):
+            continue
+        if p.name not in params:
+            raise TuneError(f"parameter {p.name!r} is missing; the space {space.source} requires it")
+        value = params[p.name]
+        if not _contains(p, value):
+            raise TuneError(f"parameter {p.name}={value!r} lies outside its space ({_describe(p)})")
+
+
+def _contains(p: Param, value: Any) -> bool:
+    if p.type == "categorical":
+        return any(value == c and type(value) is type(c) for c in p.choices)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if p.type == "int" and not float(value).is_integer():
+        return False
+    return float(p.low or 0) <= value <= float(p.high or 0)
+
+
+def _describe(p: Param) -> str:
+    if p.type == "categorical":
+        return f"choices {list(p.choices)}"
+    return f"{p.type} in [{p.low}, {p.high}]" + (" log" if p.log else "")

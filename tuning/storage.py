@@ -1,0 +1,85 @@
+"""Open an Optuna storage from a URL, with errors a user can act on and passwords masked."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tuning.errors import TuneError
+
+if TYPE_CHECKING:
+    import optuna
+    from sqlalchemy.engine import URL
+
+__all__ = ["check_url", "mask_url", "open_storage"]
+
+logger = logging.getLogger(__name__)
+
+_EXAMPLES = "e.g. sqlite:///studies.db or postgresql://user:password@host:5432/db"
+
+
+def mask_url(url: str) -> str:
+    """`url` with any password replaced by ***, safe to print, log or store."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even parseable: show only the scheme
+        return url.split("://", 1)[0] + "://…" if "://" in url else "<unparseable URL>"
+
+
+def check_url(url: str) -> URL:
+    """Parse `url` without connecting; TuneError if it is not a usable SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise TuneError(f"malformed storage URL {mask_url(url)!r}; expected a database URL, {_EXAMPLES}") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql", "mariadb", "oracle", "mssql"):
+        raise TuneError(f"unsupported storage URL {mask_url(url)!r}; expected a database URL, {_EXAMPLES}")
+    return parsed
+
+
+def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBStorage:
+    """Connect to the RDB storage at `url`, creating Optuna's tables if needed.
+
+    `must_exist` is for read-only commands: a SQLite file that is not there is
+    an error rather than a new empty database.
+    """
+    parsed = check_url(url)
+    masked = mask_url(url)
+    database = parsed.database or ""
+    is_sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if is_sqlite_file and must_exist and not Path(database).is_file():
+        raise TuneError(f"no study database at {database} (storage {masked}); run `tune run` first or pass --storage")
+    if is_sqlite_file and not Path(database).parent.is_dir():
+        raise TuneError(f"cannot create storage {masked}: folder {Path(database).parent} does not exist")
+    return _connect(url, masked, is_sqlite_file)
+
+
+def _connect(url: str, masked: str, is_sqlite: bool) -> optuna.storages.RDBStorage:
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    # SQLite: wait for a writer's lock instead of failing at once with "database is locked".
+    engine_kwargs = {"connect_args": {"timeout": 60}} if is_sqlite else {"pool_pre_ping": True}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except ImportError as exc:
+        raise TuneError(f"storage {masked} needs a database driver that is not installed ({exc.name}); "
+                        "for PostgreSQL: pip install 'tune[postgres]'") from None
+    except (SQLAlchemyError, RuntimeError, ValueError) as exc:
+        raise TuneError(f"cannot open storage {masked}: {_first_line(exc, url)}") from None
+
+
+def _first_line(exc: BaseException, url: str) -> str:
+    """The root cause's first line, never showing the URL's password."""
+    from sqlalchemy.engine import make_url
+
+    cause = getattr(exc, "orig", None) or exc
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    password = make_url(url).password
+    return text.replace(str(password), "***") if password else text

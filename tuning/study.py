@@ -1,0 +1,112 @@
+"""Studies: create or resume one for a run, load one by name, count its trials."""
+
+from __future__ import annotations
+
+import logging
+import random
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from tuning.errors import TuneError
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuning.config import RunConfig
+
+__all__ = ["finished_count", "load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
+
+logger = logging.getLogger(__name__)
+
+# Study attributes that must match for a run to join an existing study: trials
+# scored on another architecture, space, data or split are not comparable.
+_IDENTITY = ("arch", "space_hash", "data_fingerprint", "validation_size", "max_train_samples", "split_seed")
+
+
+def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
+    """TPE (multivariate, aware of conditional parameters) or random search."""
+    import optuna
+
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    with warnings.catch_warnings():  # multivariate/group/constant_liar are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # group: one model per set of co-occurring (conditional) parameters;
+        # constant_liar: parallel workers do not all sample the same point.
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+
+
+def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
+    """Hyperband over epochs (the default), the median rule, or no pruning."""
+    import optuna
+
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=3)
+
+
+def open_run_study(
+    config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any]
+) -> optuna.Study:
+    """Create the study, or resume it if `identity` matches what it was created with."""
+    import optuna
+
+    study = optuna.create_study(
+        study_name=config.study_name,
+        storage=storage,
+        sampler=make_sampler(config.sampler, config.seed),
+        pruner=make_pruner(config.pruner, config.epochs),
+        direction="maximize",
+        load_if_exists=True,
+    )
+    if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+        raise TuneError(f"study {config.study_name!r} minimises; it was not created by tune")
+    stored = study.user_attrs
+    if not stored:
+        seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
+        for key, value in {**identity, "seed": seed, "epochs": config.epochs}.items():
+            study.set_user_attr(key, value)
+        return study
+    _check_identity(config.study_name, stored, identity)
+    if stored.get("epochs") != config.epochs:
+        logger.warning("study %s was started with --epochs %s; this run uses %s",
+                       config.study_name, stored.get("epochs"), config.epochs)
+    return study
+
+
+def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any]) -> None:
+    for key in _IDENTITY:
+        if key in identity and stored.get(key) != identity[key]:
+            raise TuneError(
+                f"study {name!r} was created with {key}={stored.get(key)!r}, but this run has "
+                f"{key}={identity[key]!r}; resume it with the same settings or use a new --study name"
+            )
+
+
+def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    """An existing study by name; TuneError naming the ones that exist otherwise."""
+    import optuna
+
+    names = optuna.get_all_study_names(storage=storage)
+    if name not in names:
+        known = ", ".join(sorted(names)) or "none"
+        raise TuneError(f"no study named {name!r} in this storage (studies: {known})")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def state_counts(trials: list[optuna.trial.FrozenTrial]) -> dict[str, int]:
+    """Trials by state name: COMPLETE, PRUNED, FAIL, RUNNING, WAITING."""
+    import optuna
+
+    counts = {state.name: 0 for state in optuna.trial.TrialState}
+    for trial in trials:
+        counts[trial.state.name] += 1
+    return counts
+
+
+def finished_count(study: optuna.Study) -> int:
+    """Trials that count towards `--trials`: complete, pruned or failed."""
+    counts = state_counts(study.get_trials(deepcopy=False))
+    return counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
