@@ -20,8 +20,15 @@ import time
 SEED_PARAMS = {
     "mlp": {"n_layers": 2, "units_1": 256, "units_2": 128, "dropout_1": 0.2, "dropout_2": 0.2, "batch_size": 128},
     # Conv32-Conv64-Dense128, the shape the timings were taken on.
-    "cnn": {"n_blocks": 2, "filters_1": 32, "filters_2": 64, "convs_per_block": 1, "batch_norm": False,
-            "dense_units": 128, "batch_size": 128},
+    "cnn": {
+        "n_blocks": 2,
+        "filters_1": 32,
+        "filters_2": 64,
+        "convs_per_block": 1,
+        "batch_norm": False,
+        "dense_units": 128,
+        "batch_size": 128,
+    },
 }
 SETTINGS = [  # (label, steps_per_execution, TF_ENABLE_ONEDNN_OPTS or None for TF's default)
     ("spe=1 default", 1, None),
@@ -63,9 +70,24 @@ def _measure(arch: str, samples: int, epochs: int, spe: int, onednn: str | None)
     env.pop("TF_ENABLE_ONEDNN_OPTS", None)
     if onednn is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = onednn
-    out = subprocess.run([sys.executable, __file__, "--child", arch, "--samples", str(samples),
-                          "--epochs", str(epochs), "--spe", str(spe)],
-                         env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            arch,
+            "--samples",
+            str(samples),
+            "--epochs",
+            str(epochs),
+            "--spe",
+            str(spe),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
@@ -81,13 +103,15 @@ def main() -> None:
         _child(args.child, args.samples, args.epochs, args.spe)
         return
     print(f"epoch seconds on {args.samples} images, best of {args.epochs}, cores={os.cpu_count()}")
-    for arch in (["mlp", "cnn"] if args.arch == "both" else [args.arch]):
+    for arch in ["mlp", "cnn"] if args.arch == "both" else [args.arch]:
         baseline = None
         for label, spe, onednn in SETTINGS:
             seconds = _measure(arch, args.samples, args.epochs, spe, onednn)
             baseline = baseline or seconds
             per_50k = seconds * 50_000 / args.samples
-            print(f"{arch:4} {label:18} {seconds:7.2f} s  ({per_50k:6.1f} s per 50k)  x{baseline / seconds:.2f} vs spe=1")
+            print(
+                f"{arch:4} {label:18} {seconds:7.2f} s  ({per_50k:6.1f} s per 50k)  x{baseline / seconds:.2f} vs spe=1"
+            )
 
 
 if __name__ == "__main__":

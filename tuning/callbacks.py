@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+import optuna
 
-__all__ = ["EpochHook", "EpochRecorder"]
+__all__ = ["EpochHook", "EpochRecorder", "PruningCallback"]
 
 # Called after each epoch with (epoch number from 1, logs); the CLI uses it for progress.
 EpochHook = Callable[[int, dict[str, float]], None]
@@ -39,3 +40,26 @@ class EpochRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
         if self._on_epoch is not None:
             self._on_epoch(epoch + 1, values)
+
+
+class PruningCallback(keras.callbacks.Callback):
+    """Report validation accuracy to the trial after every epoch (steps count from 1) and prune.
+
+    Unlike optuna-integration's KerasPruningCallback it never prunes after the
+    last epoch: a fully trained trial keeps its value.
+    """
+
+    def __init__(self, trial: optuna.Trial, epochs: int, monitor: str = "val_accuracy") -> None:
+        super().__init__()
+        self._trial = trial
+        self._epochs = epochs
+        self._monitor = monitor
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = (logs or {}).get(self._monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        step = epoch + 1
+        self._trial.report(float(value), step)
+        if step < self._epochs and self._trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {step}")

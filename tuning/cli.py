@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
-_STORAGE_HELP = f"Optuna storage URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db). [default: {DEFAULT_STORAGE}]"
+_STORAGE_HELP = (
+    f"Optuna storage URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db). [default: {DEFAULT_STORAGE}]"
+)
 _storage_option = click.option("--storage", default=DEFAULT_STORAGE, show_default=False, help=_STORAGE_HELP)
 
 
@@ -48,20 +50,35 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 @cli.command()
 @click.argument("arch", type=click.Choice(ARCHITECTURES))
-@click.option("--trials", type=int, default=20, show_default=True,
-              help="Finished trials (complete + pruned + failed) the study should end with; a re-run does the rest.")
+@click.option(
+    "--trials",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Finished trials (complete + pruned + failed) the study should end with; a re-run does the rest.",
+)
 @click.option("--timeout", type=float, default=None, help="Start no new trial after this many seconds.")
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
 @_storage_option
 @click.option("--space", "space_path", default=None, help="Search space TOML file. [default: search_spaces/ARCH.toml]")
-@click.option("--epochs", type=int, default=10, show_default=True, help="Most epochs per trial (the pruner may stop sooner).")
-@click.option("--max-train-samples", type=int, default=None,
-              help="Train on a stratified subset of N images; the validation split shrinks in proportion.")
+@click.option(
+    "--epochs", type=int, default=10, show_default=True, help="Most epochs per trial (the pruner may stop sooner)."
+)
+@click.option(
+    "--max-train-samples",
+    type=int,
+    default=None,
+    help="Train on a stratified subset of N images; the validation split shrinks in proportion.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for the sampler, the validation split and the weights.")
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(PRUNERS), default="hyperband", show_default=True)
-@click.option("--data-dir", default=None, envvar="TUNE_DATA_DIR",
-              help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]")
+@click.option(
+    "--data-dir",
+    default=None,
+    envvar="TUNE_DATA_DIR",
+    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+)
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
     """Search hyperparameters of ARCH (mlp or cnn) on Fashion-MNIST."""
@@ -85,20 +102,28 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
     config, study = prepared.config, prepared.study
     where = f"study {config.study_name!r} in {mask_url(config.storage)}"
     if prepared.remaining == 0:
-        console.print(f"{where} already has {prepared.finished_before} finished trials (asked for {config.trials}); "
-                      "nothing to run. Raise --trials to run more.")
+        console.print(
+            f"{where} already has {prepared.finished_before} finished trials (asked for {config.trials}); "
+            "nothing to run. Raise --trials to run more."
+        )
         _print_best(study, console)
         return
-    resumed = f"{prepared.finished_before} of {config.trials} trials already finished; " if prepared.finished_before else ""
-    console.print(f"{where}: {resumed}running {prepared.remaining} trial(s) of up to {config.epochs} epochs "
-                  f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}.")
+    resumed = (
+        f"{prepared.finished_before} of {config.trials} trials already finished; " if prepared.finished_before else ""
+    )
+    console.print(
+        f"{where}: {resumed}running {prepared.remaining} trial(s) of up to {config.epochs} epochs "
+        f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}."
+    )
     try:
         with TrialProgress(console, total=prepared.remaining, epochs=config.epochs) as progress:
             run_trials(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
     except KeyboardInterrupt:
         done = finished_count(study)
-        console.print(f"interrupted: the running trial was recorded as failed (interrupted); {done} of "
-                      f"{config.trials} trials finished. Run the same command to resume.")
+        console.print(
+            f"interrupted: the running trial was recorded as failed (interrupted); {done} of "
+            f"{config.trials} trials finished. Run the same command to resume."
+        )
         raise
     _print_best(study, console)
 
@@ -137,8 +162,16 @@ def studies(storage: str) -> None:
     for row in rows:
         c = row.counts
         best = "-" if row.best_value is None else f"{row.best_value:.4f}"
-        table.add_row(row.name, row.arch, str(c["COMPLETE"]), str(c["PRUNED"]), str(c["FAIL"]),
-                      str(c["RUNNING"]), best, "-" if row.best_trial is None else str(row.best_trial))
+        table.add_row(
+            row.name,
+            row.arch,
+            str(c["COMPLETE"]),
+            str(c["PRUNED"]),
+            str(c["FAIL"]),
+            str(c["RUNNING"]),
+            best,
+            "-" if row.best_trial is None else str(row.best_trial),
+        )
     console.print(table)
 
 
@@ -155,8 +188,10 @@ def export(study: str, output: str | None, storage: str) -> None:
     loaded = load_study(open_storage(storage, must_exist=True), study)
     config = best_config(loaded)
     path = write_json(config, output or Path("exports") / f"{study}.json")
-    _console().print(f"wrote {path}: trial {config['best_trial']}, validation accuracy "
-                     f"{config['best_val_accuracy']:.4f}, {config['arch']} with {config['n_params']} parameters")
+    _console().print(
+        f"wrote {path}: trial {config['best_trial']}, validation accuracy "
+        f"{config['best_val_accuracy']:.4f}, {config['arch']} with {config['n_params']} parameters"
+    )
 
 
 @cli.command()

@@ -52,9 +52,8 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
     import keras
     import optuna
     import tensorflow as tf
-    from optuna_integration import KerasPruningCallback
 
-    from tuning.callbacks import EpochRecorder
+    from tuning.callbacks import EpochRecorder, PruningCallback
     from tuning.models import build_model
     from tuning.params import resolve_params
     from tuning.space import suggest
@@ -65,14 +64,28 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
     keras.utils.set_random_seed(seed)
     params = resolve_params(setup.arch, suggest(trial, setup.space))
     model = build_model(setup.arch, params)
-    _set_attrs(trial, {"arch": setup.arch, "seed": seed, "n_params": model.count_params(),
-                       "train_samples": len(setup.split.y_train), **setup.data_attrs})
+    _set_attrs(
+        trial,
+        {
+            "arch": setup.arch,
+            "seed": seed,
+            "n_params": model.count_params(),
+            "train_samples": len(setup.split.y_train),
+            **setup.data_attrs,
+        },
+    )
     hook = None if on_epoch is None else (lambda epoch, logs: on_epoch(trial.number, epoch, logs))
     recorder = EpochRecorder(hook)
     try:
-        result = fit(model, params, setup.split, epochs=setup.epochs, recorder=recorder,
-                     callbacks=[KerasPruningCallback(trial, "val_accuracy")],
-                     steps_per_execution=setup.steps_per_execution)
+        result = fit(
+            model,
+            params,
+            setup.split,
+            epochs=setup.epochs,
+            recorder=recorder,
+            callbacks=[PruningCallback(trial, setup.epochs)],
+            steps_per_execution=setup.steps_per_execution,
+        )
     except optuna.TrialPruned:
         _record_epochs(trial, recorder)
         raise
@@ -97,12 +110,15 @@ def _fail(trial: optuna.Trial, recorder: EpochRecorder, reason: str) -> None:
 
 def _record_epochs(trial: optuna.Trial, recorder: EpochRecorder) -> None:
     scores = recorder.history.get("val_accuracy", [])
-    _set_attrs(trial, {
-        "epochs_run": len(recorder.epoch_seconds),
-        "epoch_seconds": [round(s, 3) for s in recorder.epoch_seconds],
-        "val_accuracy_per_epoch": [round(s, 5) for s in scores],
-        "train_accuracy_per_epoch": [round(s, 5) for s in recorder.history.get("accuracy", [])],
-    })
+    _set_attrs(
+        trial,
+        {
+            "epochs_run": len(recorder.epoch_seconds),
+            "epoch_seconds": [round(s, 3) for s in recorder.epoch_seconds],
+            "val_accuracy_per_epoch": [round(s, 5) for s in scores],
+            "train_accuracy_per_epoch": [round(s, 5) for s in recorder.history.get("accuracy", [])],
+        },
+    )
 
 
 def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:

@@ -19,11 +19,16 @@ def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     epochs = attrs.get("epochs_run", 0)
     state = trial.state.name
     if state == "COMPLETE":
-        return (f"trial {trial.number:>3}  [green]complete[/]  val_acc {trial.value:.4f}  best epoch "
-                f"{attrs.get('best_epoch')}/{epochs}  ({seconds:.1f} s)")
+        return (
+            f"trial {trial.number:>3}  [green]complete[/]  val_acc {trial.value:.4f}  best epoch "
+            f"{attrs.get('best_epoch')}/{epochs}  ({seconds:.1f} s)"
+        )
     if state == "PRUNED":
         scores = attrs.get("val_accuracy_per_epoch") or [float("nan")]
-        return f"trial {trial.number:>3}  [yellow]pruned[/]    at epoch {epochs}, val_acc {scores[-1]:.4f}  ({seconds:.1f} s)"
+        return (
+            f"trial {trial.number:>3}  [yellow]pruned[/]    after epoch {epochs}, val_acc {scores[-1]:.4f}"
+            f"  ({seconds:.1f} s)"
+        )
     return f"trial {trial.number:>3}  [red]failed[/]    {attrs.get('fail_reason', 'unknown error')}"
 
 
@@ -36,8 +41,13 @@ class TrialProgress:
         self._console = console
         self._epochs = epochs
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
         self._trials = self._progress.add_task("trials", total=total, status="best -")
         self._epoch_task = self._progress.add_task("epochs", total=epochs, status="")
@@ -46,7 +56,9 @@ class TrialProgress:
         self._progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._progress.stop()
 
     def on_epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:

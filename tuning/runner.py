@@ -52,16 +52,29 @@ def prepare_run(config: RunConfig) -> PreparedRun:
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
     split_seed = config.seed if config.seed is not None else 0
-    split = train_validation_split(data.x_train, data.y_train, validation_size=config.validation_size,
-                                   max_train_samples=config.max_train_samples, seed=split_seed)
+    split = train_validation_split(
+        data.x_train,
+        data.y_train,
+        validation_size=config.validation_size,
+        max_train_samples=config.max_train_samples,
+        seed=split_seed,
+    )
     identity: dict[str, Any] = {
-        "arch": config.arch, "space_hash": space.hash, "space": space.to_dict(),
-        "data_fingerprint": data.fingerprint, "validation_size": config.validation_size,
-        "max_train_samples": config.max_train_samples, "split_seed": split_seed,
+        "arch": config.arch,
+        "space_hash": space.hash,
+        "space": space.to_dict(),
+        "data_fingerprint": data.fingerprint,
+        "validation_size": config.validation_size,
+        "max_train_samples": config.max_train_samples,
+        "split_seed": split_seed,
     }
     study = open_run_study(config, open_storage(config.storage), identity)
     setup = TrialSetup(
-        arch=config.arch, space=space, split=split, epochs=config.epochs, seed=int(study.user_attrs["seed"]),
+        arch=config.arch,
+        space=space,
+        split=split,
+        epochs=config.epochs,
+        seed=int(study.user_attrs["seed"]),
         steps_per_execution=config.steps_per_execution,
         data_attrs={"data_source": data.source, "data_fingerprint": data.fingerprint},
     )

@@ -108,7 +108,9 @@ def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSp
         raise TuneError(f"search space {source}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
     file_arch = raw.get("arch")
     if file_arch not in ARCHITECTURES:
-        raise TuneError(f"search space {source}: 'arch' must be one of {list(ARCHITECTURES)}, but got arch={file_arch!r}")
+        raise TuneError(
+            f"search space {source}: 'arch' must be one of {list(ARCHITECTURES)}, but got arch={file_arch!r}"
+        )
     if arch is not None and arch != file_arch:
         raise TuneError(f"search space {source} is for arch {file_arch!r}, not {arch!r}")
     table = raw.get("params")
@@ -187,7 +189,7 @@ def _parse_when(when: Any, where: str, earlier: dict[str, Param]) -> tuple[str, 
         return None
     if not isinstance(when, dict) or len(when) != 1:
         raise TuneError(f"{where}: 'when' must name one earlier parameter, e.g. when = {{ n_layers = [2, 3] }}")
-    (parent_name, values), = when.items()
+    ((parent_name, values),) = when.items()
     parent = earlier.get(parent_name)
     if parent is None:
         raise TuneError(f"{where}: 'when' refers to {parent_name!r}, which is not defined above it")
@@ -225,7 +227,9 @@ def suggest(trial: optuna.trial.Trial, space: SearchSpace) -> dict[str, Any]:
         if p.type == "categorical":
             values[p.name] = trial.suggest_categorical(p.name, list(p.choices))
         elif p.type == "int":
-            values[p.name] = trial.suggest_int(p.name, int(p.low or 0), int(p.high or 0), step=int(p.step or 1), log=p.log)
+            values[p.name] = trial.suggest_int(
+                p.name, int(p.low or 0), int(p.high or 0), step=int(p.step or 1), log=p.log
+            )
         else:
             values[p.name] = trial.suggest_float(p.name, float(p.low or 0), float(p.high or 0), step=p.step, log=p.log)
     return values

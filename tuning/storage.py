@@ -69,8 +69,10 @@ def _connect(url: str, masked: str, is_sqlite: bool) -> optuna.storages.RDBStora
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except ImportError as exc:
-        raise TuneError(f"storage {masked} needs a database driver that is not installed ({exc.name}); "
-                        "for PostgreSQL: pip install 'tune[postgres]'") from None
+        raise TuneError(
+            f"storage {masked} needs a database driver that is not installed ({exc.name}); "
+            "for PostgreSQL: pip install 'tune[postgres]'"
+        ) from None
     except (SQLAlchemyError, RuntimeError, ValueError) as exc:
         raise TuneError(f"cannot open storage {masked}: {_first_line(exc, url)}") from None
 

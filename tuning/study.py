@@ -47,9 +47,7 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=3)
 
 
-def open_run_study(
-    config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any]
-) -> optuna.Study:
+def open_run_study(config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any]) -> optuna.Study:
     """Create the study, or resume it if `identity` matches what it was created with."""
     import optuna
 
@@ -71,8 +69,12 @@ def open_run_study(
         return study
     _check_identity(config.study_name, stored, identity)
     if stored.get("epochs") != config.epochs:
-        logger.warning("study %s was started with --epochs %s; this run uses %s",
-                       config.study_name, stored.get("epochs"), config.epochs)
+        logger.warning(
+            "study %s was started with --epochs %s; this run uses %s",
+            config.study_name,
+            stored.get("epochs"),
+            config.epochs,
+        )
     return study
 
 

@@ -29,11 +29,13 @@ def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:
         trials = storage.get_all_trials(frozen._study_id, deepcopy=False)
         complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
         best = max(complete, key=lambda t: t.value or 0.0, default=None)
-        rows.append(StudyRow(
-            name=frozen.study_name,
-            arch=str(frozen.user_attrs.get("arch", "?")),
-            counts=state_counts(trials),
-            best_value=best.value if best else None,
-            best_trial=best.number if best else None,
-        ))
+        rows.append(
+            StudyRow(
+                name=frozen.study_name,
+                arch=str(frozen.user_attrs.get("arch", "?")),
+                counts=state_counts(trials),
+                best_value=best.value if best else None,
+                best_trial=best.number if best else None,
+            )
+        )
     return sorted(rows, key=lambda row: row.name)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tuning.errors import TuneError
+from tuning.models import build_model
+from tuning.params import DEFAULTS, parameter_names, resolve_params
+
+
+def test_resolve_fills_defaults_and_drops_inactive_layers() -> None:
+    params = resolve_params("mlp", {"n_layers": 1, "units_1": 64, "units_3": 999})
+    assert params["units_1"] == 64
+    assert "units_3" not in params and "units_2" not in params
+    assert params["learning_rate"] == DEFAULTS["mlp"]["learning_rate"]
+    assert resolve_params("cnn", {"n_blocks": 3})["filters_3"] == DEFAULTS["cnn"]["filters"]
+
+
+def test_parameter_names_and_unknown_arch() -> None:
+    assert {"units_1", "units_3", "dropout_2", "l2"} <= parameter_names("mlp")
+    assert {"filters_3", "kernel_size", "batch_norm"} <= parameter_names("cnn")
+    with pytest.raises(TuneError, match="unknown architecture 'rnn'"):
+        parameter_names("rnn")
+
+
+@pytest.mark.parametrize(
+    ("arch", "params"),
+    [
+        ("mlp", {"n_layers": 1, "units_1": 32}),
+        ("mlp", {"n_layers": 3, "units_1": 64, "units_2": 32, "units_3": 16}),
+        ("cnn", {"n_blocks": 1, "filters_1": 8, "batch_norm": False}),
+        (
+            "cnn",
+            {
+                "n_blocks": 3,
+                "filters_1": 8,
+                "filters_2": 8,
+                "filters_3": 8,
+                "convs_per_block": 2,
+                "kernel_size": 5,
+                "batch_norm": True,
+            },
+        ),
+    ],
+)
+def test_models_take_raw_pixels_and_give_class_probabilities(arch: str, params: dict) -> None:
+    model = build_model(arch, params)
+    pixels = np.random.default_rng(0).integers(0, 256, size=(4, 28, 28)).astype("uint8")
+    probabilities = np.asarray(model(pixels))
+    assert probabilities.shape == (4, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_depth_changes_the_model() -> None:
+    layers = {n: len(build_model("mlp", {"n_layers": n}).layers) for n in (1, 2, 3)}
+    assert layers[1] < layers[2] < layers[3]
+    convs = [
+        layer
+        for layer in build_model("cnn", {"n_blocks": 3, "convs_per_block": 2}).layers
+        if layer.name.startswith("conv_")
+    ]
+    assert len(convs) == 6

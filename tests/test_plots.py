@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import BaseDistribution, FloatDistribution
+
+from tuning.errors import TuneError
+from tuning.plots import MIN_COMPLETE_TRIALS, _find_chromium, write_plots
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+PLOTS = ["importance_ped_anova", "importance_fanova", "history", "intermediate_values", "parallel_coordinate"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _objective(trial: optuna.Trial) -> float:
+    """A cheap stand-in for training: accuracy peaks at lr=3e-3, `units_3` only with 3 layers."""
+    lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    n_layers = trial.suggest_int("n_layers", 1, 3)
+    optimizer = trial.suggest_categorical("optimizer", ["adam", "sgd"])
+    if n_layers == 3:
+        trial.suggest_int("units_3", 16, 64)
+    if trial.number == 4:
+        raise ValueError("simulated failed trial")
+    final = 0.92 - 0.04 * abs(math.log10(lr) + 2.5) - (0.02 if optimizer == "sgd" else 0.0)
+    for epoch in range(4):
+        trial.report(final - 0.1 / (epoch + 1), epoch)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return final
+
+
+def _make_study(n_trials: int, storage: str | None = None, name: str = "cnn") -> optuna.Study:
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=1),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+    )
+    study.optimize(_objective, n_trials=n_trials, catch=(ValueError,))
+    return study
+
+
+def _fixed_study(rows: list[tuple[dict[str, float], float]]) -> optuna.Study:
+    """A study whose complete trials have exactly the given params and accuracies."""
+    study = optuna.create_study(study_name="fixed", direction="maximize")
+    for params, value in rows:
+        distributions: dict[str, BaseDistribution] = {name: FloatDistribution(0.0, 1.0) for name in params}
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=value))
+    return study
+
+
+def _state_counts(study: optuna.Study) -> dict[str, int]:
+    states = [t.state.name for t in study.get_trials()]
+    return {state: states.count(state) for state in set(states)}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[optuna.Study, list[Path]]:
+    root = tmp_path_factory.mktemp("plots")
+    storage = f"sqlite:///{root / 'studies.db'}"
+    _make_study(20, storage=storage)
+    study = optuna.load_study(study_name="cnn", storage=storage)
+    for key, value in {"arch": "cnn", "space_hash": "ab12<cd>", "data_fingerprint": "f00d"}.items():
+        study.set_user_attr(key, value)
+    return study, write_plots(study, root / "out" / "cnn", png=False)
+
+
+def test_fixture_study_covers_pruned_failed_and_conditional_trials(written: tuple[optuna.Study, list[Path]]) -> None:
+    study, _ = written
+    counts = _state_counts(study)
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    with_units_3 = sum("units_3" in t.params for t in complete)
+    assert counts["COMPLETE"] >= MIN_COMPLETE_TRIALS and counts["PRUNED"] > 0 and counts["FAIL"] == 1
+    assert 0 < with_units_3 < len(complete)
+
+
+def test_writes_every_plot_and_index_first(written: tuple[optuna.Study, list[Path]]) -> None:
+    _, paths = written
+    assert paths[0].name == "index.html"
+    assert sorted(p.name for p in paths[1:]) == sorted(f"{name}.html" for name in PLOTS)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+
+
+def test_plot_html_inlines_plotly_and_loads_nothing_remote(written: tuple[optuna.Study, list[Path]]) -> None:
+    _, paths = written
+    for path in paths[1:]:
+        text = path.read_text(encoding="utf-8")
+        assert "plotly.js v" in text and len(text) > 1_000_000, path.name
+        assert not re.search(r"<script[^>]*\bsrc=", text), path.name
+        assert not re.search(r"<link[^>]*\bhref=[\"']?https?:", text), path.name
+
+
+def test_plot_titles_name_the_study_and_the_objective(written: tuple[optuna.Study, list[Path]]) -> None:
+    _, paths = written
+    by_name = {p.stem: p.read_text(encoding="utf-8") for p in paths}
+    assert "cnn — hyperparameter importance (PED-ANOVA)" in by_name["importance_ped_anova"]
+    assert "cnn — hyperparameter importance (fANOVA)" in by_name["importance_fanova"]
+    assert all("validation accuracy" in by_name[name] for name in ["history", "intermediate_values"])
+
+
+def test_index_summarises_the_study_and_links_every_plot(written: tuple[optuna.Study, list[Path]]) -> None:
+    study, paths = written
+    index = paths[0].read_text(encoding="utf-8")
+    assert "<title>cnn" in index and "<script" not in index
+    assert f"{study.best_value:.6g}" in index
+    assert f"<th>best trial</th><td>{study.best_trial.number}</td>" in index
+    assert f"<th>PRUNED</th><td>{_state_counts(study)['PRUNED']}</td>" in index
+    assert "ab12&lt;cd&gt;" in index and "f00d" in index
+    assert all(f'href="{name}.html"' in index for name in PLOTS)
+    assert ".png" not in index
+
+
+def test_index_ranks_conditional_params_with_ped_anova_only(written: tuple[optuna.Study, list[Path]]) -> None:
+    index = written[1][0].read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>units_3</td>(.*?)</tr>", index)
+    assert row is not None
+    assert re.findall(r'<td class="num">([^<]*)</td>', row.group(1))[1] == "—"
+
+
+@pytest.mark.filterwarnings("ignore:The number of trials is too small")  # PED-ANOVA's own verdict
+@pytest.mark.parametrize(
+    "evaluator",
+    [optuna.importance.PedAnovaImportanceEvaluator(), optuna.importance.FanovaImportanceEvaluator(seed=0)],
+    ids=["ped_anova", "fanova"],
+)
+def test_min_complete_trials_is_where_evaluators_start_to_rank(
+    evaluator: optuna.importance.BaseImportanceEvaluator,
+) -> None:
+    rows = [({"x": 0.1, "y": 0.5}, 0.6), ({"x": 0.9, "y": 0.55}, 0.9), ({"x": 0.5, "y": 0.2}, 0.7)]
+    too_few = optuna.importance.get_param_importances(
+        _fixed_study(rows[: MIN_COMPLETE_TRIALS - 1]), evaluator=evaluator
+    )
+    enough = optuna.importance.get_param_importances(_fixed_study(rows[:MIN_COMPLETE_TRIALS]), evaluator=evaluator)
+    assert len(set(too_few.values())) <= 1
+    assert len(set(enough.values())) > 1
+
+
+def test_too_few_complete_trials_refuses_before_writing(tmp_path: Path) -> None:
+    study = _make_study(1)
+    out = tmp_path / "out"
+    with pytest.raises(
+        TuneError, match=rf"'cnn' has 1 complete trial; .* at least {MIN_COMPLETE_TRIALS}\b.*--study cnn --trials"
+    ):
+        write_plots(study, out, png=False)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "skipped", "reason"),
+    [
+        ([({"x": 0.5}, 0.7), ({"x": 0.5}, 0.8), ({"x": 0.5}, 0.9)], PLOTS[:2], "same parameters"),
+        ([({"x": 0.1}, 0.8), ({"x": 0.5}, 0.8), ({"x": 0.9}, 0.8)], PLOTS[:2], "same validation accuracy"),
+        ([({"x": 0.1}, 0.8), ({"y": 0.5}, 0.7), ({"x": 0.9}, 0.6)], PLOTS[1:2], "no parameter is present"),
+    ],
+    ids=["identical_params", "identical_values", "no_common_param"],
+)
+def test_undefined_importances_skip_that_plot_with_a_note(
+    tmp_path: Path, rows: list[tuple[dict[str, float], float]], skipped: list[str], reason: str
+) -> None:
+    paths = write_plots(_fixed_study(rows), tmp_path, png=False)
+    index = paths[0].read_text(encoding="utf-8")
+    assert {p.stem for p in paths[1:]} == set(PLOTS) - set(skipped)
+    assert reason in index
+    assert all(f'href="{name}.html"' not in index for name in skipped)
+
+
+def test_png_false_writes_no_png(written: tuple[optuna.Study, list[Path]]) -> None:
+    _, paths = written
+    assert not list(paths[0].parent.glob("*.png"))
+
+
+@pytest.fixture
+def no_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+
+
+@pytest.mark.usefixtures("no_chromium")
+def test_png_true_without_chromium_says_how_to_get_one(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(TuneError, match="apt-get install chromium"):
+        write_plots(_make_study(6), out, png=True)
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("no_chromium")
+def test_png_default_without_chromium_writes_html_only(tmp_path: Path) -> None:
+    paths = write_plots(_make_study(6), tmp_path, png=None)
+    assert paths and all(p.suffix == ".html" for p in paths)
+
+
+@pytest.mark.skipif(_find_chromium() is None, reason="no Chromium for kaleido (apt-get install chromium)")
+def test_png_export_writes_a_png_per_plot(tmp_path: Path) -> None:
+    paths = write_plots(_make_study(8), tmp_path, png=True)
+    pngs = [p for p in paths if p.suffix == ".png"]
+    index = paths[0].read_text(encoding="utf-8")
+    assert sorted(p.stem for p in pngs) == sorted(PLOTS)
+    assert all(p.read_bytes().startswith(PNG_MAGIC) for p in pngs)
+    assert all(f'href="{name}.png"' in index for name in PLOTS)
+
+
+@pytest.mark.skipif(not Path("/bin/false").exists(), reason="needs /bin/false as a browser that cannot start")
+@pytest.mark.parametrize("png", [None, True])
+def test_png_export_failure_warns_by_default_and_fails_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, png: bool | None
+) -> None:
+    monkeypatch.setenv("BROWSER_PATH", "/bin/false")
+    if png:
+        with pytest.raises(TuneError, match="PNG export"):
+            write_plots(_make_study(6), tmp_path, png=png)
+    else:
+        paths = write_plots(_make_study(6), tmp_path, png=png)
+        assert [p.suffix for p in paths] == [".html"] * 6
+        assert "PNG export failed" in caplog.text
+    assert not list(tmp_path.glob("*.png"))

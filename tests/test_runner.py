@@ -1,0 +1,121 @@
+"""The search on real data subsets, in process: trials, pruning, attributes, resuming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tuning.config import RunConfig
+from tuning.errors import TuneError
+from tuning.runner import prepare_run, run_trials
+from tuning.study import state_counts
+
+
+@pytest.fixture()
+def config_for(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TUNE_CACHE_DIR", str(cache_dir))
+
+    def make(**overrides: object) -> RunConfig:
+        settings: dict = {
+            "arch": "mlp",
+            "trials": 3,
+            "epochs": 2,
+            "max_train_samples": 600,
+            "seed": 0,
+            "storage": f"sqlite:///{tmp_path / 'studies.db'}",
+            "data_dir": str(fashion_dir),
+        }
+        return RunConfig(**{**settings, **overrides})
+
+    return make
+
+
+def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # type: ignore[no-untyped-def]
+    run = prepare_run(config_for(trials=2, pruner="none"))
+    assert run.remaining == 2
+    assert len(run.setup.split.y_train) == 600 and len(run.setup.split.y_val) == 120
+    run_trials(run)
+    trials = run.study.get_trials()
+    assert len(trials) == 2
+    for trial in trials:
+        assert trial.state == optuna.trial.TrialState.COMPLETE
+        assert 0.1 < trial.value <= 1.0
+        attrs = trial.user_attrs
+        assert attrs["arch"] == "mlp" and attrs["n_params"] > 1000
+        assert len(attrs["epoch_seconds"]) == 2 and 1 <= attrs["best_epoch"] <= 2
+        assert attrs["data_fingerprint"] == run.study.user_attrs["data_fingerprint"]
+        assert set(trial.intermediate_values) == {1, 2}  # per-epoch (from 1) curve for the pruner and the dashboard
+        assert trial.value == max(trial.intermediate_values.values())
+    assert run.study.user_attrs["space_hash"] == run.setup.space.hash
+
+
+def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-untyped-def]
+    run_trials(prepare_run(config_for(trials=2)))
+    again = prepare_run(config_for(trials=3))
+    assert (again.finished_before, again.remaining) == (2, 1)
+    run_trials(again)
+    assert len(again.study.get_trials()) == 3
+    assert prepare_run(config_for(trials=3)).remaining == 0
+
+
+def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped-def]
+    run = prepare_run(config_for(trials=12, epochs=4, max_train_samples=1000, seed=3))
+    run_trials(run)
+    counts = state_counts(run.study.get_trials())
+    assert counts["PRUNED"] > 0 and counts["COMPLETE"] > 0
+    assert counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"] == 12
+    pruned = [t for t in run.study.get_trials() if t.state.name == "PRUNED"]
+    assert all(t.user_attrs["epochs_run"] < 4 for t in pruned)
+
+
+def test_failing_trials_are_recorded_and_the_study_goes_on(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    space = tmp_path / "nan.toml"
+    space.write_text(
+        'arch = "mlp"\n[params.learning_rate]\ntype = "categorical"\nchoices = [1e8]\n'
+        '[params.l2]\ntype = "float"\nlow = 1e-4\nhigh = 1e-3\n'
+    )
+    run = prepare_run(config_for(trials=2, space_path=str(space), study_name="nan"))
+    run_trials(run)
+    trials = run.study.get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
+    assert all(t.user_attrs["fail_reason"].startswith("loss became NaN") for t in trials)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"arch": "cnn"}, "created with arch='mlp'"),
+        ({"max_train_samples": 700}, "created with max_train_samples=600"),
+        ({"seed": 5}, "created with split_seed=0"),
+    ],
+)
+def test_resuming_with_other_settings_is_refused(config_for, change: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+    prepare_run(config_for(study_name="s"))
+    with pytest.raises(TuneError, match=message):
+        prepare_run(config_for(study_name="s", **change))
+
+
+def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prepare_run(config_for(study_name="s"))
+    space = tmp_path / "other.toml"
+    space.write_text('arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 2\n')
+    with pytest.raises(TuneError, match="created with space_hash="):
+        prepare_run(config_for(study_name="s", space_path=str(space)))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"trials": 0}, "trials must be a whole number >= 1, but got trials=0"),
+        ({"trials": -3}, "but got trials=-3"),
+        ({"epochs": 0}, "epochs=0"),
+        ({"timeout": -1.0}, "timeout=-1.0"),
+        ({"arch": "rnn"}, "unknown architecture 'rnn'"),
+        ({"sampler": "grid"}, "unknown sampler 'grid'"),
+    ],
+)
+def test_impossible_settings_are_refused(settings: dict, message: str) -> None:
+    with pytest.raises(TuneError, match=message):
+        RunConfig(**{"arch": "mlp", **settings})

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tuning.errors import TuneError
+from tuning.space import check_params, default_space_path, load_space, suggest
+
+MINIMAL = 'arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 3\n'
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "space.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_shipped_spaces_load(arch: str) -> None:
+    space = load_space(default_space_path(arch), arch)
+    assert space.arch == arch
+    names = {p.name for p in space.params}
+    assert {"l2", "learning_rate", "batch_size"} <= names
+    assert ("n_layers" if arch == "mlp" else "n_blocks") in names
+
+
+def test_hash_ignores_comments_and_layout(tmp_path: Path) -> None:
+    plain = load_space(write(tmp_path, MINIMAL))
+    commented = load_space(write(tmp_path, "# a comment\n\n" + MINIMAL.replace("low = 1", "low   =   1  # lowest")))
+    changed = load_space(write(tmp_path, MINIMAL.replace("high = 3", "high = 2")))
+    assert plain.hash == commented.hash
+    assert plain.hash != changed.hash
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL.replace('"int"', '"integer"'), "unknown type 'integer'"),
+        (MINIMAL.replace("high = 3", "high = 1"), "low must be < high, but got low=1, high=1"),
+        ('arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\n', "log scale needs low > 0"),
+        ('arch = "mlp"\n[params.batch_size]\ntype = "categorical"\nchoices = []\n', "non-empty list"),
+        (MINIMAL + "colour = 3\n", "unknown key(s) ['colour']"),
+        (MINIMAL.replace("[params.n_layers]", "[params.n_layrs]"), "is not a mlp parameter"),
+        (MINIMAL.replace('"mlp"', '"rnn"'), "'arch' must be one of"),
+        (MINIMAL.replace("low = 1", 'low = "one"'), "'low' must be an int"),
+        (MINIMAL.replace("high = 3", ""), "missing 'high'"),
+        ('arch = "mlp"\n', "needs a non-empty [params.NAME] table"),
+        (
+            MINIMAL + '[params.units_2]\ntype = "int"\nlow = 8\nhigh = 64\nwhen = { n_blocks = [2] }\n',
+            "not defined above it",
+        ),
+        (
+            MINIMAL + '[params.units_2]\ntype = "int"\nlow = 8\nhigh = 64\nwhen = { n_layers = [7] }\n',
+            "values it can never take: [7]",
+        ),
+        (MINIMAL + "[params.l2\n", "not valid TOML"),
+        ('arch = "mlp"\ncolour = 1\n' + MINIMAL[len('arch = "mlp"\n') :], "unknown key(s) ['colour']"),
+        (
+            'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.1\nhigh = 1.0\nlog = true\nstep = 0.1\n',
+            "cannot be combined with log",
+        ),
+    ],
+)
+def test_malformed_space_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TuneError) as err:
+        load_space(write(tmp_path, text))
+    assert message in str(err.value)
+    assert str(tmp_path / "space.toml") in str(err.value)
+
+
+def test_missing_file_and_wrong_arch(tmp_path: Path) -> None:
+    with pytest.raises(TuneError, match="not found"):
+        load_space(tmp_path / "nope.toml")
+    with pytest.raises(TuneError, match="is for arch 'mlp', not 'cnn'"):
+        load_space(default_space_path("mlp"), "cnn")
+
+
+def test_suggest_follows_conditions() -> None:
+    space = load_space(default_space_path("mlp"))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        trial = study.ask()
+        params = suggest(trial, space)
+        depth = params["n_layers"]
+        assert {f"units_{i}" for i in range(1, depth + 1)} <= set(params)
+        assert not {f"units_{i}" for i in range(depth + 1, 4)} & set(params)
+        assert 1e-7 <= params["l2"] <= 1e-3
+        assert params["batch_size"] in (64, 128, 256, 512)
+        check_params(space, params)  # anything sampled lies inside its space
+        study.tell(trial, 0.5)
+
+
+def test_check_params_rejects_values_outside_space() -> None:
+    space = load_space(default_space_path("cnn"))
+    good = {
+        "n_blocks": 1,
+        "filters_1": 32,
+        "convs_per_block": 1,
+        "kernel_size": 3,
+        "batch_norm": True,
+        "conv_dropout": 0.1,
+        "dense_units": 128,
+        "dense_dropout": 0.2,
+        "l2": 1e-5,
+        "learning_rate": 1e-3,
+        "batch_size": 128,
+    }
+    check_params(space, good)
+    with pytest.raises(TuneError, match="filters_1=999"):
+        check_params(space, {**good, "filters_1": 999})
+    with pytest.raises(TuneError, match="'filters_2' is missing"):
+        check_params(space, {**good, "n_blocks": 2})
+    with pytest.raises(TuneError, match="kernel_size=4"):
+        check_params(space, {**good, "kernel_size": 4})

@@ -1,0 +1,107 @@
+"""Stratified, seeded train/validation splits of the training images.
+
+The test set is never touched here: it is kept for the final evaluation of a
+retrained model. ``max_train_samples`` subsets are drawn from the same base
+split for a given seed, so validation images never leak into training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tuning.errors import TuneError
+
+__all__ = ["Split", "train_validation_split"]
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Training and validation arrays drawn from the training images."""
+
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_val: np.ndarray = field(repr=False)
+    y_val: np.ndarray = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Split(train={len(self.y_train)}, val={len(self.y_val)})"
+
+
+def train_validation_split(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    validation_size: int = 10_000,
+    max_train_samples: int | None = None,
+    seed: int = 0,
+) -> Split:
+    """Split ``x, y`` into stratified train and validation sets, the same way for the same seed.
+
+    With ``max_train_samples=N``, train on a stratified N of the non-validation
+    images and shrink the validation set in the same proportion (never below
+    one image per class), so small, fast searches keep the same class balance.
+    """
+    n_classes = _check_inputs(x, y, validation_size)
+    train_idx, val_idx = _stratified(np.arange(len(y)), y, keep=len(y) - validation_size, seed=seed)
+    if max_train_samples is not None:
+        _check_max_train_samples(max_train_samples, n_classes, len(train_idx))
+        n_val = _scaled_validation_size(max_train_samples, validation_size, len(train_idx), n_classes)
+        train_idx = _subset(train_idx, y, max_train_samples, seed)
+        val_idx = _subset(val_idx, y, n_val, seed)
+    return Split(x_train=x[train_idx], y_train=y[train_idx], x_val=x[val_idx], y_val=y[val_idx])
+
+
+def _check_inputs(x: np.ndarray, y: np.ndarray, validation_size: int) -> int:
+    """Return the number of classes, or raise TuneError if no stratified split exists."""
+    if len(x) != len(y):
+        raise TuneError(f"images and labels differ in length, but got len(x)={len(x)} and len(y)={len(y)}")
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise TuneError(f"a stratified split needs at least 2 classes, but got classes={classes.tolist()}")
+    if counts.min() < 2:
+        rare = classes[counts.argmin()]
+        raise TuneError(f"a stratified split needs at least 2 images per class, but class {rare} has 1")
+    n_classes = int(classes.size)
+    low, high = n_classes, len(y) - n_classes
+    if not low <= validation_size <= high:
+        raise TuneError(f"validation_size must be between {low} and {high}, but got {validation_size=}")
+    return n_classes
+
+
+def _check_max_train_samples(max_train_samples: int, n_classes: int, available: int) -> None:
+    if n_classes <= max_train_samples <= available:
+        return
+    raise TuneError(f"max_train_samples must be between {n_classes} and {available}, but got {max_train_samples=}")
+
+
+def _scaled_validation_size(n_train: int, validation_size: int, available: int, n_classes: int) -> int:
+    scaled = round(n_train * validation_size / available)
+    return min(validation_size, max(n_classes, scaled))
+
+
+def _stratified(indices: np.ndarray, y: np.ndarray, *, keep: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``indices`` into ``keep`` and the rest, preserving the class mix of ``y[indices]``.
+
+    A subset that leaves fewer images out than there are classes (or a pool with
+    a single image of some class) cannot be stratified; it is drawn at random,
+    which moves the class counts by at most the few images left out.
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = y[indices]
+    stratify = labels if _can_stratify(labels, keep) else None
+    kept, rest = train_test_split(indices, train_size=keep, stratify=stratify, random_state=seed)
+    return kept, rest
+
+
+def _can_stratify(labels: np.ndarray, keep: int) -> bool:
+    counts = np.unique(labels, return_counts=True)[1]
+    return counts.min() >= 2 and counts.size <= min(keep, len(labels) - keep)
+
+
+def _subset(indices: np.ndarray, y: np.ndarray, size: int, seed: int) -> np.ndarray:
+    if size >= len(indices):
+        return indices
+    return _stratified(indices, y, keep=size, seed=seed)[0]
