@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,17 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
     assert len(lines) == 1 and lines[0].startswith("tune: error: "), result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real, throwaway PostgreSQL server (Debian's `postgresql`), for the whole session."""
+    from pgserver import find_bindir, postgres_server
+
+    if find_bindir() is None:
+        reason = "PostgreSQL server binaries not found: apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with postgres_server() as url:
+        yield url

@@ -54,10 +54,10 @@ def test_run_shows_each_trial_and_the_best(searched: dict) -> None:
 def test_rerun_resumes_to_the_total(searched: dict) -> None:
     work, env = searched["work"], searched["env"]
     same = run_tune(["run", "mlp", "--trials", "3", "--pruner", "none", *SMALL], work, env)
-    assert same.returncode == 0 and "already has 3 finished trials" in same.stdout
+    assert same.returncode == 0 and "already holds 3 trials" in same.stdout
     more = run_tune(["run", "mlp", "--trials", "4", "--pruner", "none", *SMALL], work, env)
     assert more.returncode == 0, more.stderr
-    assert "3 of 4 trials already finished; running 1 trial(s)" in more.stdout
+    assert "3 of 4 trials already there; running 1 trial(s)" in more.stdout
     assert "trial   3  complete" in more.stdout
 
 
@@ -79,7 +79,9 @@ def test_studies_export_and_plots(searched: dict) -> None:
 
 
 def test_cnn_search_runs(tmp_path: Path, tune_env: dict) -> None:
-    result = run_tune(["run", "cnn", "--trials", "2", "--epochs", "1", "--max-train-samples", "300"], tmp_path, tune_env)
+    result = run_tune(
+        ["run", "cnn", "--trials", "2", "--epochs", "1", "--max-train-samples", "300"], tmp_path, tune_env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("complete  val_acc") + result.stdout.count("pruned") == 2
 
@@ -115,25 +117,53 @@ BAD_RUNS = {
     "zero trials": (lambda t, d: ["run", "mlp", "--trials", "0"], ["trials=0"]),
     "negative trials": (lambda t, d: ["run", "mlp", "--trials", "-4"], ["trials=-4"]),
     "missing data dir": (lambda t, d: ["run", "mlp", "--data-dir", str(t / "nowhere")], ["nowhere"]),
-    "truncated data": (lambda t, d: ["run", "mlp", "--data-dir", str(_truncated_data(t, d))],
-                       ["train-images-idx3-ubyte.gz"]),
-    "csv column count": (lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "3,0,0"))],
-                         ["fashion-mnist_train.csv"]),
-    "csv label 10": (lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "10," + ",".join(["0"] * 784)))],
-                     ["fashion-mnist_train.csv", "10"]),
-    "csv pixel 300": (lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "1,300," + ",".join(["0"] * 783)))],
-                      ["300"]),
-    "csv text pixel": (lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "1,dark," + ",".join(["0"] * 783)))],
-                       ["dark"]),
-    "space unknown type": (lambda t, d: ["run", "mlp", "--space", str(_space(t, 'arch = "mlp"\n[params.l2]\ntype = "real"\n'))],
-                           ["unknown type 'real'"]),
-    "space low >= high": (lambda t, d: ["run", "mlp", "--space", str(_space(
-        t, 'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.1\nhigh = 0.01\n'))], ["low must be < high"]),
-    "space for other arch": (lambda t, d: ["run", "cnn", "--space", str(_space(
-        t, 'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n'))], ["is for arch 'mlp', not 'cnn'"]),
+    "truncated data": (
+        lambda t, d: ["run", "mlp", "--data-dir", str(_truncated_data(t, d))],
+        ["train-images-idx3-ubyte.gz"],
+    ),
+    "csv column count": (
+        lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "3,0,0"))],
+        ["fashion-mnist_train.csv"],
+    ),
+    "csv label 10": (
+        lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "10," + ",".join(["0"] * 784)))],
+        ["fashion-mnist_train.csv", "10"],
+    ),
+    "csv pixel 300": (
+        lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "1,300," + ",".join(["0"] * 783)))],
+        ["300"],
+    ),
+    "csv text pixel": (
+        lambda t, d: ["run", "mlp", "--data-dir", str(_csv_data(t, "1,dark," + ",".join(["0"] * 783)))],
+        ["dark"],
+    ),
+    "space unknown type": (
+        lambda t, d: ["run", "mlp", "--space", str(_space(t, 'arch = "mlp"\n[params.l2]\ntype = "real"\n'))],
+        ["unknown type 'real'"],
+    ),
+    "space low >= high": (
+        lambda t, d: [
+            "run",
+            "mlp",
+            "--space",
+            str(_space(t, 'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.1\nhigh = 0.01\n')),
+        ],
+        ["low must be < high"],
+    ),
+    "space for other arch": (
+        lambda t, d: [
+            "run",
+            "cnn",
+            "--space",
+            str(_space(t, 'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n')),
+        ],
+        ["is for arch 'mlp', not 'cnn'"],
+    ),
     "malformed storage": (lambda t, d: ["run", "mlp", "--storage", "not-a-url"], ["malformed storage URL"]),
-    "unreachable storage": (lambda t, d: ["studies", "--storage", "postgresql://u:pw1234@127.0.0.1:9/x"],
-                            ["cannot open storage postgresql://u:***@127.0.0.1:9/x"]),
+    "unreachable storage": (
+        lambda t, d: ["studies", "--storage", "postgresql://u:pw1234@127.0.0.1:9/x"],
+        ["cannot open storage postgresql://u:***@127.0.0.1:9/x"],
+    ),
     "unknown study export": (lambda t, d: ["export", "nope"], ["no study named 'nope'", "studies: mlp"]),
     "unknown study plots": (lambda t, d: ["plots", "nope"], ["no study named 'nope'"]),
     "export to a file path": (lambda t, d: ["export", "mlp", "-o", str(t / "file.txt" / "x.json")], ["cannot write"]),
@@ -194,8 +224,14 @@ def test_ctrl_c_mid_trial_keeps_the_study_usable(tmp_path: Path, tune_env: dict)
     import optuna
 
     args = ["run", "mlp", "--trials", "2", "--epochs", "6", "--max-train-samples", "3000", "--pruner", "none"]
-    proc = subprocess.Popen([sys.executable, "-m", "tuning", *args], cwd=tmp_path, env=tune_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuning", *args],
+        cwd=tmp_path,
+        env=tune_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     _wait_for_running_trial(storage, proc)
     proc.send_signal(signal.SIGINT)
@@ -208,7 +244,7 @@ def test_ctrl_c_mid_trial_keeps_the_study_usable(tmp_path: Path, tune_env: dict)
     assert trials[0].user_attrs["fail_reason"] == "interrupted"
     resumed = run_tune(args, tmp_path, tune_env)
     assert resumed.returncode == 0, resumed.stderr
-    assert "1 of 2 trials already finished; running 1 trial(s)" in resumed.stdout
+    assert "1 of 2 trials already there; running 1 trial(s)" in resumed.stdout
     states = [t.state.name for t in optuna.load_study(study_name="mlp", storage=storage).get_trials()]
     assert states == ["FAIL", "COMPLETE"]
 
@@ -223,8 +259,12 @@ def test_optuna_dashboard_serves_learning_curves(searched: dict) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dashboard = shutil.which("optuna-dashboard", path=str(Path(sys.executable).parent)) or "optuna-dashboard"
-    server = subprocess.Popen([dashboard, "sqlite:///studies.db", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=searched["work"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [dashboard, "sqlite:///studies.db", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=searched["work"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         body = None
         for _ in range(100):

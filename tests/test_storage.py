@@ -21,7 +21,9 @@ def test_mask_url_hides_passwords() -> None:
     assert "s3cret" not in mask_url("not a url with s3cret")
 
 
-@pytest.mark.parametrize("url", ["bogus", "sqlite//studies.db", "http://example.com/x", "postgresql://a:b@host:notaport/db"])
+@pytest.mark.parametrize(
+    "url", ["bogus", "sqlite//studies.db", "http://example.com/x", "postgresql://a:b@host:notaport/db"]
+)
 def test_malformed_urls_are_refused(url: str) -> None:
     with pytest.raises(TuneError, match="storage URL"):
         check_url(url)
@@ -38,11 +40,11 @@ def test_sqlite_storage_is_created_and_read_only_use_needs_a_file(tmp_path: Path
 
 
 def test_missing_folder_and_corrupt_file(tmp_path: Path) -> None:
-    with pytest.raises(TuneError, match="folder .* does not exist"):
+    with pytest.raises(TuneError, match=r"folder .* does not exist"):
         open_storage(f"sqlite:///{tmp_path / 'no' / 'studies.db'}")
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(TuneError, match="cannot open storage .*file is not a database"):
+    with pytest.raises(TuneError, match=r"cannot open storage .*file is not a database"):
         open_storage(f"sqlite:///{corrupt}")
     assert corrupt.read_bytes() == b"this is not a database" * 100  # nothing overwritten
 

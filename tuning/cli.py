@@ -7,6 +7,7 @@ commands that need them, so `tune --help` stays fast.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tuning.config import DEFAULT_STORAGE, PRUNERS, SAMPLERS, RunConfig
-from tuning.errors import TuneError
+from tuning.errors import Interrupted, TuneError
 from tuning.params import ARCHITECTURES
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ _storage_option = click.option("--storage", default=DEFAULT_STORAGE, show_defaul
 def _console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output (logs, CI) gets wide lines rather than tables wrapped at 80 columns.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -79,9 +81,29 @@ def cli(ctx: click.Context, verbose: int) -> None:
     envvar="TUNE_DATA_DIR",
     help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes on this machine, each with its share of the CPU cores.",
+)
+@click.option(
+    "--heartbeat",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Seconds between a running trial's heartbeats; after 3 missed, its worker counts as dead "
+    "and its parameters are retried.",
+)
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
-    """Search hyperparameters of ARCH (mlp or cnn) on Fashion-MNIST."""
+    """Search hyperparameters of ARCH (mlp or cnn) on Fashion-MNIST.
+
+    Several `tune run` commands with the same --study and --storage (on this machine or
+    others, e.g. with a PostgreSQL URL) share the study and stop together at --trials.
+    """
     import optuna
 
     from tuning.runner import prepare_run
@@ -97,35 +119,74 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
     from tuning.progress import TrialProgress
     from tuning.runner import run_trials
     from tuning.storage import mask_url
-    from tuning.study import finished_count
 
     config, study = prepared.config, prepared.study
     where = f"study {config.study_name!r} in {mask_url(config.storage)}"
     if prepared.remaining == 0:
         console.print(
-            f"{where} already has {prepared.finished_before} finished trials (asked for {config.trials}); "
+            f"{where} already holds {prepared.used_before} trials (asked for {config.trials}); "
             "nothing to run. Raise --trials to run more."
         )
         _print_best(study, console)
         return
-    resumed = (
-        f"{prepared.finished_before} of {config.trials} trials already finished; " if prepared.finished_before else ""
-    )
+    resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
+    workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
     console.print(
-        f"{where}: {resumed}running {prepared.remaining} trial(s) of up to {config.epochs} epochs "
+        f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}."
     )
     try:
         with TrialProgress(console, total=prepared.remaining, epochs=config.epochs) as progress:
-            run_trials(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
+            if config.jobs == 1:
+                run_trials(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
+            else:
+                _run_workers(prepared, progress)
     except KeyboardInterrupt:
-        done = finished_count(study)
+        used = _slots_used(study)
         console.print(
-            f"interrupted: the running trial was recorded as failed (interrupted); {done} of "
-            f"{config.trials} trials finished. Run the same command to resume."
+            f"interrupted: running trials were recorded as failed (interrupted); {used} of "
+            f"{config.trials} trials in the study. Run the same command to resume."
         )
         raise
     _print_best(study, console)
+
+
+def _run_workers(prepared: PreparedRun, progress: Any) -> None:
+    """Start --jobs worker processes and show their trials as they land in the storage."""
+    from tuning.parallel import CTRL_C_GRACE_SECONDS, start_workers, stop_workers
+
+    seen = {t.number for t in prepared.study.get_trials(deepcopy=False) if t.state.is_finished()}
+    workers = start_workers(prepared.config)
+    try:
+        while any(worker.is_alive() for worker in workers):
+            for worker in workers:
+                worker.join(timeout=1.0 / len(workers))
+            seen = _show_new_trials(prepared.study, seen, progress)
+    except Interrupted as exc:
+        stop_workers(workers, wait_first=CTRL_C_GRACE_SECONDS if exc.signum == signal.SIGINT else 0.0)
+        raise
+    finally:
+        stop_workers(workers)
+    _show_new_trials(prepared.study, seen, progress)
+    failed = [w.exitcode for w in workers if w.exitcode]
+    if failed:
+        raise TuneError(
+            f"{len(failed)} of {len(workers)} workers failed (exit status {failed}); see the messages above"
+        )
+
+
+def _show_new_trials(study: optuna.Study, seen: set[int], progress: Any) -> set[int]:
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.is_finished() and trial.number not in seen:
+            progress.on_trial(study, trial)
+            seen = seen | {trial.number}
+    return seen
+
+
+def _slots_used(study: optuna.Study) -> int:
+    from tuning.worker import slots_used
+
+    return slots_used(study.get_trials(deepcopy=False))
 
 
 def _print_best(study: optuna.Study, console: Console) -> None:
@@ -158,7 +219,7 @@ def studies(storage: str) -> None:
     if not rows:
         console.print("no studies in this storage.")
         return
-    table = Table("study", "arch", "complete", "pruned", "failed", "running", "best val acc", "best trial")
+    table = Table("study", "arch", "complete", "pruned", "failed", "retried", "running", "best val acc", "best trial")
     for row in rows:
         c = row.counts
         best = "-" if row.best_value is None else f"{row.best_value:.4f}"
@@ -168,6 +229,7 @@ def studies(storage: str) -> None:
             str(c["COMPLETE"]),
             str(c["PRUNED"]),
             str(c["FAIL"]),
+            str(row.retried),
             str(c["RUNNING"]),
             best,
             "-" if row.best_trial is None else str(row.best_trial),
@@ -211,8 +273,128 @@ def plots(study: str, output_dir: str | None, png: bool | None, storage: str) ->
     console.print(f"wrote {len(paths)} files; open {paths[0]}")
 
 
+if TYPE_CHECKING:
+    from tuning.evaluate import Evaluation
+    from tuning.retrain import PreparedRetrain, RetrainResult
+
+
+@cli.command("retrain")
+@click.argument("export_path", metavar="EXPORT.json")
+@click.option("--epochs", type=int, default=None, help="Training epochs. [default: the export's best epoch]")
+@click.option("--output-dir", default=None, help="Folder for the model, metrics and plots. [default: models/STUDY/]")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Train K times with different seeds; mean ± std.")
+@click.option("--seed", type=int, default=None, help="Seed of the first training. [default: the best trial's seed]")
+@click.option(
+    "--validation-split/--no-validation-split",
+    default=False,
+    show_default=True,
+    help="Keep the search's validation images out of training, for early stopping and best-epoch restore.",
+)
+@click.option("--max-train-samples", type=int, default=None, help="Train on a stratified subset of N images (quick).")
+@click.option("--png/--no-png", default=None, help="PNG copies of the plots. [default: when a Chromium is installed]")
+@click.option(
+    "--data-dir",
+    default=None,
+    envvar="TUNE_DATA_DIR",
+    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+)
+def retrain_command(export_path: str, **options: Any) -> None:
+    """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
+    from tuning.retrain import RetrainConfig, prepare_retrain
+
+    prepared = prepare_retrain(RetrainConfig(export_path=export_path, **options))
+    console = _console()
+    export, split = prepared.export, prepared.split
+    held_out = f", validating on {len(split.y_val)} for early stopping" if len(split.y_val) else ""
+    console.print(
+        f"retraining {export['arch']} from study {export['study']!r} (trial {export['best_trial']}, "
+        f"validation accuracy {export['best_val_accuracy']:.4f}) on {len(split.y_train)} images{held_out}"
+    )
+    console.print(f"epochs: {prepared.epochs} ({prepared.epochs_reason}); seeds: {', '.join(map(str, prepared.seeds))}")
+    result = _retrain_with_progress(prepared, console)
+    std, n = result.accuracy_std, len(result.runs)
+    spread = "" if std is None else f" ± {std:.4f} (mean ± sample std over {n} seeds)"
+    why = "best validation accuracy" if prepared.config.validation_split else "first seed"
+    console.print(f"test accuracy {result.accuracy_mean:.4f}{spread}")
+    console.print(f"saved model: seed {result.saved.seed} ({why}); its per-class test accuracy:")
+    _print_evaluation(result.saved.evaluation, console)
+    console.print(f"wrote {result.output_dir}/: {', '.join(result.files)} ({result.seconds:.1f} s)")
+
+
+def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> RetrainResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tuning.retrain import RunResult, retrain
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    runs = progress.add_task("seeds", total=len(prepared.seeds), status="")
+    epochs = progress.add_task("epochs", total=prepared.epochs, status="")
+
+    def on_epoch(index: int, epoch: int, logs: dict[str, float]) -> None:
+        shown = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_accuracy") if key in logs]
+        progress.update(epochs, completed=epoch, status=f"seed {prepared.seeds[index]}: {'  '.join(shown)}")
+
+    def on_run(index: int, run: RunResult) -> None:
+        best = "" if run.best_epoch is None else f", best epoch {run.best_epoch} (val_acc {run.best_val_accuracy:.4f})"
+        console.print(
+            f"seed {run.seed}: test accuracy {run.evaluation.accuracy:.4f}, loss {run.evaluation.loss:.4f}  "
+            f"({len(run.epoch_seconds)} epochs{best}, {run.seconds:.1f} s)"
+        )
+        progress.update(runs, advance=1)
+        progress.reset(epochs, total=prepared.epochs, status="")
+
+    with progress:
+        return retrain(prepared, on_epoch=on_epoch, on_run=on_run)
+
+
+@cli.command("evaluate")
+@click.argument("model_path", metavar="MODEL.keras")
+@click.option(
+    "--data-dir",
+    default=None,
+    envvar="TUNE_DATA_DIR",
+    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+)
+def evaluate_command(model_path: str, data_dir: str | None) -> None:
+    """Test accuracy, loss and per-class accuracy of a saved Keras model on the 10,000 test images."""
+    from tuning.evaluate import evaluate_file
+
+    evaluation = evaluate_file(model_path, data_dir)
+    console = _console()
+    console.print(
+        f"{model_path}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f} "
+        f"on {evaluation.n_images} images"
+    )
+    _print_evaluation(evaluation, console)
+
+
+def _print_evaluation(evaluation: Evaluation, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table("class", "test accuracy", "images", "most often mistaken for")
+    confusion = evaluation.confusion
+    for i, (name, accuracy) in enumerate(evaluation.per_class_accuracy.items()):
+        row = confusion[i].copy()
+        row[i] = 0
+        other = int(row.argmax())
+        mistaken = f"{list(evaluation.per_class_accuracy)[other]} ({row[other]})" if row[other] else "-"
+        table.add_row(name, f"{accuracy:.4f}", str(int(confusion[i].sum())), mistaken)
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI; user errors become one line and exit status 2."""
+    from tuning.parallel import raise_on_signals
+
+    raise_on_signals()
     try:
         cli.main(args=argv, prog_name="tune", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -225,11 +407,32 @@ def main(argv: list[str] | None = None) -> None:
     except TuneError as exc:
         click.echo(f"tune: error: {exc}", err=True)
         sys.exit(2)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        cause = exc if isinstance(exc, Interrupted) else exc.__cause__  # click wraps Ctrl-C in Abort
+        signum = cause.signum if isinstance(cause, Interrupted) else signal.SIGINT
         click.echo("tune: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(128 + signum)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         click.echo(f"tune: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        reason = _storage_failure(exc)
+        if reason is None:
+            raise  # a bug: keep the traceback
+        click.echo(f"tune: error: storage error: {reason}", err=True)
+        sys.exit(2)
+
+
+def _storage_failure(exc: BaseException) -> str | None:
+    """The database's own one-line reason if `exc` is the storage refusing (read-only, locked, gone)."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    database_errors = [e for e in chain if type(e).__module__.split(".")[0] == "sqlalchemy"]
+    if not database_errors:
+        return None
+    cause = getattr(database_errors[-1], "orig", None) or database_errors[-1]
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]

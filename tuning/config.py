@@ -32,6 +32,8 @@ class RunConfig:
     pruner: str = "hyperband"
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     steps_per_execution: int = 32  # batches per TF graph call; see bench/epoch_speed.py
+    jobs: int = 1  # worker processes on this machine, sharing the study through the storage
+    heartbeat: int = 10  # seconds between a running trial's heartbeats; 3 missed = dead worker
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -42,6 +44,8 @@ class RunConfig:
         _check_positive("epochs", self.epochs)
         _check_positive("validation_size", self.validation_size)
         _check_positive("steps_per_execution", self.steps_per_execution)
+        _check_positive("jobs", self.jobs)
+        _check_positive("heartbeat", self.heartbeat)
         if self.max_train_samples is not None:
             _check_positive("max_train_samples", self.max_train_samples)
         if self.timeout is not None and not self.timeout > 0:

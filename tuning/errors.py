@@ -9,7 +9,7 @@ Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["TrialFailed", "TuneError"]
+__all__ = ["Interrupted", "TrialFailed", "TuneError"]
 
 
 class TuneError(Exception):
@@ -18,3 +18,15 @@ class TuneError(Exception):
 
 class TrialFailed(Exception):
     """One trial failed; the study records it and continues."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; the running trial is recorded as failed ("interrupted").
+
+    A KeyboardInterrupt, so every handler of Ctrl-C handles SIGTERM the same way;
+    `signum` gives the exit status (128 + signum).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

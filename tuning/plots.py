@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from optuna.importance import BaseImportanceEvaluator
     from optuna.trial import FrozenTrial
 
-__all__ = ["MIN_COMPLETE_TRIALS", "write_plots"]
+__all__ = ["MIN_COMPLETE_TRIALS", "png_wanted", "write_html", "write_plots", "write_pngs"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +80,14 @@ def write_plots(study: optuna.Study, output_dir: str | Path, *, png: bool | None
     Returns the written paths, ``index.html`` first.
     """
     complete = _check_study(study)
-    want_png = _png_wanted(png)
+    want_png = png_wanted(png)
     importances = [_evaluate(study, complete, *spec) for spec in _evaluators()]
     figures = _build_figures(study, importances)
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pages = [_write_html(fig, out / f"{stem}.html") for stem, fig in figures.items()]
-    images = _write_pngs(figures, out, required=png is True) if want_png else []
+    pages = [write_html(fig, out / f"{stem}.html") for stem, fig in figures.items()]
+    images = write_pngs(figures, out, required=png is True) if want_png else []
     index = out / "index.html"
     index.write_text(_index_html(study, complete, importances, pages, images), encoding="utf-8")
     logger.info("wrote %d plot files to %s", len(pages) + len(images) + 1, out)
@@ -113,7 +113,7 @@ def _check_study(study: optuna.Study) -> list[FrozenTrial]:
     )
 
 
-def _png_wanted(png: bool | None) -> bool:
+def png_wanted(png: bool | None) -> bool:
     if png is False:
         return False
     if _find_chromium() is not None:
@@ -224,12 +224,12 @@ def _titled(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
-def _write_html(fig: go.Figure, path: Path) -> Path:
+def write_html(fig: go.Figure, path: Path) -> Path:
     fig.write_html(path, include_plotlyjs=True, full_html=True)
     return path
 
 
-def _write_pngs(figures: dict[str, go.Figure], out: Path, *, required: bool) -> list[Path]:
+def write_pngs(figures: dict[str, go.Figure], out: Path, *, required: bool) -> list[Path]:
     """Export every figure in one kaleido call, so they share one browser start."""
     import plotly.io as pio
 

@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tuning.errors import TrialFailed
-
 if TYPE_CHECKING:
     import optuna
 
@@ -28,37 +26,33 @@ class PreparedRun:
 
     config: RunConfig
     study: optuna.Study
+    storage: optuna.storages.RDBStorage
     setup: TrialSetup
-    finished_before: int  # complete + pruned + failed trials already in the study
+    used_before: int  # trials already counting towards --trials (finished or running)
 
     @property
     def remaining(self) -> int:
-        return max(self.config.trials - self.finished_before, 0)
+        return max(self.config.trials - self.used_before, 0)
 
 
-def prepare_run(config: RunConfig) -> PreparedRun:
-    """Check every input before touching the storage; then create or resume the study.
+def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
+    """Check every input before touching the storage; then create or join the study.
 
-    Order matters: a bad space, URL or data file fails before a study exists.
+    Order matters: a bad space, URL, data file or split fails before a study exists.
+    A study keeps the split seed it was created with, whatever `--seed` a later worker has.
     """
     from tuning.data import load_fashion_mnist
     from tuning.objective import TrialSetup
     from tuning.space import default_space_path, load_space
-    from tuning.splits import train_validation_split
     from tuning.storage import check_url, open_storage
-    from tuning.study import finished_count, open_run_study
+    from tuning.study import open_run_study
+    from tuning.worker import slots_used
 
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
     split_seed = config.seed if config.seed is not None else 0
-    split = train_validation_split(
-        data.x_train,
-        data.y_train,
-        validation_size=config.validation_size,
-        max_train_samples=config.max_train_samples,
-        seed=split_seed,
-    )
+    split = _split(config, data, split_seed)  # also validates the split settings
     identity: dict[str, Any] = {
         "arch": config.arch,
         "space_hash": space.hash,
@@ -68,7 +62,11 @@ def prepare_run(config: RunConfig) -> PreparedRun:
         "max_train_samples": config.max_train_samples,
         "split_seed": split_seed,
     }
-    study = open_run_study(config, open_storage(config.storage), identity)
+    storage = open_storage(config.storage, heartbeat=config.heartbeat)
+    study = open_run_study(config, storage, identity, worker_index=worker_index)
+    stored_split_seed = int(study.user_attrs.get("split_seed", split_seed))
+    if stored_split_seed != split_seed:
+        split = _split(config, data, stored_split_seed)
     setup = TrialSetup(
         arch=config.arch,
         space=space,
@@ -78,7 +76,20 @@ def prepare_run(config: RunConfig) -> PreparedRun:
         steps_per_execution=config.steps_per_execution,
         data_attrs={"data_source": data.source, "data_fingerprint": data.fingerprint},
     )
-    return PreparedRun(config=config, study=study, setup=setup, finished_before=finished_count(study))
+    used = slots_used(study.get_trials(deepcopy=False))
+    return PreparedRun(config=config, study=study, storage=storage, setup=setup, used_before=used)
+
+
+def _split(config: RunConfig, data: Any, seed: int) -> Any:
+    from tuning.splits import train_validation_split
+
+    return train_validation_split(
+        data.x_train,
+        data.y_train,
+        validation_size=config.validation_size,
+        max_train_samples=config.max_train_samples,
+        seed=seed,
+    )
 
 
 def run_trials(
@@ -87,23 +98,20 @@ def run_trials(
     callbacks: Sequence[TrialCallback] = (),
     on_epoch: TrialEpochHook | None = None,
     threads: int | None = None,
-) -> None:
-    """Run trials until the study has `config.trials` finished ones (or the timeout passes)."""
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
-
+) -> int:
+    """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
     from tuning.objective import make_objective
     from tuning.tfenv import quiet_tensorflow
+    from tuning.worker import run_worker
 
     if run.remaining == 0:
-        return
+        return 0
     quiet_tensorflow(threads)
-    total = MaxTrialsCallback(run.config.trials, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
-    run.study.optimize(
+    return run_worker(
+        run.study,
+        run.storage,
         make_objective(run.setup, on_epoch),
-        n_trials=run.remaining,
+        total=run.config.trials,
         timeout=run.config.timeout,
-        catch=(TrialFailed,),
-        callbacks=[total, *callbacks],
-        gc_after_trial=True,
+        callbacks=callbacks,
     )

@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,15 @@ from tuning.params import ARCHITECTURES, parameter_names
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Param", "SearchSpace", "check_params", "default_space_path", "load_space", "suggest"]
+__all__ = [
+    "Param",
+    "SearchSpace",
+    "check_params",
+    "default_space_path",
+    "load_space",
+    "space_from_dict",
+    "suggest",
+]
 
 _TYPES = ("int", "float", "categorical")
 _KEYS = {
@@ -100,6 +108,33 @@ def load_space(path: str | Path, arch: str | None = None) -> SearchSpace:
     except tomllib.TOMLDecodeError as exc:
         raise TuneError(f"search space {path}: not valid TOML: {exc}") from None
     return _parse_space(raw, str(path), arch)
+
+
+def space_from_dict(data: Any, source: str) -> SearchSpace:
+    """Rebuild and re-validate a space from its `SearchSpace.to_dict()` form (as stored in a study or export)."""
+    if not isinstance(data, dict) or not isinstance(data.get("params"), list):
+        raise TuneError(f"search space {source}: expected {{'arch': ..., 'params': [...]}}, but got {data!r:.80}")
+    table: dict[str, Any] = {}
+    for entry in data["params"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise TuneError(f"search space {source}: every parameter needs a 'name', but got {entry!r:.80}")
+        table[entry["name"]] = _toml_spec(entry, f"search space {source}: parameter {entry['name']!r}")
+    return _parse_space({"arch": data.get("arch"), "params": table}, source, None)
+
+
+def _toml_spec(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """A `to_dict()` parameter entry in the shape of a TOML table, for `_parse_param` to check."""
+    unknown = set(entry) - {f.name for f in fields(Param)}
+    if unknown:
+        raise TuneError(f"{where}: unknown key(s) {sorted(unknown)}")
+    keys = ("type", "choices") if entry.get("type") == "categorical" else ("type", "low", "high", "log", "step")
+    spec = {key: entry[key] for key in keys if entry.get(key) is not None}
+    when = entry.get("when")
+    if when is None:
+        return spec
+    if not (isinstance(when, list) and len(when) == 2 and isinstance(when[0], str)):
+        raise TuneError(f"{where}: 'when' must be [parent name, [values]], but got when={when!r}")
+    return {**spec, "when": {when[0]: when[1]}}
 
 
 def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSpace:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     import optuna
     from sqlalchemy.engine import URL
 
-__all__ = ["check_url", "mask_url", "open_storage"]
+__all__ = ["HEARTBEAT", "check_url", "mask_url", "open_storage", "sqlite_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,31 +44,55 @@ def check_url(url: str) -> URL:
     return parsed
 
 
-def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBStorage:
+# Trials beat every HEARTBEAT seconds; one silent for 3 beats belongs to a dead worker.
+HEARTBEAT = 10
+MAX_RETRIES = 2  # how often a dead worker's trial is re-queued with the same parameters
+
+
+def open_storage(url: str, *, must_exist: bool = False, heartbeat: int = HEARTBEAT) -> optuna.storages.RDBStorage:
     """Connect to the RDB storage at `url`, creating Optuna's tables if needed.
 
     `must_exist` is for read-only commands: a SQLite file that is not there is
-    an error rather than a new empty database.
+    an error rather than a new empty database. Trials carry a heartbeat; stale
+    ones are failed and retried (see tuning.worker).
     """
     parsed = check_url(url)
     masked = mask_url(url)
+    path = sqlite_path(parsed)
+    if path is not None and must_exist and not path.is_file():
+        raise TuneError(f"no study database at {path} (storage {masked}); run `tune run` first or pass --storage")
+    if path is not None and not path.parent.is_dir():
+        raise TuneError(f"cannot create storage {masked}: folder {path.parent} does not exist")
+    return _connect(url, masked, path is not None, heartbeat)
+
+
+def sqlite_path(parsed: URL) -> Path | None:
+    """The file behind a SQLite URL (plain or `file:` URI form); None for other databases or memory."""
     database = parsed.database or ""
-    is_sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-    if is_sqlite_file and must_exist and not Path(database).is_file():
-        raise TuneError(f"no study database at {database} (storage {masked}); run `tune run` first or pass --storage")
-    if is_sqlite_file and not Path(database).parent.is_dir():
-        raise TuneError(f"cannot create storage {masked}: folder {Path(database).parent} does not exist")
-    return _connect(url, masked, is_sqlite_file)
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database.removeprefix("file:"))
 
 
-def _connect(url: str, masked: str, is_sqlite: bool) -> optuna.storages.RDBStorage:
+def _connect(url: str, masked: str, is_sqlite: bool, heartbeat: int) -> optuna.storages.RDBStorage:
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
     # SQLite: wait for a writer's lock instead of failing at once with "database is locked".
-    engine_kwargs = {"connect_args": {"timeout": 60}} if is_sqlite else {"pool_pre_ping": True}
+    # A `?timeout=N` in the URL wins.
+    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if is_sqlite and "timeout" not in check_url(url).query:
+        engine_kwargs = {"connect_args": {"timeout": 60}}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        with warnings.catch_warnings():  # heartbeat_interval is marked experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat,
+                grace_period=3 * heartbeat,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
+            )
     except ImportError as exc:
         raise TuneError(
             f"storage {masked} needs a database driver that is not installed ({exc.name}); "

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 # Study attributes that must match for a run to join an existing study: trials
 # scored on another architecture, space, data or split are not comparable.
-_IDENTITY = ("arch", "space_hash", "data_fingerprint", "validation_size", "max_train_samples", "split_seed")
+_IDENTITY = ("arch", "space_hash", "data_fingerprint", "validation_size", "max_train_samples")
 
 
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -47,14 +47,21 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=3)
 
 
-def open_run_study(config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any]) -> optuna.Study:
-    """Create the study, or resume it if `identity` matches what it was created with."""
+def open_run_study(
+    config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any], *, worker_index: int = 0
+) -> optuna.Study:
+    """Create the study, or join it if `identity` matches what it was created with.
+
+    Each worker of a seeded run gets its own sampler seed, so workers do not
+    propose the same parameters.
+    """
     import optuna
 
+    sampler_seed = None if config.seed is None else config.seed + worker_index
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
-        sampler=make_sampler(config.sampler, config.seed),
+        sampler=make_sampler(config.sampler, sampler_seed),
         pruner=make_pruner(config.pruner, config.epochs),
         direction="maximize",
         load_if_exists=True,

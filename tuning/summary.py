@@ -18,11 +18,13 @@ class StudyRow:
     counts: dict[str, int]  # trials by state name
     best_value: float | None
     best_trial: int | None
+    retried: int  # failed trials (dead workers) whose parameters were re-queued
 
 
 def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:
     """Every study in `storage`, sorted by name."""
     from tuning.study import state_counts
+    from tuning.worker import retried_numbers
 
     rows = []
     for frozen in storage.get_all_studies():
@@ -36,6 +38,7 @@ def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:
                 counts=state_counts(trials),
                 best_value=best.value if best else None,
                 best_trial=best.number if best else None,
+                retried=len(retried_numbers(trials)),
             )
         )
     return sorted(rows, key=lambda row: row.name)

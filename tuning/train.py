@@ -64,6 +64,8 @@ def fit(
 ) -> TrainResult:
     """Train for up to `epochs`, validating after each; raise TrialFailed on a NaN loss.
 
+    A split with no validation images trains without validating (retraining on
+    all training images); the history then has no ``val_*`` entries.
     `recorder` runs first so that its record is complete even when a later
     callback (the pruner) stops training by raising.
     """
@@ -73,7 +75,7 @@ def fit(
         split.y_train,
         batch_size=params["batch_size"],
         epochs=epochs,
-        validation_data=(split.x_val, split.y_val),
+        validation_data=(split.x_val, split.y_val) if len(split.y_val) else None,
         callbacks=[recorder, *callbacks],
         shuffle=True,
         verbose=0,

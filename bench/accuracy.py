@@ -1,0 +1,221 @@
+"""Test accuracy of tune's best configurations, beside published reference numbers.
+
+Per architecture: a pruned study (50 trials by default; resumable, run the same
+command again after an interruption), an export of its best trial, retraining
+of that configuration with 3 seeds on all 60,000 training images and one
+evaluation per seed on the 10,000 test images. Writes accuracy.md and
+accuracy.json to --output-dir, with the machine it ran on.
+
+    python bench/accuracy.py                        # the full benchmark: hours on a CPU
+    python bench/accuracy.py --arch mlp --trials 2 --epochs 1 --max-train-samples 500 \\
+        --seeds 2 --storage sqlite:////tmp/acc.db --output-dir /tmp/acc --models-dir /tmp/acc   # smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+# (architecture, description, test accuracy in %); the figures the issue compares against.
+REFERENCES = [
+    ("mlp", "MLP, hand-tuned", 88.11),
+    ("mlp", "MLP 256-128-100, Fashion-MNIST benchmark", 88.33),
+    ("cnn", "ConvNet, hand-tuned", 91.85),
+    ("cnn", "small ConvNets with batch normalisation", 93.4),
+    ("cnn", "Google AutoML, after 24 compute hours", 93.9),
+]
+
+
+def main() -> None:
+    args = _parse_args()
+    import optuna
+
+    from tuning.tfenv import quiet_tensorflow
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    quiet_tensorflow()
+    references = [{"arch": arch, "reference": name, "test_accuracy_percent": value} for arch, name, value in REFERENCES]
+    report: dict[str, Any] = {"machine": _machine(), "settings": vars(args), "results": [], "references": references}
+    print(f"machine: {_describe_machine(report['machine'])}")
+    for arch in ["mlp", "cnn"] if args.arch == "both" else [args.arch]:
+        report["results"].append(_bench_arch(arch, args))
+        report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _write(report, Path(args.output_dir))
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", choices=["mlp", "cnn", "both"], default="both")
+    parser.add_argument("--trials", type=int, default=50, help="finished trials per study")
+    parser.add_argument("--epochs", type=int, default=10, help="most epochs per trial")
+    parser.add_argument("--storage", default="sqlite:///bench/results/accuracy.db", help="Optuna storage URL")
+    parser.add_argument("--max-train-samples", type=int, default=None, help="search and retrain on a subset (smoke)")
+    parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
+    parser.add_argument("--seed", type=int, default=0, help="study seed (sampler, split, weights)")
+    parser.add_argument("--data-dir", default=None, help="Fashion-MNIST folder [default: the usual places]")
+    parser.add_argument("--output-dir", default="bench/results", help="where accuracy.md and accuracy.json go")
+    parser.add_argument("--models-dir", default="models", help="where exports and retrained models go")
+    return parser.parse_args()
+
+
+def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
+    from tuning.config import RunConfig
+    from tuning.export import best_config, write_json
+    from tuning.retrain import RetrainConfig, prepare_retrain, retrain
+    from tuning.runner import prepare_run, run_trials
+    from tuning.study import state_counts
+
+    subset = f"-n{args.max_train_samples}" if args.max_train_samples else ""
+    name = f"accuracy-{arch}-e{args.epochs}{subset}"
+    config = RunConfig(
+        arch=arch,
+        trials=args.trials,
+        study_name=name,
+        storage=args.storage,
+        epochs=args.epochs,
+        max_train_samples=args.max_train_samples,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    prepared = prepare_run(config)
+    print(f"{name}: running {prepared.remaining} more trial(s) of {args.trials}")
+    run_trials(prepared, callbacks=[_print_trial])
+    trials = prepared.study.get_trials(deepcopy=False)
+    export = best_config(prepared.study)
+    export_path = write_json(export, Path(args.models_dir) / f"{name}.json")
+
+    settings = RetrainConfig(
+        export_path=str(export_path),
+        output_dir=str(Path(args.models_dir) / name),
+        seeds=args.seeds,
+        max_train_samples=args.max_train_samples,
+        data_dir=args.data_dir,
+    )
+    to_retrain = prepare_retrain(settings)
+    print(f"{name}: retraining trial {export['best_trial']} for {to_retrain.epochs} epochs, seeds {to_retrain.seeds}")
+    result = retrain(to_retrain, on_run=lambda _, run: print(f"  seed {run.seed}: {run.evaluation.accuracy:.4f}"))
+    row = {
+        "arch": arch,
+        "study": name,
+        "test_accuracy_mean": result.accuracy_mean,
+        "test_accuracy_std": result.accuracy_std,
+        "test_accuracy_per_seed": [run.evaluation.accuracy for run in result.runs],
+        "seeds": list(to_retrain.seeds),
+        "retrain_epochs": to_retrain.epochs,
+        "train_samples": len(to_retrain.split.y_train),
+        "best_trial": export["best_trial"],
+        "best_val_accuracy": export["best_val_accuracy"],
+        "best_params": export["params"],
+        "trials": state_counts(trials),
+        "study_seconds": _study_seconds(trials),
+        "retrain_seconds": result.seconds,
+        "export": str(export_path),
+        "model_dir": str(result.output_dir),
+    }
+    print(f"{name}: test accuracy {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])}")
+    return row
+
+
+def _print_trial(study: Any, trial: Any) -> None:
+    value = "" if trial.value is None else f" val_acc {trial.value:.4f}"
+    print(f"  trial {trial.number}: {trial.state.name.lower()}{value}", flush=True)
+
+
+def _study_seconds(trials: list[Any]) -> float:
+    """Summed trial durations: the study's wall-clock for one worker, without gaps between resumed runs."""
+    return sum((t.datetime_complete - t.datetime_start).total_seconds() for t in trials if t.datetime_complete)
+
+
+# --- the machine -------------------------------------------------------------
+
+
+def _machine() -> dict[str, Any]:
+    from tuning.export import package_versions
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "gpus": _gpus(),
+        "platform": platform.platform(),
+        "versions": package_versions(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return models[0] if models else platform.processor() or "unknown"
+
+
+def _gpus() -> list[str]:
+    import tensorflow as tf
+
+    devices = tf.config.list_physical_devices("GPU")
+    return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in devices]
+
+
+def _describe_machine(machine: dict[str, Any]) -> str:
+    gpus = ", ".join(machine["gpus"]) or "no GPU"
+    return f"{machine['cores']} cores, {machine['cpu']}, {gpus}"
+
+
+# --- the report --------------------------------------------------------------
+
+
+def _write(report: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    (out / "accuracy.md").write_text(_markdown(report), encoding="utf-8")
+    print(f"wrote {out / 'accuracy.md'} and {out / 'accuracy.json'}")
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    settings = report["settings"]
+    subset = settings["max_train_samples"]
+    lines = [
+        "# Test accuracy of the best configurations",
+        "",
+        f"Machine: {_describe_machine(report['machine'])}. Finished {report.get('finished_at', '?')}.",
+        f"Studies of {settings['trials']} trials of up to {settings['epochs']} epochs"
+        + (f" on a {subset}-image subset" if subset else "")
+        + f"; the best configuration retrained with {settings['seeds']} seeds and evaluated once on the "
+        "10,000 test images (mean ± sample std over seeds).",
+        "",
+        "| arch | test accuracy | references | study wall-clock | retrain wall-clock "
+        "| trials complete / pruned / failed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report["results"]:
+        refs = "; ".join(f"{name} {value:.2f}%" for arch, name, value in REFERENCES if arch == row["arch"])
+        counts = row["trials"]
+        lines.append(
+            f"| {row['arch']} | {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])} | {refs} "
+            f"| {_duration(row['study_seconds'])} | {_duration(row['retrain_seconds'])} "
+            f"| {counts['COMPLETE']} / {counts['PRUNED']} / {counts['FAIL']} |"
+        )
+    lines += ["", "Study wall-clock is the sum of trial durations (one worker).", ""]
+    return "\n".join(lines)
+
+
+def _pct(mean: float, std: float | None) -> str:
+    return f"{100 * mean:.2f}%" + ("" if std is None else f" ± {100 * std:.2f}")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+if __name__ == "__main__":
+    main()

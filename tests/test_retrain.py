@@ -1,0 +1,244 @@
+"""Retraining an export: the real command on a real study's export, small training subsets, the full test set."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import assert_clean_error, run_tune
+
+from tuning.data import CLASS_NAMES, Dataset
+from tuning.errors import TuneError
+from tuning.export import best_config, write_json
+from tuning.params import resolve_params
+from tuning.retrain import RetrainConfig, default_epochs, load_export, prepare_retrain, retrain
+from tuning.space import default_space_path, load_space, space_from_dict
+
+SMALL = ["--max-train-samples", "1000", "--no-png"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache_env(cache_dir: Path, fashion_dir: Path) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TUNE_CACHE_DIR", str(cache_dir))
+        patch.setenv("TUNE_DATA_DIR", str(fashion_dir))
+        yield
+
+
+@pytest.fixture(scope="module")
+def export_file(tmp_path_factory: pytest.TempPathFactory, _cache_env: None) -> Path:
+    """The export of a real one-trial mlp study on 300 images."""
+    from tuning.config import RunConfig
+    from tuning.runner import prepare_run, run_trials
+
+    root = tmp_path_factory.mktemp("study")
+    config = RunConfig(
+        arch="mlp", trials=1, epochs=1, max_train_samples=300, seed=0, pruner="none", storage=f"sqlite:///{root}/s.db"
+    )
+    run = prepare_run(config)
+    run_trials(run)
+    return write_json(best_config(run.study), root / "mlp.json")
+
+
+@pytest.fixture()
+def export(export_file: Path) -> dict[str, Any]:
+    return json.loads(export_file.read_text())
+
+
+def _write(path: Path, export: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(export))
+    return path
+
+
+def _with_space(export: dict[str, Any], name: str, spec: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A consistent export whose space entry `name` and sampled params are changed (hash and model_params follow)."""
+    space = json.loads(json.dumps(export["space"]))
+    entry = next(p for p in space["params"] if p["name"] == name)
+    entry.update(spec)
+    new_params = {**export["params"], **params}
+    return {
+        **export,
+        "space": space,
+        "space_hash": space_from_dict(space, "test").hash,
+        "params": new_params,
+        "model_params": resolve_params(export["arch"], new_params),
+    }
+
+
+def test_stored_space_round_trips() -> None:
+    for arch in ("mlp", "cnn"):
+        space = load_space(default_space_path(arch))
+        rebuilt = space_from_dict(json.loads(json.dumps(space.to_dict(), default=list)), "stored")
+        assert rebuilt.params == space.params and rebuilt.hash == space.hash
+
+
+def test_retrain_command_end_to_end(
+    export_file: Path, tmp_path: Path, tune_env: dict[str, str], fashion: Dataset
+) -> None:
+    import keras
+
+    result = run_tune(["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env)
+    assert result.returncode == 0, result.stderr
+    assert "epochs: 1 (the best trial's best epoch (1 of 1)); seeds: 0, 1" in result.stdout
+    assert "on 1000 images" in result.stdout and "(mean ± sample std over 2 seeds)" in result.stdout
+    out = tmp_path / "out"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    assert sorted(p.name for p in out.iterdir()) == [
+        "confusion_matrix.html",
+        "history.html",
+        "metrics.json",
+        "model.keras",
+    ]
+    metrics = json.loads((out / "metrics.json").read_text())
+
+    runs = metrics["runs"]
+    assert [run["seed"] for run in runs] == metrics["seeds"] == [0, 1]
+    accuracies = [run["test_accuracy"] for run in runs]
+    assert metrics["test_accuracy_std"] == pytest.approx(statistics.stdev(accuracies))
+    assert metrics["test_accuracy_mean"] == pytest.approx(statistics.fmean(accuracies))
+    assert metrics["saved_run"] == 0 and metrics["saved_because"] == "first seed"
+    assert metrics["test_accuracy"] == runs[0]["test_accuracy"] > 0.5
+    assert list(metrics["per_class_accuracy"]) == list(CLASS_NAMES)
+    assert np.array(metrics["confusion_matrix"]).sum() == metrics["test_images"] == 10_000
+    assert (metrics["epochs"], metrics["train_samples"], metrics["validation_samples"]) == (1, 1000, 0)
+    assert metrics["export"]["content"] == json.loads(export_file.read_text())
+    assert metrics["versions"]["keras"] and metrics["wall_clock_seconds"] > 0
+    assert "loss" in runs[0]["history"] and "val_accuracy" not in runs[0]["history"]
+
+    model = keras.saving.load_model(out / "model.keras")
+    predicted = model.predict(fashion.x_test.astype("float32"), batch_size=1024, verbose=0).argmax(axis=1)
+    assert np.mean(predicted == fashion.y_test) == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    html = (out / "history.html").read_text()
+    assert len(html) > 1_000_000 and "seed 1 train" in html  # plotly.js inlined
+
+
+def test_validation_split_saves_the_best_by_validation(export_file: Path, tmp_path: Path) -> None:
+    config = RetrainConfig(
+        export_path=str(export_file),
+        epochs=2,
+        seeds=2,
+        validation_split=True,
+        max_train_samples=1000,
+        output_dir=str(tmp_path / "models" / "v"),
+        png=False,
+    )
+    prepared = prepare_retrain(config)
+    assert (len(prepared.split.y_train), len(prepared.split.y_val)) == (1000, 200)
+    result = retrain(prepared)
+    val = [run.best_val_accuracy for run in result.runs]
+    assert result.saved_run == val.index(max(val))  # chosen by validation, never by test accuracy
+    assert all(len(run.history["val_accuracy"]) == len(run.epoch_seconds) for run in result.runs)
+    metrics = json.loads((tmp_path / "models" / "v" / "metrics.json").read_text())
+    assert metrics["saved_because"] == "best validation accuracy" and metrics["validation_samples"] == 200
+    assert metrics["test_accuracy"] == result.saved.evaluation.accuracy
+    assert "seed 1 validation" in (tmp_path / "models" / "v" / "history.html").read_text()
+
+
+def test_diverging_training_leaves_nothing_behind(export: dict[str, Any], tmp_path: Path) -> None:
+    unstable = _with_space(
+        export,
+        "learning_rate",
+        {"type": "categorical", "low": None, "high": None, "log": False, "choices": [1e8]},
+        {"learning_rate": 1e8, "l2": 1e-3},
+    )
+    config = RetrainConfig(
+        export_path=str(_write(tmp_path / "nan.json", unstable)),
+        epochs=3,
+        max_train_samples=1000,
+        output_dir=str(tmp_path / "a" / "b"),
+        png=False,
+    )
+    with pytest.raises(TuneError, match="retraining with seed 0 diverged: loss became NaN at epoch"):
+        retrain(prepare_retrain(config))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.json"]
+
+
+@pytest.mark.parametrize(
+    ("best_epoch", "epochs", "expected"),
+    [(7, 10, (7, "the best trial's best epoch (7 of 10)")), (None, 10, (10, "the search's epochs per trial (10)"))],
+)
+def test_default_epochs(export: dict[str, Any], best_epoch: int | None, epochs: int, expected: tuple) -> None:
+    got = default_epochs({**export, "best_epoch": best_epoch, "epochs": epochs})
+    assert got[0] == expected[0] and got[1].startswith(expected[1])
+
+
+def test_epochs_option_overrides_the_export(export_file: Path, tmp_path: Path) -> None:
+    prepared = prepare_retrain(RetrainConfig(str(export_file), epochs=3, output_dir=str(tmp_path / "o")))
+    assert (prepared.epochs, prepared.epochs_reason, len(prepared.split.y_train)) == (3, "--epochs", 60_000)
+    with pytest.raises(TuneError, match="pass --epochs"):
+        default_epochs({"best_epoch": None, "epochs": None})
+
+
+def _edits() -> list[tuple[str, Any, str]]:
+    """(case, how to spoil the export, expected message)."""
+    return [
+        ("extra key", lambda e: {**e, "note": "hi"}, r"unknown key\(s\) \['note'\]"),
+        ("missing key", lambda e: {k: v for k, v in e.items() if k != "space"}, r"lacks key\(s\) \['space'\]"),
+        ("format", lambda e: {**e, "format": 2}, "has format 2; this tune reads format 1"),
+        ("arch", lambda e: {**e, "arch": "rnn"}, "unknown architecture 'rnn'"),
+        ("outside", lambda e: {**e, "params": {**e["params"], "units_1": 5000}}, r"units_1=5000 lies outside"),
+        (
+            "wrong type",
+            lambda e: {**e, "params": {**e["params"], "batch_size": "128"}},
+            "batch_size='128' lies outside",
+        ),
+        ("unknown param", lambda e: {**e, "params": {**e["params"], "units_9": 3}}, r"\['units_9'\] are not in"),
+        ("model_params", lambda e: {**e, "model_params": {**e["model_params"], "l2": 0.5}}, "'model_params' do not"),
+        (
+            "space edited",
+            lambda e: _with_space(e, "units_1", {"high": 9999}, {}) | {"space_hash": e["space_hash"]},
+            "does not match its space_hash",
+        ),
+        ("space garbled", lambda e: {**e, "space": {"arch": "mlp", "params": [{"type": "int"}]}}, "needs a 'name'"),
+        ("seed", lambda e: {**e, "seed": "zero"}, "'seed' must be a whole number"),
+        ("not an object", lambda e: [e], "must hold a JSON object"),
+    ]
+
+
+@pytest.mark.parametrize(("spoil", "message"), [case[1:] for case in _edits()], ids=[case[0] for case in _edits()])
+def test_spoilt_exports_are_refused(export: dict[str, Any], tmp_path: Path, spoil: Any, message: str) -> None:
+    with pytest.raises(TuneError, match=message):
+        load_export(_write(tmp_path / "e.json", spoil(export)))
+
+
+def test_unreadable_exports_are_refused(export_file: Path, tmp_path: Path) -> None:
+    with pytest.raises(TuneError, match="export file not found"):
+        load_export(tmp_path / "nope.json")
+    truncated = tmp_path / "cut.json"
+    truncated.write_text(export_file.read_text()[:200])
+    with pytest.raises(TuneError, match="is not valid JSON"):
+        load_export(truncated)
+
+
+def test_foreign_output_dir_is_refused(export_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(TuneError, match=r"holds files tune retrain did not write \(mine.txt\)"):
+        prepare_retrain(RetrainConfig(str(export_file), output_dir=str(tmp_path)))
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "fragments"),
+    [
+        ("not json", ["bad.json"], ["export bad.json is not valid JSON"]),
+        ("outside space", ["outside.json"], ["units_1=5000 lies outside its space"]),
+        ("under a file", ["good.json", "--output-dir", "plain/sub"], ["cannot create output dir plain/sub", "plain"]),
+        ("zero seeds", ["good.json", "--seeds", "0"], ["seeds=0"]),
+    ],
+)
+def test_bad_input_gives_one_clean_line(
+    export: dict[str, Any], tmp_path: Path, tune_env: dict[str, str], case: str, args: list[str], fragments: list[str]
+) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    _write(tmp_path / "outside.json", {**export, "params": {**export["params"], "units_1": 5000}})
+    _write(tmp_path / "good.json", export)
+    (tmp_path / "plain").write_text("a regular file")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_tune(["retrain", *args, *SMALL], tmp_path, tune_env)
+    assert_clean_error(result, *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no models/ folder, no staging folder

@@ -1,0 +1,99 @@
+"""Worker processes for `tune run --jobs J` on one machine, and signal handling.
+
+Workers are spawned, not forked (TensorFlow is not fork-safe), each with its share
+of the CPU cores. They coordinate only through the study's storage (tuning.worker),
+exactly as workers on other machines do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from tuning.errors import Interrupted, TuneError
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from tuning.config import RunConfig
+
+__all__ = ["CTRL_C_GRACE_SECONDS", "raise_on_signals", "start_workers", "stop_workers"]
+
+_STOP_GRACE_SECONDS = 60
+CTRL_C_GRACE_SECONDS = 10
+
+
+def raise_on_signals() -> None:
+    """Make SIGINT and SIGTERM raise `Interrupted` once, so the running trial gets recorded.
+
+    Later signals are ignored: the clean-up (recording the trial) must not be cut short.
+    """
+
+    def ignore(signum: int, frame: Any) -> None:
+        pass  # a callable, not SIG_IGN: a signal already on its way must not raise "race condition"
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, ignore)
+        signal.signal(signal.SIGTERM, ignore)
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def start_workers(config: RunConfig) -> list[BaseProcess]:
+    """Spawn `config.jobs` workers on the study; the study must already exist."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    threads = max(1, (os.cpu_count() or 1) // config.jobs)
+    workers: list[BaseProcess] = [
+        context.Process(target=_worker_main, args=(config, index, threads), name=f"tune-worker-{index}")
+        for index in range(config.jobs)
+    ]
+    for worker in workers:
+        worker.start()
+    return workers
+
+
+def stop_workers(workers: list[BaseProcess], *, wait_first: float = 0.0) -> None:
+    """Ask running workers to stop (SIGTERM: they record their trial), then wait for them.
+
+    `wait_first` gives workers that got the signal themselves (Ctrl-C reaches the
+    whole process group) time to finish their clean-up before being told again.
+    """
+    deadline = time.monotonic() + wait_first
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(_STOP_GRACE_SECONDS)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
+def _worker_main(config: RunConfig, index: int, threads: int) -> None:
+    """A worker process: join the study and run trials until the total is reached."""
+    import optuna
+
+    from tuning.runner import prepare_run, run_trials
+
+    raise_on_signals()
+    logging.basicConfig(level=logging.WARNING, format=f"worker {index}: %(levelname)s %(name)s: %(message)s")
+    optuna.logging.set_verbosity(logging.ERROR)
+    try:
+        run_trials(prepare_run(config, worker_index=index), threads=threads)
+    except TuneError as exc:
+        print(f"tune: worker {index}: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except Interrupted as exc:
+        sys.exit(128 + exc.signum)
+    except KeyboardInterrupt:
+        sys.exit(130)

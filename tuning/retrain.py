@@ -1,0 +1,558 @@
+"""Retrain an exported best configuration and evaluate it once on the test set.
+
+The search picked the configuration on validation images only; this module
+rebuilds exactly that model (`build_model(arch, export["model_params"])`),
+trains it on all 60,000 training images, or, with ``validation_split``, on the
+search's own 50,000/10,000 split with early stopping and best-epoch restore, and
+then measures it once on the 10,000 test images.
+
+Default epochs: the best trial's ``best_epoch``, unchanged. An epoch is one pass
+over the training images, so keeping the number of passes lets the number of
+weight updates grow with the training set (x1.2 from 50,000 to 60,000 images),
+the usual way to refit on train + validation; how often each image is seen,
+which drives overfitting, stays what the search validated. Keeping the number of
+updates instead (Goodfellow et al., Deep Learning, algorithm 7.2) would cut the
+epochs to 5/6 and, for a search run on a ``--max-train-samples`` subset, to a
+small fraction of an epoch. ``epochs`` overrides the rule.
+
+Everything is written into a staging folder next to the output folder and
+renamed into place at the end, so a failure or Ctrl-C leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuning.errors import TrialFailed, TuneError
+from tuning.export import EXPORT_FORMAT, package_versions
+from tuning.params import ARCHITECTURES
+from tuning.train import DEFAULT_STEPS_PER_EXECUTION
+
+if TYPE_CHECKING:
+    import keras
+
+    from tuning.data import Dataset
+    from tuning.evaluate import Evaluation
+    from tuning.splits import Split
+
+__all__ = [
+    "EXPORT_KEYS",
+    "OUTPUT_FILES",
+    "PreparedRetrain",
+    "RetrainConfig",
+    "RetrainResult",
+    "RunResult",
+    "default_epochs",
+    "load_export",
+    "prepare_retrain",
+    "retrain",
+]
+
+logger = logging.getLogger(__name__)
+
+# The top-level keys `tune export` writes (tuning.export.best_config), format EXPORT_FORMAT.
+EXPORT_KEYS = frozenset(
+    {
+        "format",
+        "study",
+        "arch",
+        "best_trial",
+        "best_val_accuracy",
+        "best_epoch",
+        "epochs",
+        "params",
+        "model_params",
+        "n_params",
+        "seed",
+        "space_hash",
+        "space",
+        "data",
+        "trials",
+        "versions",
+        "exported_at",
+    }
+)
+# Everything retrain writes; an existing output folder holding only these is replaced.
+OUTPUT_FILES = frozenset(
+    {"model.keras", "metrics.json", "history.html", "history.png", "confusion_matrix.html", "confusion_matrix.png"}
+)
+_FULL_VALIDATION_SIZE = 10_000  # the search's default, for exports that do not record theirs
+
+# Called after each epoch with (run index from 0, epoch from 1, that epoch's logs).
+RetrainEpochHook = Callable[[int, int, dict[str, float]], None]
+# Called after each training run with (run index from 0, its result).
+RunHook = Callable[[int, "RunResult"], None]
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    """What to retrain, how long, how often, and where to write it."""
+
+    export_path: str  # JSON written by `tune export`
+    epochs: int | None = None  # None: the export's best epoch (see the module docstring)
+    output_dir: str | None = None  # None: models/STUDY/
+    seeds: int = 1  # independent trainings; the test accuracy is reported as mean ± std over them
+    seed: int | None = None  # seed of the first training (the k-th uses seed + k); None: the best trial's
+    validation_split: bool = False  # keep the search's validation images out for early stopping
+    patience: int = 3  # epochs without a better validation accuracy before stopping (validation_split only)
+    max_train_samples: int | None = None  # a stratified subset, for quick runs and tests
+    data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
+    png: bool | None = None  # PNG copies of the plots; None: when a Chromium is installed
+    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "patience", "steps_per_execution"):
+            _check_positive(name, getattr(self, name))
+        for name in ("epochs", "max_train_samples"):
+            if getattr(self, name) is not None:
+                _check_positive(name, getattr(self, name))
+        if self.seed is not None and not 0 <= self.seed < 2**31:
+            raise TuneError(f"seed must be between 0 and 2**31 - 1, but got seed={self.seed}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TuneError(f"{name} must be a whole number >= 1, but got {name}={value}")
+
+
+# --- the export --------------------------------------------------------------
+
+
+def load_export(path: str | Path) -> dict[str, Any]:
+    """Read an export and check it describes a model this version of tune can rebuild exactly."""
+    path = Path(path)
+    export = _read_json(path)
+    where = f"export {path}"
+    _check_keys(export, where)
+    arch = export["arch"]
+    if arch not in ARCHITECTURES:
+        raise TuneError(f"{where}: unknown architecture {arch!r}; expected one of {', '.join(ARCHITECTURES)}")
+    _check_params(export, where)
+    _check_numbers(export, where)
+    return export
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TuneError(f"export file not found: {path} (write one with `tune export STUDY`)") from None
+    except IsADirectoryError:
+        raise TuneError(f"export {path} is a directory, not a JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TuneError(f"cannot read export {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TuneError(f"export {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise TuneError(f"export {path} must hold a JSON object as `tune export` writes, but holds a {_kind(data)}")
+    return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def _check_keys(export: dict[str, Any], where: str) -> None:
+    if "format" in export and export["format"] != EXPORT_FORMAT:
+        raise TuneError(f"{where} has format {export['format']!r}; this tune reads format {EXPORT_FORMAT}")
+    missing = sorted(EXPORT_KEYS - set(export))
+    if missing:
+        raise TuneError(f"{where} lacks key(s) {missing}; write it again with `tune export`")
+    extra = sorted(set(export) - EXPORT_KEYS)
+    if extra:
+        raise TuneError(f"{where} has unknown key(s) {extra}; was it edited? Write it again with `tune export`")
+
+
+def _check_params(export: dict[str, Any], where: str) -> None:
+    """The sampled params lie in the stored space, and model_params are exactly what they resolve to."""
+    from tuning.params import resolve_params
+    from tuning.space import check_params, space_from_dict
+
+    params, model_params = export["params"], export["model_params"]
+    for name in ("params", "model_params"):
+        if not isinstance(export[name], dict):
+            raise TuneError(f"{where}: {name!r} must be an object, but got {export[name]!r:.60}")
+    space = space_from_dict(export["space"], f"in {where}")
+    if space.arch != export["arch"]:
+        raise TuneError(f"{where}: its space is for arch {space.arch!r}, not {export['arch']!r}; was it edited?")
+    if space.hash != export["space_hash"]:
+        raise TuneError(f"{where}: its space does not match its space_hash {export['space_hash']!r}; was it edited?")
+    unknown = sorted(set(params) - {p.name for p in space.params})
+    if unknown:
+        raise TuneError(f"{where}: parameter(s) {unknown} are not in its search space")
+    try:
+        check_params(space, params)
+    except TuneError as exc:
+        raise TuneError(f"{where}: {exc}") from None
+    if model_params != resolve_params(export["arch"], params):
+        raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")
+
+
+def _check_numbers(export: dict[str, Any], where: str) -> None:
+    for name in ("best_epoch", "epochs", "seed"):
+        value = export[name]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise TuneError(f"{where}: {name!r} must be a whole number >= 0 or null, but got {name}={value!r}")
+    if not isinstance(export["data"], dict):
+        raise TuneError(f"{where}: 'data' must be an object, but got {export['data']!r:.60}")
+    for name in ("validation_size", "split_seed"):
+        value = export["data"].get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise TuneError(f"{where}: data.{name} must be a whole number >= 0, but got {value!r}")
+
+
+def default_epochs(export: dict[str, Any]) -> tuple[int, str]:
+    """The epochs to retrain for, and why: the best trial's best epoch (see the module docstring)."""
+    best, budget = export["best_epoch"], export["epochs"]
+    if best:
+        of = f" of {budget}" if budget else ""
+        return best, f"the best trial's best epoch ({best}{of})"
+    if budget:
+        return budget, f"the search's epochs per trial ({budget}); the export records no best epoch"
+    raise TuneError("the export records neither a best epoch nor epochs per trial; pass --epochs")
+
+
+# --- preparing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedRetrain:
+    """Checked inputs of a retrain: nothing has been trained or written yet."""
+
+    config: RetrainConfig
+    export_path: Path
+    export: dict[str, Any] = field(repr=False)
+    epochs: int
+    epochs_reason: str
+    seeds: tuple[int, ...]
+    data: Dataset = field(repr=False)
+    split: Split  # no validation images unless config.validation_split
+    output_dir: Path
+
+
+def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
+    """Check the export, the output folder and the data before any training starts."""
+    from tuning.data import load_fashion_mnist
+
+    export_path = Path(config.export_path)
+    export = load_export(export_path)
+    epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export)
+    output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export["study"])
+    _check_output_dir(output_dir)
+    data = load_fashion_mnist(config.data_dir)
+    _check_fingerprint(export, data)
+    first = config.seed if config.seed is not None else (export["seed"] or 0)
+    return PreparedRetrain(
+        config=config,
+        export_path=export_path,
+        export=export,
+        epochs=epochs,
+        epochs_reason=reason,
+        seeds=tuple((first + k) % 2**31 for k in range(config.seeds)),
+        data=data,
+        split=_training_split(config, export, data),
+        output_dir=output_dir,
+    )
+
+
+def _safe_name(study: Any) -> str:
+    """A study name usable as one folder name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(study)).strip("._") or "study"
+
+
+def _check_fingerprint(export: dict[str, Any], data: Dataset) -> None:
+    searched_on = export["data"].get("fingerprint")
+    if searched_on and searched_on != data.fingerprint:
+        logger.warning(
+            "the data (%s, fingerprint %s) differ from the files the study searched on (fingerprint %s); "
+            "the same images in another format (IDX vs CSV) also differ",
+            data.source,
+            data.fingerprint,
+            searched_on,
+        )
+
+
+def _training_split(config: RetrainConfig, export: dict[str, Any], data: Dataset) -> Split:
+    """All training images, a stratified subset of them, or the search's own train/validation split."""
+    import numpy as np
+
+    from tuning.splits import Split, train_validation_split
+
+    x, y = data.x_train, data.y_train
+    seed = export["data"].get("split_seed") or 0
+    n = config.max_train_samples
+    if config.validation_split:
+        size = export["data"].get("validation_size") or _FULL_VALIDATION_SIZE
+        return train_validation_split(x, y, validation_size=size, max_train_samples=n, seed=seed)
+    if n is not None and n < len(y):
+        n_classes = len(np.unique(y))
+        if n < n_classes:
+            raise TuneError(f"max_train_samples must be at least {n_classes} (one image per class), but got {n}")
+        subset = train_validation_split(x, y, validation_size=len(y) - n, seed=seed)
+        x, y = subset.x_train, subset.y_train
+    return Split(x_train=x, y_train=y, x_val=x[:0], y_val=y[:0])
+
+
+# --- the output folder -------------------------------------------------------
+
+
+def _check_output_dir(target: Path) -> None:
+    """Refuse, before training, a folder that cannot be created or would overwrite foreign files."""
+    if target.exists():
+        if not target.is_dir():
+            raise TuneError(f"output dir {target} exists and is not a directory")
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_FILES)
+        if foreign:
+            raise TuneError(
+                f"output dir {target} holds files tune retrain did not write ({', '.join(foreign[:3])}); "
+                "choose another --output-dir"
+            )
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise TuneError(f"cannot create output dir {target}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise TuneError(f"cannot create output dir {target}: {ancestor} is not writable")
+
+
+@contextmanager
+def _staging(target: Path) -> Iterator[Path]:
+    """A fresh folder next to `target`; removed, with any parents it needed, unless published."""
+    created = [p for p in reversed(target.parents) if not p.exists()]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    except OSError as exc:
+        _remove_dirs(created)
+        raise TuneError(f"cannot create output dir {target}: {exc.strerror or exc}") from None
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_dirs(created)  # a no-op once published: they are no longer empty
+
+
+def _remove_dirs(created: list[Path]) -> None:
+    for directory in reversed(created):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move the finished staging folder to `target`, replacing a previous retrain's output."""
+    _check_output_dir(target)  # nothing foreign arrived while we trained
+    staging.chmod(0o755)  # mkdtemp made it private
+    try:
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except OSError as exc:
+        raise TuneError(f"cannot write output dir {target}: {exc.strerror or exc}") from None
+
+
+# --- training ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One training run with one seed, and its test evaluation."""
+
+    seed: int
+    history: dict[str, list[float]] = field(repr=False)
+    epoch_seconds: list[float] = field(repr=False)
+    best_epoch: int | None  # by validation accuracy; None without a validation split
+    best_val_accuracy: float | None
+    evaluation: Evaluation
+    seconds: float  # training and test evaluation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "epochs_run": len(self.epoch_seconds),
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            **self.evaluation.to_dict(),
+            "seconds": round(self.seconds, 3),
+            "epoch_seconds": [round(s, 3) for s in self.epoch_seconds],
+            "history": self.history,
+        }
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """All runs, which one's model was saved, and where everything went."""
+
+    runs: tuple[RunResult, ...]
+    saved_run: int  # index into runs of the model in model.keras
+    output_dir: Path
+    files: tuple[str, ...]
+    seconds: float
+
+    @property
+    def saved(self) -> RunResult:
+        return self.runs[self.saved_run]
+
+    @property
+    def accuracy_mean(self) -> float:
+        return statistics.fmean(run.evaluation.accuracy for run in self.runs)
+
+    @property
+    def accuracy_std(self) -> float | None:
+        """Sample standard deviation of the test accuracy over seeds; None for one seed."""
+        accuracies = [run.evaluation.accuracy for run in self.runs]
+        return statistics.stdev(accuracies) if len(accuracies) > 1 else None
+
+
+def retrain(
+    prepared: PreparedRetrain,
+    *,
+    on_epoch: RetrainEpochHook | None = None,
+    on_run: RunHook | None = None,
+) -> RetrainResult:
+    """Train once per seed, evaluate each on the test set, write the output folder.
+
+    The saved model is the first seed's or, with a validation split, the one
+    with the best validation accuracy: never chosen by test accuracy.
+    """
+    from tuning.tfenv import quiet_tensorflow
+
+    quiet_tensorflow()
+    started = time.perf_counter()
+    runs: list[RunResult] = []
+    saved = 0
+    with _staging(prepared.output_dir) as staging:
+        for index, seed in enumerate(prepared.seeds):
+            model, run = _train_once(prepared, index, seed, on_epoch)
+            runs.append(run)
+            if index == 0 or _better(run, runs[saved]):
+                saved = index
+                model.save(staging / "model.keras")
+            if on_run is not None:
+                on_run(index, run)
+        result = RetrainResult(tuple(runs), saved, prepared.output_dir, (), time.perf_counter() - started)
+        files = _write_outputs(prepared, result, staging)
+        _publish(staging, prepared.output_dir)
+    return replace(result, files=tuple(files), seconds=time.perf_counter() - started)
+
+
+def _better(run: RunResult, best: RunResult) -> bool:
+    if run.best_val_accuracy is None or best.best_val_accuracy is None:
+        return False
+    return run.best_val_accuracy > best.best_val_accuracy
+
+
+def _train_once(
+    prepared: PreparedRetrain, index: int, seed: int, on_epoch: RetrainEpochHook | None
+) -> tuple[keras.Model, RunResult]:
+    import keras
+
+    from tuning.callbacks import EpochRecorder
+    from tuning.evaluate import evaluate_model
+    from tuning.models import build_model
+    from tuning.train import fit
+
+    started = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    export, config = prepared.export, prepared.config
+    params = export["model_params"]
+    model = build_model(export["arch"], params)
+    recorder = EpochRecorder(None if on_epoch is None else (lambda epoch, logs: on_epoch(index, epoch, logs)))
+    validating = len(prepared.split.y_val) > 0
+    stopping = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=config.patience, restore_best_weights=True
+    )
+    try:
+        result = fit(
+            model,
+            params,
+            prepared.split,
+            epochs=prepared.epochs,
+            recorder=recorder,
+            callbacks=[stopping] if validating else [],
+            steps_per_execution=config.steps_per_execution,
+        )
+    except TrialFailed as exc:
+        raise TuneError(f"retraining with seed {seed} diverged: {exc}") from None
+    evaluation = evaluate_model(model, prepared.data.x_test, prepared.data.y_test)
+    run = RunResult(
+        seed=seed,
+        history=result.history,
+        epoch_seconds=result.epoch_seconds,
+        best_epoch=result.best_epoch if validating else None,
+        best_val_accuracy=result.best_val_accuracy if validating else None,
+        evaluation=evaluation,
+        seconds=time.perf_counter() - started,
+    )
+    return model, run
+
+
+# --- outputs -----------------------------------------------------------------
+
+
+def _write_outputs(prepared: PreparedRetrain, result: RetrainResult, staging: Path) -> list[str]:
+    from tuning.report import confusion_figure, history_figure, write_figures
+
+    name = prepared.export["study"]
+    saved = result.saved
+    figures = {
+        "history": history_figure([(run.seed, run.history) for run in result.runs], f"{name} — retraining history"),
+        "confusion_matrix": confusion_figure(
+            saved.evaluation.confusion,
+            f"{name} — test confusion matrix (seed {saved.seed}, accuracy {saved.evaluation.accuracy:.4f})",
+        ),
+    }
+    plots = write_figures(figures, staging, png=prepared.config.png)
+    metrics = staging / "metrics.json"
+    metrics.write_text(json.dumps(_metrics(prepared, result), indent=2) + "\n", encoding="utf-8")
+    return ["model.keras", metrics.name, *(path.name for path in plots)]
+
+
+def _metrics(prepared: PreparedRetrain, result: RetrainResult) -> dict[str, Any]:
+    config, split, data = prepared.config, prepared.split, prepared.data
+    saved = result.saved
+    return {
+        "study": prepared.export["study"],
+        "arch": prepared.export["arch"],
+        **saved.evaluation.to_dict(),
+        "saved_run": result.saved_run,
+        "saved_seed": saved.seed,
+        "saved_because": "best validation accuracy" if config.validation_split else "first seed",
+        "test_accuracy_mean": result.accuracy_mean,
+        "test_accuracy_std": result.accuracy_std,
+        "seeds": list(prepared.seeds),
+        "epochs": prepared.epochs,
+        "epochs_reason": prepared.epochs_reason,
+        "validation_split": config.validation_split,
+        "patience": config.patience if config.validation_split else None,
+        "train_samples": len(split.y_train),
+        "validation_samples": len(split.y_val),
+        "wall_clock_seconds": round(result.seconds, 3),
+        "runs": [run.to_dict() for run in result.runs],
+        "data": {"source": data.source, "fingerprint": data.fingerprint},
+        "export": {"path": str(prepared.export_path.resolve()), "content": prepared.export},
+        "versions": package_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
