@@ -14,6 +14,9 @@ from tuning.data import Dataset
 from tuning.errors import TuneError
 from tuning.evaluate import evaluate_file, evaluate_model, load_classifier
 
+# Keras' own saving code trips over NumPy 2's copy keyword; nothing tune does.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 
 def _saved(path: Path, input_shape: tuple[int, ...], units: int = 10, activation: str | None = "softmax") -> Path:
     """A small untrained model saved at `path`: raw pixels in, `units` outputs."""

@@ -15,8 +15,9 @@ from conftest import assert_clean_error, run_tune
 from tuning.data import CLASS_NAMES, Dataset
 from tuning.errors import TuneError
 from tuning.export import best_config, write_json
+from tuning.export_reader import load_export
 from tuning.params import resolve_params
-from tuning.retrain import RetrainConfig, default_epochs, load_export, prepare_retrain, retrain
+from tuning.retrain import RetrainConfig, default_epochs, prepare_retrain, retrain
 from tuning.space import default_space_path, load_space, space_from_dict
 
 SMALL = ["--max-train-samples", "1000", "--no-png"]
@@ -196,6 +197,7 @@ def _edits() -> list[tuple[str, Any, str]]:
         ),
         ("space garbled", lambda e: {**e, "space": {"arch": "mlp", "params": [{"type": "int"}]}}, "needs a 'name'"),
         ("seed", lambda e: {**e, "seed": "zero"}, "'seed' must be a whole number"),
+        ("score", lambda e: {**e, "best_val_accuracy": None}, "'best_val_accuracy' must be a number"),
         ("not an object", lambda e: [e], "must hold a JSON object"),
     ]
 

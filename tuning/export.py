@@ -16,9 +16,31 @@ from tuning.errors import TuneError
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["EXPORT_FORMAT", "best_config", "package_versions", "write_json"]
+__all__ = ["EXPORT_FORMAT", "EXPORT_KEYS", "best_config", "package_versions", "write_json"]
 
 EXPORT_FORMAT = 1
+# The top-level keys of format EXPORT_FORMAT, exactly as best_config writes them.
+EXPORT_KEYS = frozenset(
+    {
+        "format",
+        "study",
+        "arch",
+        "best_trial",
+        "best_val_accuracy",
+        "best_epoch",
+        "epochs",
+        "params",
+        "model_params",
+        "n_params",
+        "seed",
+        "space_hash",
+        "space",
+        "data",
+        "trials",
+        "versions",
+        "exported_at",
+    }
+)
 _PACKAGES = ("tune", "tensorflow", "keras", "optuna", "optuna-integration", "numpy")
 
 

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TrialFailed, TuneError
-from tuning.export import EXPORT_FORMAT, package_versions
-from tuning.params import ARCHITECTURES
+from tuning.export import package_versions
+from tuning.export_reader import load_export
 from tuning.train import DEFAULT_STEPS_PER_EXECUTION
 
 if TYPE_CHECKING:
@@ -49,42 +49,18 @@ if TYPE_CHECKING:
     from tuning.splits import Split
 
 __all__ = [
-    "EXPORT_KEYS",
     "OUTPUT_FILES",
     "PreparedRetrain",
     "RetrainConfig",
     "RetrainResult",
     "RunResult",
     "default_epochs",
-    "load_export",
     "prepare_retrain",
     "retrain",
 ]
 
 logger = logging.getLogger(__name__)
 
-# The top-level keys `tune export` writes (tuning.export.best_config), format EXPORT_FORMAT.
-EXPORT_KEYS = frozenset(
-    {
-        "format",
-        "study",
-        "arch",
-        "best_trial",
-        "best_val_accuracy",
-        "best_epoch",
-        "epochs",
-        "params",
-        "model_params",
-        "n_params",
-        "seed",
-        "space_hash",
-        "space",
-        "data",
-        "trials",
-        "versions",
-        "exported_at",
-    }
-)
 # Everything retrain writes; an existing output folder holding only these is replaced.
 OUTPUT_FILES = frozenset(
     {"model.keras", "metrics.json", "history.html", "history.png", "confusion_matrix.html", "confusion_matrix.png"}
@@ -126,94 +102,6 @@ class RetrainConfig:
 def _check_positive(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TuneError(f"{name} must be a whole number >= 1, but got {name}={value}")
-
-
-# --- the export --------------------------------------------------------------
-
-
-def load_export(path: str | Path) -> dict[str, Any]:
-    """Read an export and check it describes a model this version of tune can rebuild exactly."""
-    path = Path(path)
-    export = _read_json(path)
-    where = f"export {path}"
-    _check_keys(export, where)
-    arch = export["arch"]
-    if arch not in ARCHITECTURES:
-        raise TuneError(f"{where}: unknown architecture {arch!r}; expected one of {', '.join(ARCHITECTURES)}")
-    _check_params(export, where)
-    _check_numbers(export, where)
-    return export
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TuneError(f"export file not found: {path} (write one with `tune export STUDY`)") from None
-    except IsADirectoryError:
-        raise TuneError(f"export {path} is a directory, not a JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TuneError(f"cannot read export {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TuneError(f"export {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise TuneError(f"export {path} must hold a JSON object as `tune export` writes, but holds a {_kind(data)}")
-    return data
-
-
-def _kind(value: Any) -> str:
-    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
-
-
-def _check_keys(export: dict[str, Any], where: str) -> None:
-    if "format" in export and export["format"] != EXPORT_FORMAT:
-        raise TuneError(f"{where} has format {export['format']!r}; this tune reads format {EXPORT_FORMAT}")
-    missing = sorted(EXPORT_KEYS - set(export))
-    if missing:
-        raise TuneError(f"{where} lacks key(s) {missing}; write it again with `tune export`")
-    extra = sorted(set(export) - EXPORT_KEYS)
-    if extra:
-        raise TuneError(f"{where} has unknown key(s) {extra}; was it edited? Write it again with `tune export`")
-
-
-def _check_params(export: dict[str, Any], where: str) -> None:
-    """The sampled params lie in the stored space, and model_params are exactly what they resolve to."""
-    from tuning.params import resolve_params
-    from tuning.space import check_params, space_from_dict
-
-    params, model_params = export["params"], export["model_params"]
-    for name in ("params", "model_params"):
-        if not isinstance(export[name], dict):
-            raise TuneError(f"{where}: {name!r} must be an object, but got {export[name]!r:.60}")
-    space = space_from_dict(export["space"], f"in {where}")
-    if space.arch != export["arch"]:
-        raise TuneError(f"{where}: its space is for arch {space.arch!r}, not {export['arch']!r}; was it edited?")
-    if space.hash != export["space_hash"]:
-        raise TuneError(f"{where}: its space does not match its space_hash {export['space_hash']!r}; was it edited?")
-    unknown = sorted(set(params) - {p.name for p in space.params})
-    if unknown:
-        raise TuneError(f"{where}: parameter(s) {unknown} are not in its search space")
-    try:
-        check_params(space, params)
-    except TuneError as exc:
-        raise TuneError(f"{where}: {exc}") from None
-    if model_params != resolve_params(export["arch"], params):
-        raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")
-
-
-def _check_numbers(export: dict[str, Any], where: str) -> None:
-    for name in ("best_epoch", "epochs", "seed"):
-        value = export[name]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise TuneError(f"{where}: {name!r} must be a whole number >= 0 or null, but got {name}={value!r}")
-    if not isinstance(export["data"], dict):
-        raise TuneError(f"{where}: 'data' must be an object, but got {export['data']!r:.60}")
-    for name in ("validation_size", "split_seed"):
-        value = export["data"].get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise TuneError(f"{where}: data.{name} must be a whole number >= 0, but got {value!r}")
 
 
 def default_epochs(export: dict[str, Any]) -> tuple[int, str]:
