@@ -20,19 +20,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+from procs import tune_process, wait_for_running_trial  # noqa: E402
 
 TINY = ["--epochs", "1", "--max-train-samples", "300"]
 
 
-def tune(args: list[str], cwd: Path, **popen: object) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tuning", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **popen,
-    )  # type: ignore[call-overload]
+def tune(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return tune_process(args, cwd)
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -70,50 +64,18 @@ def parallel(storage: str, work: Path, study: str, total: int, commands: int, jo
     )
 
 
-def wait_mid_trial(storage: str, study: str, proc: subprocess.Popen) -> int:
-    import optuna
-
-    while proc.poll() is None:
-        try:
-            running = [
-                t
-                for t in optuna.load_study(study_name=study, storage=storage).get_trials()
-                if t.state.name == "RUNNING" and t.intermediate_values
-            ]
-        except KeyError:
-            running = []
-        if running:
-            return running[0].number
-        time.sleep(0.2)
-    raise RuntimeError(f"worker exited early: {finish(proc)}")
-
-
 def kills(work: Path, rounds: int) -> str:
     import optuna
 
     storage = f"sqlite:///{work / 'kills.db'}"
-    args = [
-        "run",
-        "mlp",
-        "--study",
-        "kills",
-        "--storage",
-        storage,
-        "--trials",
-        str(rounds + 1),
-        "--epochs",
-        "4",
-        "--max-train-samples",
-        "2000",
-        "--pruner",
-        "none",
-        "--heartbeat",
-        "1",
-    ]
+    args = (
+        f"run mlp --study kills --storage {storage} --trials {rounds + 1} --epochs 4 --max-train-samples 2000 "
+        "--pruner none --heartbeat 1"
+    ).split()
     killed = []
     for _ in range(rounds):
-        victim = tune(args, work, start_new_session=True)
-        killed.append(wait_mid_trial(storage, "kills", victim))
+        victim = tune(args, work)
+        killed.append(wait_for_running_trial(storage, victim, "kills"))
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
     code, _ = finish(tune(args, work))
@@ -133,26 +95,12 @@ def interrupts(work: Path) -> str:
         [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2), (signal.SIGTERM, 2)]
     ):
         storage, study = f"sqlite:///{work / f'int{number}.db'}", "int"
-        args = [
-            "run",
-            "mlp",
-            "--study",
-            study,
-            "--storage",
-            storage,
-            "--trials",
-            "3",
-            "--jobs",
-            str(jobs),
-            "--epochs",
-            "4",
-            "--max-train-samples",
-            "2000",
-            "--pruner",
-            "none",
-        ]
-        proc = tune(args, work, start_new_session=True)
-        wait_mid_trial(storage, study, proc)
+        args = (
+            f"run mlp --study {study} --storage {storage} --trials 3 --jobs {jobs} --epochs 4 "
+            "--max-train-samples 2000 --pruner none"
+        ).split()
+        proc = tune(args, work)
+        wait_for_running_trial(storage, proc, study)
         os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
         code, text = finish(proc)
         clean = code == 128 + sig and "Traceback" not in text

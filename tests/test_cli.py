@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_clean_error, run_tune
+from procs import tune_process, wait_for_running_trial
 
 SMALL = ["--epochs", "2", "--max-train-samples", "600", "--seed", "0"]
 
@@ -200,40 +201,15 @@ def test_not_gzip_is_reported(tmp_path: Path, tune_env: dict, fashion_dir: Path)
     assert_clean_error(result, "corrupt data file")
 
 
-def _wait_for_running_trial(storage: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    """Block until the study has a RUNNING trial that has reported at least one epoch."""
-    import time
-
-    import optuna
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            trials = optuna.load_study(study_name="mlp", storage=storage).get_trials(deepcopy=False)
-        except KeyError:  # study not created yet
-            trials = []
-        if any(t.state.name == "RUNNING" and t.intermediate_values for t in trials):
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"no trial got going (exit status {proc.poll()})")
-
-
 def test_ctrl_c_mid_trial_keeps_the_study_usable(tmp_path: Path, tune_env: dict) -> None:
     import signal
 
     import optuna
 
     args = ["run", "mlp", "--trials", "2", "--epochs", "6", "--max-train-samples", "3000", "--pruner", "none"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tuning", *args],
-        cwd=tmp_path,
-        env=tune_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = tune_process(args, tmp_path, tune_env)
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    _wait_for_running_trial(storage, proc)
+    wait_for_running_trial(storage, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)

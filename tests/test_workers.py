@@ -5,30 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import optuna
 import pytest
 from conftest import assert_clean_error, run_tune
+from procs import tune_process, wait_for_running_trial
 
 from tuning.worker import slots_used
 
 TINY = ["--epochs", "1", "--max-train-samples", "300", "--seed", "0"]
-
-
-def tune_process(args: list[str], cwd: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tuning", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def trials_of(storage: str, study: str = "mlp") -> list[optuna.trial.FrozenTrial]:
@@ -39,20 +25,6 @@ def assert_all_finished(trials: list[optuna.trial.FrozenTrial], total: int) -> N
     states = [t.state.name for t in trials]
     assert set(states) <= {"COMPLETE", "PRUNED", "FAIL"}, states  # none RUNNING or WAITING
     assert slots_used(trials) == total, states
-
-
-def wait_for_running_trial(storage: str, proc: subprocess.Popen, timeout: float = 120) -> int:
-    """The number of a RUNNING trial that has reported an epoch (the worker is mid-training)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            for trial in trials_of(storage):
-                if trial.state.name == "RUNNING" and trial.intermediate_values:
-                    return trial.number
-        except KeyError:  # no study yet
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no trial got going: {proc.poll()} {proc.stderr.read() if proc.stderr else ''}")
 
 
 def test_four_workers_on_sqlite_reach_the_total_exactly(tmp_path: Path, tune_env: dict) -> None:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import optuna
     from rich.console import Console
 
+    from tuning.evaluate import Evaluation
+    from tuning.progress import TrialProgress
+    from tuning.retrain import PreparedRetrain, RetrainResult
     from tuning.runner import PreparedRun
 
 __all__ = ["cli", "main"]
@@ -151,7 +154,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
     _print_best(study, console)
 
 
-def _run_workers(prepared: PreparedRun, progress: Any) -> None:
+def _run_workers(prepared: PreparedRun, progress: TrialProgress) -> None:
     """Start --jobs worker processes and show their trials as they land in the storage."""
     from tuning.parallel import CTRL_C_GRACE_SECONDS, start_workers, stop_workers
 
@@ -175,7 +178,7 @@ def _run_workers(prepared: PreparedRun, progress: Any) -> None:
         )
 
 
-def _show_new_trials(study: optuna.Study, seen: set[int], progress: Any) -> set[int]:
+def _show_new_trials(study: optuna.Study, seen: set[int], progress: TrialProgress) -> set[int]:
     for trial in study.get_trials(deepcopy=False):
         if trial.state.is_finished() and trial.number not in seen:
             progress.on_trial(study, trial)
@@ -273,11 +276,6 @@ def plots(study: str, output_dir: str | None, png: bool | None, storage: str) ->
     console.print(f"wrote {len(paths)} files; open {paths[0]}")
 
 
-if TYPE_CHECKING:
-    from tuning.evaluate import Evaluation
-    from tuning.retrain import PreparedRetrain, RetrainResult
-
-
 @cli.command("retrain")
 @click.argument("export_path", metavar="EXPORT.json")
 @click.option("--epochs", type=int, default=None, help="Training epochs. [default: the export's best epoch]")
@@ -322,19 +320,10 @@ def retrain_command(export_path: str, **options: Any) -> None:
 
 
 def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> RetrainResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from tuning.progress import progress_bars
     from tuning.retrain import RunResult, retrain
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+    progress = progress_bars(console)
     runs = progress.add_task("seeds", total=len(prepared.seeds), status="")
     epochs = progress.add_task("epochs", total=prepared.epochs, status="")
 

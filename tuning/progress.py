@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import optuna
     from rich.console import Console
+    from rich.progress import Progress
 
-__all__ = ["TrialProgress", "describe_trial"]
+__all__ = ["TrialProgress", "describe_trial", "progress_bars"]
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -32,23 +33,29 @@ def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     return f"trial {trial.number:>3}  [red]failed[/]    {attrs.get('fail_reason', 'unknown error')}"
 
 
+def progress_bars(console: Console) -> Progress:
+    """Bars with a description, a count, a status field and the time taken; gone when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 class TrialProgress:
     """Rich progress bars fed by Optuna's trial callback and the trainer's epoch hook."""
 
     def __init__(self, console: Console, *, total: int, epochs: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._console = console
         self._epochs = epochs
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
+        self._progress = progress_bars(console)
         self._trials = self._progress.add_task("trials", total=total, status="best -")
         self._epoch_task = self._progress.add_task("epochs", total=epochs, status="")
 
