@@ -17,6 +17,7 @@ import click
 from tuning.config import DEFAULT_STORAGE, PRUNERS, SAMPLERS, RunConfig
 from tuning.errors import Interrupted, TuneError
 from tuning.params import ARCHITECTURES
+from tuning.storage import HEARTBEAT
 
 if TYPE_CHECKING:
     import optuna
@@ -60,7 +61,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
     type=int,
     default=20,
     show_default=True,
-    help="Finished trials (complete + pruned + failed) the study should end with; a re-run does the rest.",
+    help="Trials the study should end with (complete, pruned or failed; a retried failure does not count). A re-run does the rest.",
 )
 @click.option("--timeout", type=float, default=None, help="Start no new trial after this many seconds.")
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
@@ -95,7 +96,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option(
     "--heartbeat",
     type=int,
-    default=10,
+    default=HEARTBEAT,
     show_default=True,
     help="Seconds between a running trial's heartbeats; after 3 missed, its worker counts as dead "
     "and its parameters are retried.",

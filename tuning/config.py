@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tuning.errors import TuneError
 from tuning.params import ARCHITECTURES
+from tuning.storage import HEARTBEAT
+from tuning.train import DEFAULT_STEPS_PER_EXECUTION
 
 __all__ = ["DEFAULT_STORAGE", "PRUNERS", "SAMPLERS", "RunConfig"]
 
@@ -31,9 +33,9 @@ class RunConfig:
     sampler: str = "tpe"
     pruner: str = "hyperband"
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
-    steps_per_execution: int = 32  # batches per TF graph call; see bench/epoch_speed.py
+    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
-    heartbeat: int = 10  # seconds between a running trial's heartbeats; 3 missed = dead worker
+    heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:

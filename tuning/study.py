@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from tuning.config import RunConfig
 
-__all__ = ["finished_count", "load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
+__all__ = ["load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +113,3 @@ def state_counts(trials: list[optuna.trial.FrozenTrial]) -> dict[str, int]:
     for trial in trials:
         counts[trial.state.name] += 1
     return counts
-
-
-def finished_count(study: optuna.Study) -> int:
-    """Trials that count towards `--trials`: complete, pruned or failed."""
-    counts = state_counts(study.get_trials(deepcopy=False))
-    return counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
