@@ -61,7 +61,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
     type=int,
     default=20,
     show_default=True,
-    help="Trials the study should end with (complete, pruned or failed; a retried failure does not count). A re-run does the rest.",
+    help="Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
+    "A re-run does the rest.",
 )
 @click.option("--timeout", type=float, default=None, help="Start no new trial after this many seconds.")
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
