@@ -34,6 +34,12 @@ _STORAGE_HELP = (
     f"Optuna storage URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db). [default: {DEFAULT_STORAGE}]"
 )
 _storage_option = click.option("--storage", default=DEFAULT_STORAGE, show_default=False, help=_STORAGE_HELP)
+_data_dir_option = click.option(
+    "--data-dir",
+    default=None,
+    envvar="TUNE_DATA_DIR",
+    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+)
 
 
 def _console() -> Console:
@@ -80,12 +86,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--seed", type=int, default=None, help="Seed for the sampler, the validation split and the weights.")
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(PRUNERS), default="hyperband", show_default=True)
-@click.option(
-    "--data-dir",
-    default=None,
-    envvar="TUNE_DATA_DIR",
-    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
-)
+@_data_dir_option
 @click.option(
     "--jobs",
     "-j",
@@ -292,12 +293,7 @@ def plots(study: str, output_dir: str | None, png: bool | None, storage: str) ->
 )
 @click.option("--max-train-samples", type=int, default=None, help="Train on a stratified subset of N images (quick).")
 @click.option("--png/--no-png", default=None, help="PNG copies of the plots. [default: when a Chromium is installed]")
-@click.option(
-    "--data-dir",
-    default=None,
-    envvar="TUNE_DATA_DIR",
-    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
-)
+@_data_dir_option
 def retrain_command(export_path: str, **options: Any) -> None:
     """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
     from tuning.retrain import RetrainConfig, prepare_retrain
@@ -348,12 +344,7 @@ def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> Retra
 
 @cli.command("evaluate")
 @click.argument("model_path", metavar="MODEL.keras")
-@click.option(
-    "--data-dir",
-    default=None,
-    envvar="TUNE_DATA_DIR",
-    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
-)
+@_data_dir_option
 def evaluate_command(model_path: str, data_dir: str | None) -> None:
     """Test accuracy, loss and per-class accuracy of a saved Keras model on the 10,000 test images."""
     from tuning.evaluate import evaluate_file
