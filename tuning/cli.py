@@ -142,7 +142,8 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}."
     )
     try:
-        with TrialProgress(console, total=prepared.remaining, epochs=config.epochs) as progress:
+        epoch_bar = config.epochs if config.jobs == 1 else None  # workers' epochs are not visible here
+        with TrialProgress(console, total=prepared.remaining, epochs=epoch_bar) as progress:
             if config.jobs == 1:
                 run_trials(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
             else:

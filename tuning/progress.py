@@ -51,13 +51,13 @@ def progress_bars(console: Console) -> Progress:
 class TrialProgress:
     """Rich progress bars fed by Optuna's trial callback and the trainer's epoch hook."""
 
-    def __init__(self, console: Console, *, total: int, epochs: int) -> None:
-
+    def __init__(self, console: Console, *, total: int, epochs: int | None) -> None:
+        """`epochs` None: no epoch bar (trials run in other processes, seen only when they end)."""
         self._console = console
         self._epochs = epochs
         self._progress = progress_bars(console)
         self._trials = self._progress.add_task("trials", total=total, status="best -")
-        self._epoch_task = self._progress.add_task("epochs", total=epochs, status="")
+        self._epoch_task = None if epochs is None else self._progress.add_task("epochs", total=epochs, status="")
 
     def __enter__(self) -> TrialProgress:
         self._progress.start()
@@ -69,6 +69,8 @@ class TrialProgress:
         self._progress.stop()
 
     def on_epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
+        if self._epoch_task is None:
+            return
         status = f"trial {trial_number}: val_acc {logs.get('val_accuracy', float('nan')):.4f}"
         self._progress.update(self._epoch_task, completed=epoch, status=status)
 
@@ -76,7 +78,8 @@ class TrialProgress:
         self._console.print(describe_trial(trial))
         best = _best_value(study)
         self._progress.update(self._trials, advance=1, status="best -" if best is None else f"best {best:.4f}")
-        self._progress.reset(self._epoch_task, total=self._epochs, status="")
+        if self._epoch_task is not None:
+            self._progress.reset(self._epoch_task, total=self._epochs, status="")
 
 
 def _best_value(study: optuna.Study) -> float | None:
