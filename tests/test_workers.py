@@ -15,6 +15,8 @@ from procs import tune_process, wait_for_running_trial
 from tuning.worker import slots_used
 
 TINY = ["--epochs", "1", "--max-train-samples", "300", "--seed", "0"]
+# Trials long enough (a few seconds) to be caught mid-training by a signal.
+LONGER = ["--epochs", "4", "--max-train-samples", "2000", "--pruner", "none"]
 
 
 def trials_of(storage: str, study: str = "mlp") -> list[optuna.trial.FrozenTrial]:
@@ -63,20 +65,7 @@ def test_postgres_with_jobs(tmp_path: Path, tune_env: dict, postgres_url: str) -
 
 def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, tune_env: dict) -> None:
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    args = [
-        "run",
-        "mlp",
-        "--trials",
-        "3",
-        "--epochs",
-        "4",
-        "--max-train-samples",
-        "2000",
-        "--pruner",
-        "none",
-        "--heartbeat",
-        "1",
-    ]
+    args = ["run", "mlp", "--trials", "3", *LONGER, "--heartbeat", "1"]
     victim = tune_process(args, tmp_path, tune_env)
     number = wait_for_running_trial(storage, victim)
     os.killpg(victim.pid, signal.SIGKILL)
@@ -99,20 +88,7 @@ def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, tune_env: dic
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_workers_leave_a_consistent_study(tmp_path: Path, tune_env: dict, sig: int, status: int) -> None:
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    args = [
-        "run",
-        "mlp",
-        "--trials",
-        "4",
-        "--jobs",
-        "2",
-        "--epochs",
-        "4",
-        "--max-train-samples",
-        "2000",
-        "--pruner",
-        "none",
-    ]
+    args = ["run", "mlp", "--trials", "4", "--jobs", "2", *LONGER]
     proc = tune_process(args, tmp_path, tune_env)
     wait_for_running_trial(storage, proc)
     if sig == signal.SIGINT:
