@@ -83,7 +83,12 @@ def cli(ctx: click.Context, verbose: int) -> None:
     default=None,
     help="Train on a stratified subset of N images; the validation split shrinks in proportion.",
 )
-@click.option("--seed", type=int, default=None, help="Seed for the sampler, the validation split and the weights.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for the sampler; on a new study also its validation split and trial weights.",
+)
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(PRUNERS), default="hyperband", show_default=True)
 @_data_dir_option
@@ -401,21 +406,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"tune: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
-        reason = _storage_failure(exc)
+        from tuning.storage import database_reason
+
+        reason = database_reason(exc)  # the database refused mid-command: read-only, locked, gone
         if reason is None:
             raise  # a bug: keep the traceback
         click.echo(f"tune: error: storage error: {reason}", err=True)
         sys.exit(2)
-
-
-def _storage_failure(exc: BaseException) -> str | None:
-    """The database's own one-line reason if `exc` is the storage refusing (read-only, locked, gone)."""
-    chain: list[BaseException] = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    database_errors = [e for e in chain if type(e).__module__.split(".")[0] == "sqlalchemy"]
-    if not database_errors:
-        return None
-    cause = getattr(database_errors[-1], "orig", None) or database_errors[-1]
-    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]

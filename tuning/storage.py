@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import optuna
     from sqlalchemy.engine import URL
 
-__all__ = ["HEARTBEAT", "check_url", "mask_url", "open_storage", "sqlite_path"]
+__all__ = ["HEARTBEAT", "check_url", "database_reason", "mask_url", "open_storage", "sqlite_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def open_storage(url: str, *, must_exist: bool = False, heartbeat: int = HEARTBE
         raise TuneError(f"no study database at {path} (storage {masked}); run `tune run` first or pass --storage")
     if path is not None and not path.parent.is_dir():
         raise TuneError(f"cannot create storage {masked}: folder {path.parent} does not exist")
-    return _connect(url, masked, path is not None, heartbeat)
+    return _connect(url, masked, path is not None and "timeout" not in parsed.query, heartbeat)
 
 
 def sqlite_path(parsed: URL) -> Path | None:
@@ -74,14 +74,14 @@ def sqlite_path(parsed: URL) -> Path | None:
     return Path(database.removeprefix("file:"))
 
 
-def _connect(url: str, masked: str, is_sqlite: bool, heartbeat: int) -> optuna.storages.RDBStorage:
+def _connect(url: str, masked: str, sqlite_wait: bool, heartbeat: int) -> optuna.storages.RDBStorage:
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
     # SQLite: wait for a writer's lock instead of failing at once with "database is locked".
     # A `?timeout=N` in the URL wins.
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if is_sqlite and "timeout" not in check_url(url).query:
+    if sqlite_wait:
         engine_kwargs = {"connect_args": {"timeout": 60}}
     try:
         with warnings.catch_warnings():  # heartbeat_interval is marked experimental
@@ -106,7 +106,20 @@ def _first_line(exc: BaseException, url: str) -> str:
     """The root cause's first line, never showing the URL's password."""
     from sqlalchemy.engine import make_url
 
-    cause = getattr(exc, "orig", None) or exc
-    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    text = database_reason(exc) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     password = make_url(url).password
     return text.replace(str(password), "***") if password else text
+
+
+def database_reason(exc: BaseException) -> str | None:
+    """The database's own one-line reason if `exc` or what caused it is a database error, else None."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    database_errors = [e for e in chain if type(e).__module__.split(".")[0] == "sqlalchemy"]
+    if not database_errors:
+        return None
+    cause = getattr(database_errors[-1], "orig", None) or database_errors[-1]
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
