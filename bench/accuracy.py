@@ -22,6 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tuning.config import PRUNERS
+from tuning.models import PRECISIONS
+
 # (architecture, description, test accuracy in %); the figures the issue compares against.
 REFERENCES = [
     ("mlp", "MLP, hand-tuned", 88.11),
@@ -63,6 +66,8 @@ def _parse_args() -> argparse.Namespace:
         default=None,
         help="search on a stratified subset of N images, retrain on all (a cheaper search)",
     )
+    parser.add_argument("--pruner", choices=PRUNERS, default="hyperband", help="as tune run --pruner")
+    parser.add_argument("--precision", choices=list(PRECISIONS), default="float32", help="as tune run --precision")
     parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
     parser.add_argument("--seed", type=int, default=0, help="study seed (sampler, split, weights)")
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST folder [default: the usual places]")
@@ -80,7 +85,10 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
 
     search_samples = args.search_samples or args.max_train_samples
     subset = f"-n{search_samples}" if search_samples else ""
-    name = f"accuracy-{arch}-e{args.epochs}{subset}"
+    variant = "".join(
+        [f"-{args.pruner}" if args.pruner != "hyperband" else "", "-bf16" if args.precision == "bfloat16" else ""]
+    )
+    name = f"accuracy-{arch}-e{args.epochs}{subset}{variant}"
     config = RunConfig(
         arch=arch,
         trials=args.trials,
@@ -90,6 +98,8 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         max_train_samples=search_samples,
         seed=args.seed,
         data_dir=args.data_dir,
+        pruner=args.pruner,
+        precision=args.precision,
     )
     prepared = prepare_run(config)
     print(f"{name}: running {prepared.remaining} more trial(s) of {args.trials}")
@@ -195,6 +205,7 @@ def _markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {_describe_machine(report['machine'])}. Finished {report.get('finished_at', '?')}.",
         f"Studies of {settings['trials']} trials of up to {settings['epochs']} epochs"
+        f" ({settings.get('pruner', 'hyperband')} pruner, {settings.get('precision', 'float32')})"
         + (f" on a {subset}-image subset" if subset else "")
         + f"; the best configuration retrained on {retrained_on} with {settings['seeds']} seeds and evaluated "
         "once on the 10,000 test images (mean ± sample std over seeds).",

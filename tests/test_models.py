@@ -60,3 +60,23 @@ def test_depth_changes_the_model() -> None:
         if layer.name.startswith("conv_")
     ]
     assert len(convs) == 6
+
+
+def test_bfloat16_computes_in_bfloat16_and_outputs_float32(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import keras
+
+    model = build_model("cnn", {"n_blocks": 1, "filters_1": 8}, precision="bfloat16")
+    conv = model.get_layer("conv_1_1")
+    assert conv.dtype_policy.name == "mixed_bfloat16" and conv.compute_dtype == "bfloat16"
+    assert conv.kernel.dtype == "float32"  # mixed precision keeps float32 weights
+    assert model.get_layer("class").compute_dtype == "float32"
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was
+    pixels = np.random.default_rng(0).integers(0, 256, size=(4, 28, 28)).astype("uint8")
+    probabilities = model(pixels)
+    assert np.asarray(probabilities).dtype == np.float32
+    np.testing.assert_allclose(np.asarray(probabilities).sum(axis=1), 1.0, rtol=1e-5)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert reloaded.get_layer("conv_1_1").dtype_policy.name == "mixed_bfloat16"
+    np.testing.assert_array_equal(np.asarray(reloaded(pixels)), np.asarray(probabilities))
+    assert build_model("cnn", {"n_blocks": 1}).get_layer("conv_1_1").compute_dtype == "float32"

@@ -140,6 +140,23 @@ def test_validation_split_saves_the_best_by_validation(export_file: Path, tmp_pa
     assert "seed 1 validation" in (tmp_path / "models" / "v" / "history.html").read_text()
 
 
+def test_retrain_follows_the_exports_precision(export: dict[str, Any], tmp_path: Path, fashion: Dataset) -> None:
+    import keras
+
+    path = _write(tmp_path / "bf16.json", {**export, "precision": "bfloat16"})
+    out = tmp_path / "bf16"
+    result = retrain(prepare_retrain(RetrainConfig(str(path), max_train_samples=1000, output_dir=str(out), png=False)))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["precision"] == "bfloat16"
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.get_layer("dense_1").compute_dtype == "bfloat16"
+    predicted = model.predict(fashion.x_test, batch_size=1024, verbose=0).argmax(axis=1)
+    assert np.mean(predicted == fashion.y_test) == pytest.approx(result.saved.evaluation.accuracy, abs=1e-6)
+    overridden = RetrainConfig(str(path), max_train_samples=1000, output_dir=str(tmp_path / "f32"), precision="float32")
+    retrain(prepare_retrain(overridden))
+    assert json.loads((tmp_path / "f32" / "metrics.json").read_text())["precision"] == "float32"
+
+
 def test_diverging_training_leaves_nothing_behind(export: dict[str, Any], tmp_path: Path) -> None:
     unstable = _with_space(
         export,
@@ -197,6 +214,7 @@ def _edits() -> list[tuple[str, Any, str]]:
         ),
         ("space garbled", lambda e: {**e, "space": {"arch": "mlp", "params": [{"type": "int"}]}}, "needs a 'name'"),
         ("seed", lambda e: {**e, "seed": "zero"}, "'seed' must be a whole number"),
+        ("precision", lambda e: {**e, "precision": "float8"}, "'precision' must be one of"),
         ("score", lambda e: {**e, "best_val_accuracy": None}, "'best_val_accuracy' must be a number"),
         ("not an object", lambda e: [e], "must hold a JSON object"),
     ]

@@ -70,6 +70,23 @@ def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped
     assert all(t.user_attrs["epochs_run"] < 4 for t in pruned)
 
 
+def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    from tuning.export import best_config
+
+    run = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="bfloat16", seed=1))
+    run_trials(run)
+    trials = run.study.get_trials()
+    counts = state_counts(trials)
+    assert counts["PRUNED"] > 0 and counts["COMPLETE"] > 0
+    assert all(t.user_attrs["epochs_run"] == 1 for t in trials if t.state.name == "PRUNED")  # rungs at 1, 3, 9
+    assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
+    assert best_config(run.study)["precision"] == "bfloat16"
+    with caplog.at_level("WARNING"):
+        joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving"))
+    assert "was started with --precision bfloat16; this run uses float32" in caplog.text
+    assert joined.setup.precision == "float32"
+
+
 def test_failing_trials_are_recorded_and_the_study_goes_on(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     space = tmp_path / "nan.toml"
     space.write_text(
@@ -113,6 +130,7 @@ def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> N
         ({"timeout": -1.0}, "timeout=-1.0"),
         ({"arch": "rnn"}, "unknown architecture 'rnn'"),
         ({"sampler": "grid"}, "unknown sampler 'grid'"),
+        ({"precision": "float16"}, "unknown precision 'float16'"),
     ],
 )
 def test_impossible_settings_are_refused(settings: dict, message: str) -> None:

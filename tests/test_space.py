@@ -61,6 +61,11 @@ def test_hash_ignores_comments_and_layout(tmp_path: Path) -> None:
             'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.1\nhigh = 1.0\nlog = true\nstep = 0.1\n',
             "cannot be combined with log",
         ),
+        (
+            'arch = "cnn"\n[params.lr_schedule]\ntype = "categorical"\nchoices = ["cosine", "linear"]\n',
+            "choices must come from ['constant', 'cosine'], but got ['cosine', 'linear']",
+        ),
+        ('arch = "cnn"\n[params.lr_schedule]\ntype = "int"\nlow = 0\nhigh = 1\n', "must be categorical"),
     ],
 )
 def test_malformed_space_is_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -106,6 +111,7 @@ def test_check_params_rejects_values_outside_space() -> None:
         "l2": 1e-5,
         "learning_rate": 1e-3,
         "batch_size": 128,
+        "lr_schedule": "cosine",
     }
     check_params(space, good)
     with pytest.raises(TuneError, match="filters_1=999"):

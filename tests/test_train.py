@@ -35,3 +35,13 @@ def test_nan_loss_fails_the_trial(small_split) -> None:  # type: ignore[no-untyp
     with pytest.raises(TrialFailed, match="loss became NaN at epoch 1"):
         fit(build_model("mlp", params), params, small_split, epochs=5, recorder=recorder)
     assert len(recorder.epoch_seconds) == 1  # training stopped at the first NaN
+
+
+@pytest.mark.parametrize(("schedule", "final_fraction"), [("constant", 1.0), ("cosine", 0.0)])
+def test_learning_rate_schedule(small_split, schedule: str, final_fraction: float) -> None:  # type: ignore[no-untyped-def]
+    keras.utils.set_random_seed(0)
+    params = resolve_params("mlp", {"n_layers": 1, "learning_rate": 2e-3, "lr_schedule": schedule})
+    model = build_model("mlp", params)
+    result = fit(model, params, small_split, epochs=2, recorder=EpochRecorder())
+    assert result.best_val_accuracy > 0.5
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3 * final_fraction, abs=1e-9)

@@ -29,6 +29,7 @@ EXPORT_KEYS = frozenset(
         "best_val_accuracy",
         "best_epoch",
         "epochs",
+        "precision",
         "params",
         "model_params",
         "n_params",
@@ -78,6 +79,7 @@ def best_config(study: optuna.Study) -> dict[str, Any]:
         "best_val_accuracy": best.value,
         "best_epoch": attrs.get("best_epoch"),
         "epochs": study_attrs.get("epochs"),
+        "precision": attrs.get("precision", "float32"),  # trials older than the attribute ran in float32
         "params": best.params,
         "model_params": resolve_params(arch, best.params),
         "n_params": attrs.get("n_params"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from tuning.errors import TuneError
 from tuning.export import EXPORT_FORMAT, EXPORT_KEYS
+from tuning.models import PRECISIONS
 from tuning.params import ARCHITECTURES
 
 __all__ = ["load_export"]
@@ -96,6 +97,8 @@ def _check_numbers(export: dict[str, Any], where: str) -> None:
     score = export["best_val_accuracy"]
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         raise TuneError(f"{where}: 'best_val_accuracy' must be a number, but got best_val_accuracy={score!r}")
+    if export["precision"] not in PRECISIONS:
+        raise TuneError(f"{where}: 'precision' must be one of {list(PRECISIONS)}, but got {export['precision']!r}")
     for name in ("best_trial", "best_epoch", "epochs", "seed"):
         value = export[name]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):

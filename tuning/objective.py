@@ -31,6 +31,7 @@ class TrialSetup:
     epochs: int
     seed: int  # the study's seed; each trial derives its own from it
     steps_per_execution: int
+    precision: str  # a key of models.PRECISIONS; recorded on each trial
     data_attrs: dict[str, Any]  # data source and fingerprint, stored on every trial
 
 
@@ -63,13 +64,14 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
     seed = trial_seed(setup.seed, trial.number)
     keras.utils.set_random_seed(seed)
     params = resolve_params(setup.arch, suggest(trial, setup.space))
-    model = build_model(setup.arch, params)
+    model = build_model(setup.arch, params, precision=setup.precision)
     _set_attrs(
         trial,
         {
             "arch": setup.arch,
             "seed": seed,
             "n_params": model.count_params(),
+            "precision": setup.precision,
             "train_samples": len(setup.split.y_train),
             **setup.data_attrs,
         },

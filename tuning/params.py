@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ARCHITECTURES", "DEFAULTS", "MAX_DEPTH", "parameter_names", "resolve_params"]
+__all__ = ["ARCHITECTURES", "DEFAULTS", "LR_SCHEDULES", "MAX_DEPTH", "parameter_names", "resolve_params"]
 
 ARCHITECTURES = ("mlp", "cnn")
 
@@ -24,6 +24,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "dropout": 0.2,  # fallback for any dropout_i not in the space
         "l2": 1e-5,
         "learning_rate": 1e-3,
+        "lr_schedule": "constant",
         "batch_size": 128,
     },
     "cnn": {
@@ -37,9 +38,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "dense_dropout": 0.3,
         "l2": 1e-5,
         "learning_rate": 1e-3,
+        "lr_schedule": "constant",
         "batch_size": 128,
     },
 }
+# How the learning rate moves during one training run (train.py): "constant", or
+# "cosine" decay from learning_rate to 0 over the run's epochs.
+LR_SCHEDULES = ("constant", "cosine")
 
 # Per-layer parameters: name prefix -> the depth parameter that governs them.
 _LAYERED = {"mlp": {"units": "n_layers", "dropout": "n_layers"}, "cnn": {"filters": "n_blocks"}}

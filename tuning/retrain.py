@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from tuning.errors import TrialFailed, TuneError
 from tuning.export import package_versions
 from tuning.export_reader import load_export
+from tuning.models import PRECISIONS
 from tuning.train import DEFAULT_STEPS_PER_EXECUTION
 
 if TYPE_CHECKING:
@@ -88,8 +89,11 @@ class RetrainConfig:
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     png: bool | None = None  # PNG copies of the plots; None: when a Chromium is installed
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION
+    precision: str | None = None  # None: the precision the best trial trained in (the export's)
 
     def __post_init__(self) -> None:
+        if self.precision is not None and self.precision not in PRECISIONS:
+            raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         for name in ("seeds", "patience", "steps_per_execution"):
             _check_positive(name, getattr(self, name))
         for name in ("epochs", "max_train_samples"):
@@ -366,7 +370,7 @@ def _train_once(
     keras.utils.set_random_seed(seed)
     export, config = prepared.export, prepared.config
     params = export["model_params"]
-    model = build_model(export["arch"], params)
+    model = build_model(export["arch"], params, precision=config.precision or export["precision"])
     recorder = EpochRecorder(None if on_epoch is None else (lambda epoch, logs: on_epoch(index, epoch, logs)))
     validating = len(prepared.split.y_val) > 0
     stopping = keras.callbacks.EarlyStopping(
@@ -433,6 +437,7 @@ def _metrics(prepared: PreparedRetrain, result: RetrainResult) -> dict[str, Any]
         "seeds": list(prepared.seeds),
         "epochs": prepared.epochs,
         "epochs_reason": prepared.epochs_reason,
+        "precision": config.precision or prepared.export["precision"],
         "validation_split": config.validation_split,
         "patience": config.patience if config.validation_split else None,
         "train_samples": len(split.y_train),

@@ -74,6 +74,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         epochs=config.epochs,
         seed=int(study.user_attrs["seed"]),
         steps_per_execution=config.steps_per_execution,
+        precision=config.precision,
         data_attrs={"data_source": data.source, "data_fingerprint": data.fingerprint},
     )
     used = slots_used(study.get_trials(deepcopy=False))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.params import ARCHITECTURES, parameter_names
+from tuning.params import ARCHITECTURES, LR_SCHEDULES, parameter_names
 
 if TYPE_CHECKING:
     import optuna
@@ -171,8 +171,13 @@ def _parse_param(name: str, spec: Any, where: str, earlier: dict[str, Param]) ->
     if unknown:
         raise TuneError(f"{where}: unknown key(s) {sorted(unknown)} for type {kind!r}; allowed: {sorted(_KEYS[kind])}")
     when = _parse_when(spec.get("when"), where, earlier)
+    if name == "lr_schedule" and kind != "categorical":
+        raise TuneError(f"{where} must be categorical with choices from {list(LR_SCHEDULES)}")
     if kind == "categorical":
-        return Param(name=name, type=kind, choices=_parse_choices(spec.get("choices"), where), when=when)
+        choices = _parse_choices(spec.get("choices"), where)
+        if name == "lr_schedule" and not set(choices) <= set(LR_SCHEDULES):
+            raise TuneError(f"{where}: choices must come from {list(LR_SCHEDULES)}, but got {list(choices)}")
+        return Param(name=name, type=kind, choices=choices, when=when)
     low, high, step = (_number(spec, key, kind, where) for key in ("low", "high", "step"))
     log = spec.get("log", False)
     _check_range(low, high, step, log, where)

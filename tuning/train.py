@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,12 +40,21 @@ class TrainResult:
         return max(scores) if scores else float("nan")
 
 
-def compile_model(model: keras.Model, params: dict[str, Any], *, steps_per_execution: int) -> None:
-    """Adam at the sampled learning rate, sparse cross-entropy, accuracy; no XLA (8x slower on CPU here)."""
+def compile_model(
+    model: keras.Model, params: dict[str, Any], *, steps_per_execution: int, total_steps: int | None = None
+) -> None:
+    """Adam at the sampled learning rate, sparse cross-entropy, accuracy; no XLA (8x slower on CPU here).
+
+    With ``lr_schedule = "cosine"`` the rate decays to 0 over `total_steps` batches
+    (the whole run); without `total_steps` it stays constant.
+    """
     import keras
 
+    learning_rate: Any = params["learning_rate"]
+    if params.get("lr_schedule", "constant") == "cosine" and total_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
@@ -69,7 +79,8 @@ def fit(
     `recorder` runs first so that its record is complete even when a later
     callback (the pruner) stops training by raising.
     """
-    compile_model(model, params, steps_per_execution=steps_per_execution)
+    steps_per_epoch = math.ceil(len(split.y_train) / params["batch_size"])
+    compile_model(model, params, steps_per_execution=steps_per_execution, total_steps=epochs * steps_per_epoch)
     model.fit(
         split.x_train,
         split.y_train,
