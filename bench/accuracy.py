@@ -68,6 +68,11 @@ def _parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--pruner", choices=PRUNERS, default="hyperband", help="as tune run --pruner")
     parser.add_argument("--precision", choices=list(PRECISIONS), default="float32", help="as tune run --precision")
+    parser.add_argument(
+        "--defaults-first",
+        action="store_true",
+        help="make a new study's first trial the default configuration (tuning/params.py)",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
     parser.add_argument("--seed", type=int, default=0, help="study seed (sampler, split, weights)")
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST folder [default: the usual places]")
@@ -102,6 +107,8 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         precision=args.precision,
     )
     prepared = prepare_run(config)
+    if args.defaults_first and not prepared.study.get_trials(deepcopy=False):
+        _enqueue_defaults(prepared)
     print(f"{name}: running {prepared.remaining} more trial(s) of {args.trials}")
     run_trials(prepared, callbacks=[_print_trial])
     trials = prepared.study.get_trials(deepcopy=False)
@@ -138,6 +145,18 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     print(f"{name}: test accuracy {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])}")
     return row
+
+
+def _enqueue_defaults(prepared: Any) -> None:
+    """Make the study's first trial the builder defaults (a hand-set baseline), where the space holds them."""
+    from tuning.params import resolve_params
+    from tuning.space import check_params
+
+    space = prepared.setup.space
+    defaults = resolve_params(space.arch, {})
+    params = {p.name: defaults[p.name] for p in space.params if p.name in defaults}
+    check_params(space, params)
+    prepared.study.enqueue_trial(params)
 
 
 def _print_trial(study: Any, trial: Any) -> None:
@@ -205,7 +224,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {_describe_machine(report['machine'])}. Finished {report.get('finished_at', '?')}.",
         f"Studies of {settings['trials']} trials of up to {settings['epochs']} epochs"
-        f" ({settings.get('pruner', 'hyperband')} pruner, {settings.get('precision', 'float32')})"
+        f" ({settings.get('pruner', 'hyperband')} pruner, {settings.get('precision', 'float32')}"
+        + (", the default configuration first" if settings.get("defaults_first") else "")
+        + ")"
         + (f" on a {subset}-image subset" if subset else "")
         + f"; the best configuration retrained on {retrained_on} with {settings['seeds']} seeds and evaluated "
         "once on the 10,000 test images (mean ± sample std over seeds).",
