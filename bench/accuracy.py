@@ -71,7 +71,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--defaults-first",
         action="store_true",
-        help="make a new study's first trial the default configuration (tuning/params.py)",
+        help="as tune run --defaults-first: a new study's first trial is the default configuration",
     )
     parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
     parser.add_argument("--seed", type=int, default=0, help="study seed (sampler, split, weights)")
@@ -105,10 +105,9 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         data_dir=args.data_dir,
         pruner=args.pruner,
         precision=args.precision,
+        defaults_first=args.defaults_first,
     )
     prepared = prepare_run(config)
-    if args.defaults_first and not prepared.study.get_trials(deepcopy=False):
-        _enqueue_defaults(prepared)
     print(f"{name}: running {prepared.remaining} more trial(s) of {args.trials}")
     run_trials(prepared, callbacks=[_print_trial])
     trials = prepared.study.get_trials(deepcopy=False)
@@ -145,18 +144,6 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     print(f"{name}: test accuracy {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])}")
     return row
-
-
-def _enqueue_defaults(prepared: Any) -> None:
-    """Make the study's first trial the builder defaults (a hand-set baseline), where the space holds them."""
-    from tuning.params import resolve_params
-    from tuning.space import check_params
-
-    space = prepared.setup.space
-    defaults = resolve_params(space.arch, {})
-    params = {p.name: defaults[p.name] for p in space.params if p.name in defaults}
-    check_params(space, params)
-    prepared.study.enqueue_trial(params)
 
 
 def _print_trial(study: Any, trial: Any) -> None:

@@ -87,6 +87,26 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
     assert joined.setup.precision == "float32"
 
 
+def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tuning.params import DEFAULTS
+
+    run = prepare_run(config_for(trials=2, epochs=1, defaults_first=True, study_name="d"))
+    assert run.remaining == 2
+    run_trials(run)
+    first, second = run.study.get_trials()
+    mlp = DEFAULTS["mlp"]
+    assert first.params["n_layers"] == mlp["n_layers"] and first.params["units_1"] == mlp["units"]
+    assert first.params["learning_rate"] == mlp["learning_rate"] and first.params["batch_size"] == mlp["batch_size"]
+    assert second.params != first.params and len(run.study.get_trials()) == 2
+    prepare_run(config_for(trials=3, epochs=1, defaults_first=True, study_name="d"))  # joining enqueues nothing
+    assert [t.state.name for t in run.study.get_trials()] == ["COMPLETE", "COMPLETE"]
+    space = tmp_path / "no-defaults.toml"
+    space.write_text('arch = "mlp"\n[params.learning_rate]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n')
+    with pytest.raises(TuneError, match=r"the default configuration is not in the space .*learning_rate=0\.001"):
+        prepare_run(config_for(defaults_first=True, study_name="e", space_path=str(space)))
+    assert optuna.get_all_study_names(run.storage) == ["d"]  # refused before a study was created
+
+
 def test_failing_trials_are_recorded_and_the_study_goes_on(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     space = tmp_path / "nan.toml"
     space.write_text(

@@ -99,6 +99,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
     help="hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
 )
 @click.option(
+    "--defaults-first",
+    is_flag=True,
+    help="On a new study, make the first trial the default configuration (tuning/params.py), a hand-set baseline.",
+)
+@click.option(
     "--precision",
     type=click.Choice(list(PRECISIONS)),
     default="float32",

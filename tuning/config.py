@@ -37,6 +37,7 @@ class RunConfig:
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
+    defaults_first: bool = False  # a new study's first trial is the default configuration (params.py)
     precision: str = "float32"  # "bfloat16": mixed precision, faster on CPUs with AVX512_BF16 (models.PRECISIONS)
 
     def __post_init__(self) -> None:

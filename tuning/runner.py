@@ -43,12 +43,13 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     """
     from tuning.data import load_fashion_mnist
     from tuning.objective import TrialSetup
-    from tuning.space import default_space_path, load_space
+    from tuning.space import default_params, default_space_path, load_space
     from tuning.storage import check_url, open_storage
     from tuning.study import open_run_study
     from tuning.worker import slots_used
 
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
+    baseline = default_params(space) if config.defaults_first else None
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
     split_seed = config.seed if config.seed is not None else 0
@@ -77,7 +78,10 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         precision=config.precision,
         data_attrs={"data_source": data.source, "data_fingerprint": data.fingerprint},
     )
-    used = slots_used(study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    used = slots_used(trials)
+    if baseline is not None and not trials:
+        study.enqueue_trial(baseline)  # counts as a slot once a worker claims it
     return PreparedRun(config=config, study=study, storage=storage, setup=setup, used_before=used)
 
 

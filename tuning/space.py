@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.params import ARCHITECTURES, LR_SCHEDULES, parameter_names
+from tuning.params import ARCHITECTURES, LR_SCHEDULES, parameter_names, resolve_params
 
 if TYPE_CHECKING:
     import optuna
@@ -38,6 +38,7 @@ __all__ = [
     "Param",
     "SearchSpace",
     "check_params",
+    "default_params",
     "default_space_path",
     "load_space",
     "space_from_dict",
@@ -273,6 +274,17 @@ def suggest(trial: optuna.trial.Trial, space: SearchSpace) -> dict[str, Any]:
         else:
             values[p.name] = trial.suggest_float(p.name, float(p.low or 0), float(p.high or 0), step=p.step, log=p.log)
     return values
+
+
+def default_params(space: SearchSpace) -> dict[str, Any]:
+    """The builder defaults (tuning/params.py) as a point of `space`: a hand-set baseline trial."""
+    defaults = resolve_params(space.arch, {})
+    params = {p.name: defaults[p.name] for p in space.params if p.name in defaults}
+    try:
+        check_params(space, params)
+    except TuneError as exc:
+        raise TuneError(f"the default configuration is not in the space {space.source}: {exc}") from None
+    return params
 
 
 def check_params(space: SearchSpace, params: dict[str, Any]) -> None:
