@@ -48,9 +48,17 @@ def main() -> None:
     report: dict[str, Any] = {"machine": _machine(), "settings": vars(args), "results": [], "references": references}
     print(f"machine: {_describe_machine(report['machine'])}")
     for arch in ["mlp", "cnn"] if args.arch == "both" else [args.arch]:
-        report["results"].append(_bench_arch(arch, args))
-        report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        _write(report, Path(args.output_dir))
+        row = _search(arch, args)
+        report["results"].append(row)
+        _finish(report, args)  # the study's figures are kept even if retraining is cut short
+        if not args.search_only:
+            row.update(_retrain(row, args))
+            _finish(report, args)
+
+
+def _finish(report: dict[str, Any], args: argparse.Namespace) -> None:
+    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write(report, Path(args.output_dir))
 
 
 def _parse_args() -> argparse.Namespace:
@@ -74,6 +82,7 @@ def _parse_args() -> argparse.Namespace:
         help="as tune run --defaults-first: a new study's first trial is the default configuration",
     )
     parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
+    parser.add_argument("--search-only", action="store_true", help="run (or finish) the studies, do not retrain")
     parser.add_argument("--seed", type=int, default=0, help="study seed (sampler, split, weights)")
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST folder [default: the usual places]")
     parser.add_argument("--output-dir", default="bench/results", help="where accuracy.md and accuracy.json go")
@@ -81,10 +90,10 @@ def _parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
+def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or finish) the study and export its best trial; the row of figures so far."""
     from tuning.config import RunConfig
     from tuning.export import best_config, write_json
-    from tuning.retrain import RetrainConfig, prepare_retrain, retrain
     from tuning.runner import prepare_run, run_trials
     from tuning.study import state_counts
 
@@ -113,7 +122,26 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     trials = prepared.study.get_trials(deepcopy=False)
     export = best_config(prepared.study)
     export_path = write_json(export, Path(args.models_dir) / f"{name}.json")
+    epochs_trained = sum(len(t.intermediate_values) for t in trials)
+    return {
+        "arch": arch,
+        "study": name,
+        "best_trial": export["best_trial"],
+        "best_val_accuracy": export["best_val_accuracy"],
+        "best_params": export["params"],
+        "trials": state_counts(trials),
+        "epochs_trained": epochs_trained,
+        "epochs_per_trial": epochs_trained / len(trials),
+        "study_seconds": _study_seconds(trials),
+        "export": str(export_path),
+    }
 
+
+def _retrain(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Retrain the exported best configuration with args.seeds seeds; the test figures."""
+    from tuning.retrain import RetrainConfig, prepare_retrain, retrain
+
+    name, export_path = row["study"], row["export"]
     settings = RetrainConfig(
         export_path=str(export_path),
         output_dir=str(Path(args.models_dir) / name),
@@ -122,28 +150,19 @@ def _bench_arch(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         data_dir=args.data_dir,
     )
     to_retrain = prepare_retrain(settings)
-    print(f"{name}: retraining trial {export['best_trial']} for {to_retrain.epochs} epochs, seeds {to_retrain.seeds}")
+    print(f"{name}: retraining trial {row['best_trial']} for {to_retrain.epochs} epochs, seeds {to_retrain.seeds}")
     result = retrain(to_retrain, on_run=lambda _, run: print(f"  seed {run.seed}: {run.evaluation.accuracy:.4f}"))
-    row = {
-        "arch": arch,
-        "study": name,
+    print(f"{name}: test accuracy {_pct(result.accuracy_mean, result.accuracy_std)}")
+    return {
         "test_accuracy_mean": result.accuracy_mean,
         "test_accuracy_std": result.accuracy_std,
         "test_accuracy_per_seed": [run.evaluation.accuracy for run in result.runs],
         "seeds": list(to_retrain.seeds),
         "retrain_epochs": to_retrain.epochs,
         "train_samples": len(to_retrain.split.y_train),
-        "best_trial": export["best_trial"],
-        "best_val_accuracy": export["best_val_accuracy"],
-        "best_params": export["params"],
-        "trials": state_counts(trials),
-        "study_seconds": _study_seconds(trials),
         "retrain_seconds": result.seconds,
-        "export": str(export_path),
         "model_dir": str(result.output_dir),
     }
-    print(f"{name}: test accuracy {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])}")
-    return row
 
 
 def _print_trial(study: Any, trial: Any) -> None:
@@ -152,8 +171,18 @@ def _print_trial(study: Any, trial: Any) -> None:
 
 
 def _study_seconds(trials: list[Any]) -> float:
-    """Summed trial durations: the study's wall-clock for one worker, without gaps between resumed runs."""
-    return sum((t.datetime_complete - t.datetime_start).total_seconds() for t in trials if t.datetime_complete)
+    """Summed trial durations: the study's wall-clock for one worker, without gaps between resumed runs.
+
+    A failed trial counts its recorded epochs only: one whose worker was killed is failed
+    when found stale, maybe much later, so its start-to-end time would count the gap.
+    """
+    seconds = 0.0
+    for t in trials:
+        if t.state.name in ("COMPLETE", "PRUNED"):
+            seconds += (t.datetime_complete - t.datetime_start).total_seconds()
+        elif t.state.name == "FAIL":
+            seconds += sum(t.user_attrs.get("epoch_seconds", []))
+    return seconds
 
 
 # --- the machine -------------------------------------------------------------
@@ -218,16 +247,20 @@ def _markdown(report: dict[str, Any]) -> str:
         + f"; the best configuration retrained on {retrained_on} with {settings['seeds']} seeds and evaluated "
         "once on the 10,000 test images (mean ± sample std over seeds).",
         "",
-        "| arch | test accuracy | references | study wall-clock | retrain wall-clock "
-        "| trials complete / pruned / failed |",
-        "|---|---|---|---|---|---|",
+        "| arch | test accuracy | references | best val accuracy | study wall-clock | epochs per trial "
+        "| retrain wall-clock | trials complete / pruned / failed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["results"]:
         refs = "; ".join(f"{name} {value:.2f}%" for arch, name, value in REFERENCES if arch == row["arch"])
         counts = row["trials"]
+        retrained = "test_accuracy_mean" in row
+        test = _pct(row["test_accuracy_mean"], row["test_accuracy_std"]) if retrained else "not retrained yet"
+        per_trial = f"{row['epochs_per_trial']:.1f}" if "epochs_per_trial" in row else "?"
         lines.append(
-            f"| {row['arch']} | {_pct(row['test_accuracy_mean'], row['test_accuracy_std'])} | {refs} "
-            f"| {_duration(row['study_seconds'])} | {_duration(row['retrain_seconds'])} "
+            f"| {row['arch']} | {test} | {refs} | {100 * row['best_val_accuracy']:.2f}% "
+            f"| {_duration(row['study_seconds'])} | {per_trial} "
+            f"| {_duration(row['retrain_seconds']) if retrained else '-'} "
             f"| {counts['COMPLETE']} / {counts['PRUNED']} / {counts['FAIL']} |"
         )
     lines += ["", "Study wall-clock is the sum of trial durations (one worker).", ""]
