@@ -108,7 +108,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
     type=click.Choice(list(PRECISIONS)),
     default="float32",
     show_default=True,
-    help="bfloat16: mixed precision, faster on CPUs with AVX512_BF16 (slower on others).",
+    help="bfloat16: mixed precision; faster on CPUs with bfloat16 instructions (README, Speed).",
 )
 @_data_dir_option
 @click.option(

@@ -40,9 +40,9 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     """Hyperband over epochs (the default), successive halving, the median rule, or no pruning.
 
     Successive halving is Hyperband's most aggressive bracket alone: every trial
-    must be in the best third at epochs 1, 3, 9, ... to go on. It spends about a
-    third of Hyperband's epochs (README, "Accuracy"), at the risk of stopping
-    slow starters.
+    must be in the best third at epochs 1, 3, 9, ... to go on. It spent 0.61 of
+    Hyperband's epochs in bench/pruner_cost.py (README, "Speed"), at the risk of
+    stopping slow starters.
     """
     import optuna
 
