@@ -75,6 +75,7 @@ def _parse_args() -> argparse.Namespace:
         help="search on a stratified subset of N images, retrain on all (a cheaper search)",
     )
     parser.add_argument("--pruner", choices=PRUNERS, default="hyperband", help="as tune run --pruner")
+    parser.add_argument("--reduction-factor", type=int, default=3, help="as tune run --reduction-factor")
     parser.add_argument("--precision", choices=list(PRECISIONS), default="float32", help="as tune run --precision")
     parser.add_argument(
         "--defaults-first",
@@ -100,7 +101,11 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     search_samples = args.search_samples or args.max_train_samples
     subset = f"-n{search_samples}" if search_samples else ""
     variant = "".join(
-        [f"-{args.pruner}" if args.pruner != "hyperband" else "", "-bf16" if args.precision == "bfloat16" else ""]
+        [
+            f"-{args.pruner}" if args.pruner != "hyperband" else "",
+            f"-rf{args.reduction_factor}" if args.reduction_factor != 3 else "",
+            "-bf16" if args.precision == "bfloat16" else "",
+        ]
     )
     name = f"accuracy-{arch}-e{args.epochs}{subset}{variant}"
     config = RunConfig(
@@ -113,6 +118,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         data_dir=args.data_dir,
         pruner=args.pruner,
+        reduction_factor=args.reduction_factor,
         precision=args.precision,
         defaults_first=args.defaults_first,
     )
@@ -240,7 +246,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {_describe_machine(report['machine'])}. Finished {report.get('finished_at', '?')}.",
         f"Studies of {settings['trials']} trials of up to {settings['epochs']} epochs"
-        f" ({settings.get('pruner', 'hyperband')} pruner, {settings.get('precision', 'float32')}"
+        f" ({settings.get('pruner', 'hyperband')} pruner"
+        + (f" with reduction factor {settings['reduction_factor']}" if settings.get("reduction_factor", 3) != 3 else "")
+        + f", {settings.get('precision', 'float32')}"
         + (", the default configuration first" if settings.get("defaults_first") else "")
         + ")"
         + (f" on a {subset}-image subset" if subset else "")

@@ -87,6 +87,17 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
     assert joined.setup.precision == "float32"
 
 
+def test_halving_reduction_factor_sets_the_rungs(config_for) -> None:  # type: ignore[no-untyped-def]
+    # Factor 2: rungs at epochs 1, 2, 4, so a 3-epoch trial is stopped after epoch 1 or 2, or completes
+    # (with the default 3 the rungs are at 1 and 3, and epoch 2 is never a stop).
+    run = prepare_run(config_for(trials=10, epochs=3, pruner="halving", reduction_factor=2, seed=3))
+    run_trials(run)
+    trials = run.study.get_trials()
+    stopped_at = sorted(t.user_attrs["epochs_run"] for t in trials if t.state.name == "PRUNED")
+    assert set(stopped_at) == {1, 2}, stopped_at
+    assert all(t.user_attrs["epochs_run"] == 3 for t in trials if t.state.name == "COMPLETE")
+
+
 def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from tuning.params import DEFAULTS
 
@@ -151,6 +162,8 @@ def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> N
         ({"arch": "rnn"}, "unknown architecture 'rnn'"),
         ({"sampler": "grid"}, "unknown sampler 'grid'"),
         ({"precision": "float16"}, "unknown precision 'float16'"),
+        ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got 1"),
+        ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got 2.5"),
     ],
 )
 def test_impossible_settings_are_refused(settings: dict, message: str) -> None:

@@ -99,6 +99,13 @@ def cli(ctx: click.Context, verbose: int) -> None:
     help="hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
 )
 @click.option(
+    "--reduction-factor",
+    type=int,
+    default=3,
+    show_default=True,
+    help="hyperband/halving: each rung keeps the best 1/N of its trials (rungs at epochs 1, N, N^2, ...).",
+)
+@click.option(
     "--defaults-first",
     is_flag=True,
     help="On a new study, make the first trial the default configuration (tuning/params.py), a hand-set baseline.",

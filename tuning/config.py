@@ -33,6 +33,7 @@ class RunConfig:
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
     pruner: str = "hyperband"
+    reduction_factor: int = 3  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
@@ -61,6 +62,10 @@ class RunConfig:
             raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.pruner not in PRUNERS:
             raise TuneError(f"unknown pruner {self.pruner!r}; choose one of: {', '.join(PRUNERS)}")
+        if isinstance(self.reduction_factor, bool) or not isinstance(self.reduction_factor, int):
+            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {self.reduction_factor!r}")
+        if self.reduction_factor < 2:
+            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {self.reduction_factor}")
 
 
 def _check_positive(name: str, value: int) -> None:
