@@ -62,10 +62,9 @@ class RunConfig:
             raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.pruner not in PRUNERS:
             raise TuneError(f"unknown pruner {self.pruner!r}; choose one of: {', '.join(PRUNERS)}")
-        if isinstance(self.reduction_factor, bool) or not isinstance(self.reduction_factor, int):
-            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {self.reduction_factor!r}")
-        if self.reduction_factor < 2:
-            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {self.reduction_factor}")
+        rf = self.reduction_factor
+        if isinstance(rf, bool) or not isinstance(rf, int) or rf < 2:
+            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {rf!r}")
 
 
 def _check_positive(name: str, value: int) -> None:
