@@ -98,6 +98,19 @@ def test_halving_reduction_factor_sets_the_rungs(config_for) -> None:  # type: i
     assert all(t.user_attrs["epochs_run"] == 3 for t in trials if t.state.name == "COMPLETE")
 
 
+def test_bootstrap_count_stops_the_first_trials_at_each_rung(config_for) -> None:  # type: ignore[no-untyped-def]
+    # Without it, the first trial to reach a rung is always the best there and goes on to the end;
+    # with bootstrap_count 2, a rung stops every trial until 3 have reached it.
+    plain = prepare_run(config_for(trials=1, epochs=2, pruner="halving", reduction_factor=2, seed=3))
+    run_trials(plain)
+    assert [(t.state.name, t.user_attrs["epochs_run"]) for t in plain.study.get_trials()] == [("COMPLETE", 2)]
+    run = prepare_run(
+        config_for(trials=2, epochs=2, pruner="halving", reduction_factor=2, bootstrap_count=2, seed=3, study_name="b")
+    )
+    run_trials(run)
+    assert [(t.state.name, t.user_attrs["epochs_run"]) for t in run.study.get_trials()] == [("PRUNED", 1)] * 2
+
+
 def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from tuning.params import DEFAULTS
 
@@ -164,6 +177,7 @@ def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> N
         ({"precision": "float16"}, "unknown precision 'float16'"),
         ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got 1"),
         ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got 2.5"),
+        ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got -1"),
     ],
 )
 def test_impossible_settings_are_refused(settings: dict, message: str) -> None:

@@ -106,6 +106,13 @@ def cli(ctx: click.Context, verbose: int) -> None:
     help="hyperband/halving: each rung keeps the best 1/N of its trials (rungs at epochs 1, N, N^2, ...).",
 )
 @click.option(
+    "--bootstrap-count",
+    type=int,
+    default=0,
+    show_default=True,
+    help="hyperband/halving: a rung stops every trial until more than N trials have reached it.",
+)
+@click.option(
     "--defaults-first",
     is_flag=True,
     help="On a new study, make the first trial the default configuration (tuning/params.py), a hand-set baseline.",

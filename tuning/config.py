@@ -34,6 +34,7 @@ class RunConfig:
     sampler: str = "tpe"
     pruner: str = "hyperband"
     reduction_factor: int = 3  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
+    bootstrap_count: int = 0  # hyperband / halving: a rung stops each trial until more than N have reached it
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
@@ -65,6 +66,9 @@ class RunConfig:
         rf = self.reduction_factor
         if isinstance(rf, bool) or not isinstance(rf, int) or rf < 2:
             raise TuneError(f"reduction_factor must be a whole number >= 2, but got {rf!r}")
+        bc = self.bootstrap_count
+        if isinstance(bc, bool) or not isinstance(bc, int) or bc < 0:
+            raise TuneError(f"bootstrap_count must be a whole number >= 0, but got {bc!r}")
 
 
 def _check_positive(name: str, value: int) -> None:

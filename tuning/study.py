@@ -36,24 +36,35 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
 
 
-def make_pruner(name: str, epochs: int, reduction_factor: int = 3) -> optuna.pruners.BasePruner:
+def make_pruner(
+    name: str, epochs: int, reduction_factor: int = 3, bootstrap_count: int = 0
+) -> optuna.pruners.BasePruner:
     """Hyperband over epochs (the default), successive halving, the median rule, or no pruning.
 
     Successive halving is Hyperband's most aggressive bracket alone: with
     `reduction_factor` 3 a trial must be in the best third at epochs 1, 3, 9, ...
     to go on (with 4: the best quarter at epochs 1, 4, 16, ...). It spent 0.61 of
     Hyperband's epochs in bench/pruner_cost.py (README, "Speed"), at the risk of
-    stopping slow starters. The median rule ignores `reduction_factor`.
+    stopping slow starters.
+
+    `bootstrap_count` N (Optuna's own parameter): a trial reaching a rung is stopped
+    while N or fewer trials (itself included) have reached it. Without it the first
+    trial at each rung always goes on, so an expensive early random trial runs its full
+    budget. The median rule ignores both.
     """
     import optuna
 
     if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=reduction_factor)
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=1, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
+        )
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=reduction_factor)
+    return optuna.pruners.HyperbandPruner(
+        min_resource=1, max_resource=epochs, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
+    )
 
 
 def open_run_study(
@@ -71,7 +82,7 @@ def open_run_study(
         study_name=config.study_name,
         storage=storage,
         sampler=make_sampler(config.sampler, sampler_seed),
-        pruner=make_pruner(config.pruner, config.epochs, config.reduction_factor),
+        pruner=make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count),
         direction="maximize",
         load_if_exists=True,
     )
