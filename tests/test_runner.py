@@ -175,9 +175,9 @@ def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> N
         ({"arch": "rnn"}, "unknown architecture 'rnn'"),
         ({"sampler": "grid"}, "unknown sampler 'grid'"),
         ({"precision": "float16"}, "unknown precision 'float16'"),
-        ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got 1"),
-        ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got 2.5"),
-        ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got -1"),
+        ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got reduction_factor=1"),
+        ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got reduction_factor=2.5"),
+        ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got bootstrap_count=-1"),
     ],
 )
 def test_impossible_settings_are_refused(settings: dict, message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuning.errors import TuneError
+from tuning.errors import TuneError, check_whole
 from tuning.models import PRECISIONS
 from tuning.params import ARCHITECTURES
 from tuning.storage import HEARTBEAT
@@ -47,14 +47,14 @@ class RunConfig:
             raise TuneError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
         if not self.study_name:
             object.__setattr__(self, "study_name", self.arch)
-        _check_positive("trials", self.trials)
-        _check_positive("epochs", self.epochs)
-        _check_positive("validation_size", self.validation_size)
-        _check_positive("steps_per_execution", self.steps_per_execution)
-        _check_positive("jobs", self.jobs)
-        _check_positive("heartbeat", self.heartbeat)
+        check_whole("trials", self.trials)
+        check_whole("epochs", self.epochs)
+        check_whole("validation_size", self.validation_size)
+        check_whole("steps_per_execution", self.steps_per_execution)
+        check_whole("jobs", self.jobs)
+        check_whole("heartbeat", self.heartbeat)
         if self.max_train_samples is not None:
-            _check_positive("max_train_samples", self.max_train_samples)
+            check_whole("max_train_samples", self.max_train_samples)
         if self.timeout is not None and not self.timeout > 0:
             raise TuneError(f"timeout must be a positive number of seconds, but got timeout={self.timeout}")
         if self.sampler not in SAMPLERS:
@@ -63,14 +63,5 @@ class RunConfig:
             raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.pruner not in PRUNERS:
             raise TuneError(f"unknown pruner {self.pruner!r}; choose one of: {', '.join(PRUNERS)}")
-        rf = self.reduction_factor
-        if isinstance(rf, bool) or not isinstance(rf, int) or rf < 2:
-            raise TuneError(f"reduction_factor must be a whole number >= 2, but got {rf!r}")
-        bc = self.bootstrap_count
-        if isinstance(bc, bool) or not isinstance(bc, int) or bc < 0:
-            raise TuneError(f"bootstrap_count must be a whole number >= 0, but got {bc!r}")
-
-
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TuneError(f"{name} must be a whole number >= 1, but got {name}={value}")
+        check_whole("reduction_factor", self.reduction_factor, minimum=2)
+        check_whole("bootstrap_count", self.bootstrap_count, minimum=0)

@@ -9,11 +9,17 @@ Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["Interrupted", "TrialFailed", "TuneError"]
+__all__ = ["Interrupted", "TrialFailed", "TuneError", "check_whole"]
 
 
 class TuneError(Exception):
     """A user-facing problem, reported as one line with exit status 2."""
+
+
+def check_whole(name: str, value: object, minimum: int = 1) -> None:
+    """Raise TuneError unless `value` is a whole number (not a bool) >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise TuneError(f"{name} must be a whole number >= {minimum}, but got {name}={value!r}")
 
 
 class TrialFailed(Exception):

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuning.errors import TrialFailed, TuneError
+from tuning.errors import TrialFailed, TuneError, check_whole
 from tuning.export import package_versions
 from tuning.export_reader import load_export
 from tuning.models import PRECISIONS
@@ -95,17 +95,12 @@ class RetrainConfig:
         if self.precision is not None and self.precision not in PRECISIONS:
             raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         for name in ("seeds", "patience", "steps_per_execution"):
-            _check_positive(name, getattr(self, name))
+            check_whole(name, getattr(self, name))
         for name in ("epochs", "max_train_samples"):
             if getattr(self, name) is not None:
-                _check_positive(name, getattr(self, name))
+                check_whole(name, getattr(self, name))
         if self.seed is not None and not 0 <= self.seed < 2**31:
             raise TuneError(f"seed must be between 0 and 2**31 - 1, but got seed={self.seed}")
-
-
-def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TuneError(f"{name} must be a whole number >= 1, but got {name}={value}")
 
 
 def default_epochs(export: dict[str, Any]) -> tuple[int, str]:
