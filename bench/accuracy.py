@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tuning.config import PRUNERS
-from tuning.models import PRECISIONS
+from tuning.model.builders import PRECISIONS
+from tuning.search.config import PRUNERS
 
 # (architecture, description, test accuracy in %); the figures the issue compares against.
 REFERENCES = [
@@ -40,7 +40,7 @@ def main() -> None:
     args = _parse_args()
     import optuna
 
-    from tuning.tfenv import quiet_tensorflow
+    from tuning.model.tfenv import quiet_tensorflow
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -95,10 +95,10 @@ def _parse_args() -> argparse.Namespace:
 
 def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run (or finish) the study and export its best trial; the row of figures so far."""
-    from tuning.config import RunConfig
-    from tuning.export import best_config, write_json
-    from tuning.runner import prepare_run, run_trials
-    from tuning.study import state_counts
+    from tuning.results.export import best_config, write_json
+    from tuning.search.config import RunConfig
+    from tuning.search.runner import prepare_run, run_trials
+    from tuning.search.study import state_counts
 
     search_samples = args.search_samples or args.max_train_samples
     subset = f"-n{search_samples}" if search_samples else ""
@@ -154,7 +154,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def _retrain(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Retrain the exported best configuration with args.seeds seeds; the test figures."""
-    from tuning.retrain import RetrainConfig, prepare_retrain, retrain
+    from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain
 
     name, export_path = row["study"], row["export"]
     settings = RetrainConfig(
@@ -204,7 +204,7 @@ def _study_seconds(trials: list[Any]) -> float:
 
 
 def _machine() -> dict[str, Any]:
-    from tuning.export import package_versions
+    from tuning.results.export import package_versions
 
     return {
         "cores": os.cpu_count(),

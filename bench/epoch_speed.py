@@ -45,11 +45,11 @@ SETTINGS = [  # (label, steps_per_execution, TF_ENABLE_ONEDNN_OPTS or None for T
 
 
 def _child(name: str, samples: int, epochs: int, spe: int, precision: str) -> None:
-    from tuning.data import load_fashion_mnist
-    from tuning.models import build_model
-    from tuning.params import resolve_params
-    from tuning.tfenv import quiet_tensorflow
-    from tuning.train import compile_model
+    from tuning.data.load import load_fashion_mnist
+    from tuning.model.builders import build_model
+    from tuning.model.params import resolve_params
+    from tuning.model.tfenv import quiet_tensorflow
+    from tuning.model.train import compile_model
 
     quiet_tensorflow()
     import keras

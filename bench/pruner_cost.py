@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuning.config import PRUNERS
+from tuning.search.config import PRUNERS
 
 
 def main() -> None:
@@ -33,10 +33,10 @@ def main() -> None:
 
     import optuna
 
-    from tuning.config import RunConfig
-    from tuning.runner import prepare_run, run_trials
-    from tuning.study import state_counts
-    from tuning.tfenv import quiet_tensorflow
+    from tuning.model.tfenv import quiet_tensorflow
+    from tuning.search.config import RunConfig
+    from tuning.search.runner import prepare_run, run_trials
+    from tuning.search.study import state_counts
 
     quiet_tensorflow()
     optuna.logging.set_verbosity(optuna.logging.WARNING)

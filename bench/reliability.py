@@ -38,8 +38,8 @@ def study_health(storage: str, study: str, total: int) -> tuple[bool, dict[str, 
     """(total held exactly with nothing left running, trials by state)."""
     import optuna
 
-    from tuning.study import state_counts
-    from tuning.worker import slots_used
+    from tuning.search.study import state_counts
+    from tuning.search.worker import slots_used
 
     trials = optuna.load_study(study_name=study, storage=storage).get_trials()
     counts = state_counts(trials)

@@ -19,9 +19,9 @@ from typing import Any
 def epoch_seconds(arch: str, params: dict[str, Any], x: Any, y: Any) -> float:
     import keras
 
-    from tuning.models import build_model
-    from tuning.params import resolve_params
-    from tuning.train import DEFAULT_STEPS_PER_EXECUTION, compile_model
+    from tuning.model.builders import build_model
+    from tuning.model.params import resolve_params
+    from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, compile_model
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
@@ -45,9 +45,9 @@ def main() -> None:
 
     import optuna
 
-    from tuning.data import load_fashion_mnist
-    from tuning.space import default_space_path, load_space, suggest
-    from tuning.tfenv import quiet_tensorflow
+    from tuning.data.load import load_fashion_mnist
+    from tuning.model.tfenv import quiet_tensorflow
+    from tuning.search.space import default_space_path, load_space, suggest
 
     quiet_tensorflow()
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tuning.data import DEBIAN_DIR
+from tuning.data.load import DEBIAN_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def fashion_dir() -> Path:
 @pytest.fixture(scope="session")
 def fashion(fashion_dir: Path, cache_dir: Path):  # type: ignore[no-untyped-def]
     """The real Fashion-MNIST arrays."""
-    from tuning.data import load_fashion_mnist
+    from tuning.data.load import load_fashion_mnist
 
     return load_fashion_mnist(fashion_dir, cache_dir=cache_dir)
 

@@ -19,7 +19,7 @@ SMALL = ["--epochs", "2", "--max-train-samples", "600", "--seed", "0"]
 
 def test_help_does_not_import_heavy_libraries() -> None:
     code = (
-        "import sys\nfrom tuning.cli import main\n"
+        "import sys\nfrom tuning.cli.main import main\n"
         "for args in (['--help'], ['run', '--help'], ['plots', '--help']):\n"
         "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
         "heavy = ('tensorflow', 'keras', 'pandas', 'plotly', 'optuna', 'sklearn')\n"

@@ -1,4 +1,4 @@
-"""Tests for tuning.data: finding, parsing, validating and caching Fashion-MNIST."""
+"""Tests for tuning.data.load: finding, parsing, validating and caching Fashion-MNIST."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tuning import data
-from tuning.data import CLASS_NAMES, CSV_FILES, DEBIAN_DIR, IDX_FILES, candidate_dirs, load_fashion_mnist
+from tuning.data import load as data
+from tuning.data.load import CLASS_NAMES, CSV_FILES, DEBIAN_DIR, IDX_FILES, candidate_dirs, load_fashion_mnist
 from tuning.errors import TuneError
 
 N_TRAIN, N_TEST = 30, 10
@@ -392,7 +392,7 @@ def test_unreadable_cache_is_ignored_and_rewritten(
     directory = write_idx(tmp_path / "idx", arrays)
     cache = tmp_path / "cache" / load_fashion_mnist(directory).fingerprint
     damage(cache)
-    with caplog.at_level(logging.WARNING, logger="tuning.data"):
+    with caplog.at_level(logging.WARNING, logger="tuning.data.load"):
         assert_same(load_fashion_mnist(directory), arrays)
     assert f"ignoring unreadable data cache {cache}" in caplog.text
     monkeypatch.setattr(data, "_parse_files", _must_not_parse)
@@ -403,13 +403,13 @@ def test_unwritable_cache_dir_is_a_warning(tmp_path: Path, caplog: pytest.LogCap
     arrays = tiny_arrays()
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory should be")
-    with caplog.at_level(logging.WARNING, logger="tuning.data"):
+    with caplog.at_level(logging.WARNING, logger="tuning.data.load"):
         assert_same(load_fashion_mnist(write_idx(tmp_path / "idx", arrays), cache_dir=blocked), arrays)
     assert "cannot write data cache" in caplog.text
 
 
 def test_import_stays_light() -> None:
     heavy = "{'pandas', 'sklearn', 'keras', 'tensorflow'}"
-    code = f"import sys, tuning.data, tuning.splits; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import sys, tuning.data.load, tuning.data.splits; print(sorted({heavy} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_tune
 
-from tuning.data import Dataset
+from tuning.data.load import Dataset
 from tuning.errors import TuneError
-from tuning.evaluate import evaluate_file, evaluate_model, load_classifier
+from tuning.results.evaluate import evaluate_file, evaluate_model, load_classifier
 
 # Keras' own saving code trips over NumPy 2's copy keyword; nothing tune does.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

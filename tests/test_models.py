@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tuning.errors import TuneError
-from tuning.models import build_model
-from tuning.params import DEFAULTS, parameter_names, resolve_params
+from tuning.model.builders import build_model
+from tuning.model.params import DEFAULTS, parameter_names, resolve_params
 
 
 def test_resolve_fills_defaults_and_drops_inactive_layers() -> None:

@@ -10,7 +10,7 @@ import pytest
 from optuna.distributions import BaseDistribution, FloatDistribution
 
 from tuning.errors import TuneError
-from tuning.plots import MIN_COMPLETE_TRIALS, _find_chromium, write_plots
+from tuning.report.plots import MIN_COMPLETE_TRIALS, _find_chromium, write_plots
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_tune
 
-from tuning.data import CLASS_NAMES, Dataset
+from tuning.data.load import CLASS_NAMES, Dataset
 from tuning.errors import TuneError
-from tuning.export import best_config, write_json
-from tuning.export_reader import load_export
-from tuning.params import resolve_params
-from tuning.retrain import RetrainConfig, default_epochs, prepare_retrain, retrain
-from tuning.space import default_space_path, load_space, space_from_dict
+from tuning.model.params import resolve_params
+from tuning.results.export import best_config, write_json
+from tuning.results.export_reader import load_export
+from tuning.results.retrain import RetrainConfig, default_epochs, prepare_retrain, retrain
+from tuning.search.space import default_space_path, load_space, space_from_dict
 
 SMALL = ["--max-train-samples", "1000", "--no-png"]
 
@@ -34,8 +34,8 @@ def _cache_env(cache_dir: Path, fashion_dir: Path) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def export_file(tmp_path_factory: pytest.TempPathFactory, _cache_env: None) -> Path:
     """The export of a real one-trial mlp study on 300 images."""
-    from tuning.config import RunConfig
-    from tuning.runner import prepare_run, run_trials
+    from tuning.search.config import RunConfig
+    from tuning.search.runner import prepare_run, run_trials
 
     root = tmp_path_factory.mktemp("study")
     config = RunConfig(

@@ -7,10 +7,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tuning.config import RunConfig
 from tuning.errors import TuneError
-from tuning.runner import prepare_run, run_trials
-from tuning.study import state_counts
+from tuning.search.config import RunConfig
+from tuning.search.runner import prepare_run, run_trials
+from tuning.search.study import state_counts
 
 
 @pytest.fixture()
@@ -71,7 +71,7 @@ def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped
 
 
 def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    from tuning.export import best_config
+    from tuning.results.export import best_config
 
     run = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="bfloat16", seed=1))
     run_trials(run)
@@ -112,7 +112,7 @@ def test_bootstrap_count_stops_the_first_trials_at_each_rung(config_for) -> None
 
 
 def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tuning.params import DEFAULTS
+    from tuning.model.params import DEFAULTS
 
     run = prepare_run(config_for(trials=2, epochs=1, defaults_first=True, study_name="d"))
     assert run.remaining == 2

@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from tuning.errors import TuneError
-from tuning.space import check_params, default_space_path, load_space, suggest
+from tuning.search.space import check_params, default_space_path, load_space, suggest
 
 MINIMAL = 'arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 3\n'
 

@@ -1,12 +1,12 @@
-"""Tests for tuning.splits: stratified, seeded, disjoint train/validation splits."""
+"""Tests for tuning.data.splits: stratified, seeded, disjoint train/validation splits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from tuning.data.splits import Split, train_validation_split
 from tuning.errors import TuneError
-from tuning.splits import Split, train_validation_split
 
 N_CLASSES = 10
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tuning.errors import TuneError
-from tuning.storage import check_url, mask_url, open_storage
+from tuning.search.storage import check_url, mask_url, open_storage
 
 
 def free_port() -> int:

@@ -3,12 +3,12 @@ from __future__ import annotations
 import keras
 import pytest
 
-from tuning.callbacks import EpochRecorder
+from tuning.data.splits import train_validation_split
 from tuning.errors import TrialFailed
-from tuning.models import build_model
-from tuning.params import resolve_params
-from tuning.splits import train_validation_split
-from tuning.train import fit
+from tuning.model.builders import build_model
+from tuning.model.callbacks import EpochRecorder
+from tuning.model.params import resolve_params
+from tuning.model.train import fit
 
 
 @pytest.fixture(scope="module")

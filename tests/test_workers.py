@@ -12,7 +12,7 @@ import pytest
 from conftest import assert_clean_error, run_tune
 from procs import tune_process, wait_for_running_trial
 
-from tuning.worker import slots_used
+from tuning.search.worker import slots_used
 
 TINY = ["--epochs", "1", "--max-train-samples", "300", "--seed", "0"]
 # Trials long enough (a few seconds) to be caught mid-training by a signal.

@@ -1,4 +1,4 @@
-from tuning.cli import main
+from tuning.cli.main import main
 
 if __name__ == "__main__":  # spawned worker processes import this module too
     main()

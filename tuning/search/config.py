@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuning.errors import TuneError, check_whole
-from tuning.models import PRECISIONS
-from tuning.params import ARCHITECTURES
-from tuning.storage import HEARTBEAT
-from tuning.train import DEFAULT_STEPS_PER_EXECUTION
+from tuning.model.builders import PRECISIONS
+from tuning.model.params import ARCHITECTURES
+from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
+from tuning.search.storage import HEARTBEAT
 
 __all__ = ["DEFAULT_STORAGE", "PRUNERS", "SAMPLERS", "RunConfig"]
 

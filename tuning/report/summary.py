@@ -23,8 +23,8 @@ class StudyRow:
 
 def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:
     """Every study in `storage`, sorted by name."""
-    from tuning.study import state_counts
-    from tuning.worker import retried_numbers
+    from tuning.search.study import state_counts
+    from tuning.search.worker import retried_numbers
 
     rows = []
     for frozen in storage.get_all_studies():

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tuning.errors import TrialFailed
-from tuning.slots import slot_lock
+from tuning.search.slots import slot_lock
 
 if TYPE_CHECKING:
     import optuna

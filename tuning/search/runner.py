@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import optuna
 
-    from tuning.config import RunConfig
-    from tuning.objective import TrialEpochHook, TrialSetup
+    from tuning.search.config import RunConfig
+    from tuning.search.objective import TrialEpochHook, TrialSetup
 
 __all__ = ["PreparedRun", "prepare_run", "run_trials"]
 
@@ -41,12 +41,12 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     Order matters: a bad space, URL, data file or split fails before a study exists.
     A study keeps the split seed it was created with, whatever `--seed` a later worker has.
     """
-    from tuning.data import load_fashion_mnist
-    from tuning.objective import TrialSetup
-    from tuning.space import default_params, default_space_path, load_space
-    from tuning.storage import check_url, open_storage
-    from tuning.study import open_run_study
-    from tuning.worker import slots_used
+    from tuning.data.load import load_fashion_mnist
+    from tuning.search.objective import TrialSetup
+    from tuning.search.space import default_params, default_space_path, load_space
+    from tuning.search.storage import check_url, open_storage
+    from tuning.search.study import open_run_study
+    from tuning.search.worker import slots_used
 
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
     baseline = default_params(space) if config.defaults_first else None
@@ -86,7 +86,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
 
 
 def _split(config: RunConfig, data: Any, seed: int) -> Any:
-    from tuning.splits import train_validation_split
+    from tuning.data.splits import train_validation_split
 
     return train_validation_split(
         data.x_train,
@@ -105,9 +105,9 @@ def run_trials(
     threads: int | None = None,
 ) -> int:
     """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
-    from tuning.objective import make_objective
-    from tuning.tfenv import quiet_tensorflow
-    from tuning.worker import run_worker
+    from tuning.model.tfenv import quiet_tensorflow
+    from tuning.search.objective import make_objective
+    from tuning.search.worker import run_worker
 
     if run.remaining == 0:
         return 0

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.params import ARCHITECTURES, LR_SCHEDULES, parameter_names, resolve_params
+from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, parameter_names, resolve_params
 
 if TYPE_CHECKING:
     import optuna
@@ -91,7 +91,7 @@ def default_space_path(arch: str) -> Path:
     """The space shipped with `tune` for `arch` (search_spaces/ARCH.toml)."""
     if arch not in ARCHITECTURES:
         raise TuneError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
-    checkout = Path(__file__).resolve().parent.parent / "search_spaces" / f"{arch}.toml"
+    checkout = Path(__file__).resolve().parents[2] / "search_spaces" / f"{arch}.toml"
     if checkout.is_file():  # a source checkout or an editable install
         return checkout
     return Path(str(resources.files("tuning.search_spaces").joinpath(f"{arch}.toml")))

@@ -12,7 +12,7 @@ from tuning.errors import TuneError
 if TYPE_CHECKING:
     import optuna
 
-    from tuning.config import RunConfig
+    from tuning.search.config import RunConfig
 
 __all__ = ["load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
 

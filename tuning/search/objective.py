@@ -11,9 +11,9 @@ from tuning.errors import TrialFailed
 if TYPE_CHECKING:
     import optuna
 
-    from tuning.callbacks import EpochRecorder
-    from tuning.space import SearchSpace
-    from tuning.splits import Split
+    from tuning.data.splits import Split
+    from tuning.model.callbacks import EpochRecorder
+    from tuning.search.space import SearchSpace
 
 __all__ = ["TrialSetup", "make_objective", "trial_seed"]
 
@@ -54,11 +54,11 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
     import optuna
     import tensorflow as tf
 
-    from tuning.callbacks import EpochRecorder, PruningCallback
-    from tuning.models import build_model
-    from tuning.params import resolve_params
-    from tuning.space import suggest
-    from tuning.train import fit
+    from tuning.model.builders import build_model
+    from tuning.model.callbacks import EpochRecorder, PruningCallback
+    from tuning.model.params import resolve_params
+    from tuning.model.train import fit
+    from tuning.search.space import suggest
 
     keras.backend.clear_session()
     seed = trial_seed(setup.seed, trial.number)

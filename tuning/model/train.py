@@ -12,8 +12,8 @@ from tuning.errors import TrialFailed
 if TYPE_CHECKING:
     import keras
 
-    from tuning.callbacks import EpochRecorder
-    from tuning.splits import Split
+    from tuning.data.splits import Split
+    from tuning.model.callbacks import EpochRecorder
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "TrainResult", "compile_model", "fit"]
 

@@ -37,17 +37,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TrialFailed, TuneError, check_whole
-from tuning.export import package_versions
-from tuning.export_reader import load_export
-from tuning.models import PRECISIONS
-from tuning.train import DEFAULT_STEPS_PER_EXECUTION
+from tuning.model.builders import PRECISIONS
+from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
+from tuning.results.export import package_versions
+from tuning.results.export_reader import load_export
 
 if TYPE_CHECKING:
     import keras
 
-    from tuning.data import Dataset
-    from tuning.evaluate import Evaluation
-    from tuning.splits import Split
+    from tuning.data.load import Dataset
+    from tuning.data.splits import Split
+    from tuning.results.evaluate import Evaluation
 
 __all__ = [
     "OUTPUT_FILES",
@@ -134,7 +134,7 @@ class PreparedRetrain:
 
 def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     """Check the export, the output folder and the data before any training starts."""
-    from tuning.data import load_fashion_mnist
+    from tuning.data.load import load_fashion_mnist
 
     export_path = Path(config.export_path)
     export = load_export(export_path)
@@ -178,7 +178,7 @@ def _training_split(config: RetrainConfig, export: dict[str, Any], data: Dataset
     """All training images, a stratified subset of them, or the search's own train/validation split."""
     import numpy as np
 
-    from tuning.splits import Split, train_validation_split
+    from tuning.data.splits import Split, train_validation_split
 
     x, y = data.x_train, data.y_train
     seed = export["data"].get("split_seed") or 0
@@ -323,7 +323,7 @@ def retrain(
     The saved model is the first seed's or, with a validation split, the one
     with the best validation accuracy: never chosen by test accuracy.
     """
-    from tuning.tfenv import quiet_tensorflow
+    from tuning.model.tfenv import quiet_tensorflow
 
     quiet_tensorflow()
     started = time.perf_counter()
@@ -355,10 +355,10 @@ def _train_once(
 ) -> tuple[keras.Model, RunResult]:
     import keras
 
-    from tuning.callbacks import EpochRecorder
-    from tuning.evaluate import evaluate_model
-    from tuning.models import build_model
-    from tuning.train import fit
+    from tuning.model.builders import build_model
+    from tuning.model.callbacks import EpochRecorder
+    from tuning.model.train import fit
+    from tuning.results.evaluate import evaluate_model
 
     started = time.perf_counter()
     keras.backend.clear_session()
@@ -400,7 +400,7 @@ def _train_once(
 
 
 def _write_outputs(prepared: PreparedRetrain, result: RetrainResult, staging: Path) -> list[str]:
-    from tuning.report import confusion_figure, history_figure, write_figures
+    from tuning.report.figures import confusion_figure, history_figure, write_figures
 
     name = prepared.export["study"]
     saved = result.saved

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from tuning.errors import TuneError
-from tuning.export import EXPORT_FORMAT, EXPORT_KEYS
-from tuning.models import PRECISIONS
-from tuning.params import ARCHITECTURES
+from tuning.model.builders import PRECISIONS
+from tuning.model.params import ARCHITECTURES
+from tuning.results.export import EXPORT_FORMAT, EXPORT_KEYS
 
 __all__ = ["load_export"]
 
@@ -68,8 +68,8 @@ def _check_keys(export: dict[str, Any], where: str) -> None:
 
 def _check_params(export: dict[str, Any], where: str) -> None:
     """The sampled params lie in the stored space, and model_params are exactly what they resolve to."""
-    from tuning.params import resolve_params
-    from tuning.space import check_params, space_from_dict
+    from tuning.model.params import resolve_params
+    from tuning.search.space import check_params, space_from_dict
 
     params, model_params = export["params"], export["model_params"]
     for name in ("params", "model_params"):

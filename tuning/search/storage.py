@@ -54,7 +54,7 @@ def open_storage(url: str, *, must_exist: bool = False, heartbeat: int = HEARTBE
 
     `must_exist` is for read-only commands: a SQLite file that is not there is
     an error rather than a new empty database. Trials carry a heartbeat; stale
-    ones are failed and retried (see tuning.worker).
+    ones are failed and retried (see tuning.search.worker).
     """
     parsed = check_url(url)
     masked = mask_url(url)

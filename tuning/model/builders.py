@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tuning.params import resolve_params
+from tuning.model.params import resolve_params
 
 if TYPE_CHECKING:
     import keras

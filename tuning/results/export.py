@@ -60,7 +60,7 @@ def best_config(study: optuna.Study) -> dict[str, Any]:
     """The best complete trial of `study` with what it takes to rebuild its model."""
     from optuna.trial import TrialState
 
-    from tuning.params import resolve_params
+    from tuning.model.params import resolve_params
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:

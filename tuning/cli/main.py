@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tuning.config import DEFAULT_STORAGE, PRUNERS, SAMPLERS, RunConfig
 from tuning.errors import Interrupted, TuneError
-from tuning.models import PRECISIONS
-from tuning.params import ARCHITECTURES
-from tuning.storage import HEARTBEAT
+from tuning.model.builders import PRECISIONS
+from tuning.model.params import ARCHITECTURES
+from tuning.search.config import DEFAULT_STORAGE, PRUNERS, SAMPLERS, RunConfig
+from tuning.search.storage import HEARTBEAT
 
 if TYPE_CHECKING:
     import optuna
     from rich.console import Console
 
-    from tuning.evaluate import Evaluation
-    from tuning.progress import TrialProgress
-    from tuning.retrain import PreparedRetrain, RetrainResult
-    from tuning.runner import PreparedRun
+    from tuning.cli.progress import TrialProgress
+    from tuning.results.evaluate import Evaluation
+    from tuning.results.retrain import PreparedRetrain, RetrainResult
+    from tuning.search.runner import PreparedRun
 
 __all__ = ["cli", "main"]
 
@@ -150,7 +150,7 @@ def run(ctx: click.Context, **options: Any) -> None:
     """
     import optuna
 
-    from tuning.runner import prepare_run
+    from tuning.search.runner import prepare_run
 
     # The progress display shows each trial's outcome; Optuna's own log lines would repeat it.
     if ctx.obj["verbose"] == 0:
@@ -160,9 +160,9 @@ def run(ctx: click.Context, **options: Any) -> None:
 
 
 def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
-    from tuning.progress import TrialProgress
-    from tuning.runner import run_trials
-    from tuning.storage import mask_url
+    from tuning.cli.progress import TrialProgress
+    from tuning.search.runner import run_trials
+    from tuning.search.storage import mask_url
 
     config, study = prepared.config, prepared.study
     where = f"study {config.study_name!r} in {mask_url(config.storage)}"
@@ -198,7 +198,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
 
 def _run_workers(prepared: PreparedRun, progress: TrialProgress) -> None:
     """Start --jobs worker processes and show their trials as they land in the storage."""
-    from tuning.parallel import CTRL_C_GRACE_SECONDS, start_workers, stop_workers
+    from tuning.search.processes import CTRL_C_GRACE_SECONDS, start_workers, stop_workers
 
     seen = {t.number for t in prepared.study.get_trials(deepcopy=False) if t.state.is_finished()}
     workers = start_workers(prepared.config)
@@ -229,7 +229,7 @@ def _show_new_trials(study: optuna.Study, seen: set[int], progress: TrialProgres
 
 
 def _slots_used(study: optuna.Study) -> int:
-    from tuning.worker import slots_used
+    from tuning.search.worker import slots_used
 
     return slots_used(study.get_trials(deepcopy=False))
 
@@ -256,8 +256,8 @@ def studies(storage: str) -> None:
     """List the studies in a storage: trials by state and best validation accuracy."""
     from rich.table import Table
 
-    from tuning.storage import open_storage
-    from tuning.summary import study_rows
+    from tuning.report.summary import study_rows
+    from tuning.search.storage import open_storage
 
     rows = study_rows(open_storage(storage, must_exist=True))
     console = _console()
@@ -288,9 +288,9 @@ def studies(storage: str) -> None:
 @_storage_option
 def export(study: str, output: str | None, storage: str) -> None:
     """Write the best configuration of STUDY as JSON (for `tune retrain`)."""
-    from tuning.export import best_config, write_json
-    from tuning.storage import open_storage
-    from tuning.study import load_study
+    from tuning.results.export import best_config, write_json
+    from tuning.search.storage import open_storage
+    from tuning.search.study import load_study
 
     loaded = load_study(open_storage(storage, must_exist=True), study)
     config = best_config(loaded)
@@ -308,9 +308,9 @@ def export(study: str, output: str | None, storage: str) -> None:
 @_storage_option
 def plots(study: str, output_dir: str | None, png: bool | None, storage: str) -> None:
     """Write importance, history, learning-curve and parallel-coordinate plots of STUDY as HTML."""
-    from tuning.plots import write_plots
-    from tuning.storage import open_storage
-    from tuning.study import load_study
+    from tuning.report.plots import write_plots
+    from tuning.search.storage import open_storage
+    from tuning.search.study import load_study
 
     loaded = load_study(open_storage(storage, must_exist=True), study)
     paths = write_plots(loaded, output_dir or Path("dashboards") / study, png=png)
@@ -341,7 +341,7 @@ def plots(study: str, output_dir: str | None, png: bool | None, storage: str) ->
 @_data_dir_option
 def retrain_command(export_path: str, **options: Any) -> None:
     """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
-    from tuning.retrain import RetrainConfig, prepare_retrain
+    from tuning.results.retrain import RetrainConfig, prepare_retrain
 
     prepared = prepare_retrain(RetrainConfig(export_path=export_path, **options))
     console = _console()
@@ -363,8 +363,8 @@ def retrain_command(export_path: str, **options: Any) -> None:
 
 
 def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> RetrainResult:
-    from tuning.progress import progress_bars
-    from tuning.retrain import RunResult, retrain
+    from tuning.cli.progress import progress_bars
+    from tuning.results.retrain import RunResult, retrain
 
     progress = progress_bars(console)
     runs = progress.add_task("seeds", total=len(prepared.seeds), status="")
@@ -392,7 +392,7 @@ def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> Retra
 @_data_dir_option
 def evaluate_command(model_path: str, data_dir: str | None) -> None:
     """Test accuracy, loss and per-class accuracy of a saved Keras model on the 10,000 test images."""
-    from tuning.evaluate import evaluate_file
+    from tuning.results.evaluate import evaluate_file
 
     evaluation = evaluate_file(model_path, data_dir)
     console = _console()
@@ -419,7 +419,7 @@ def _print_evaluation(evaluation: Evaluation, console: Console) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI; user errors become one line and exit status 2."""
-    from tuning.parallel import raise_on_signals
+    from tuning.search.processes import raise_on_signals
 
     raise_on_signals()
     try:
@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"tune: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
-        from tuning.storage import database_reason
+        from tuning.search.storage import database_reason
 
         reason = database_reason(exc)  # the database refused mid-command: read-only, locked, gone
         if reason is None:

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 @contextlib.contextmanager
 def slot_lock(storage: optuna.storages.RDBStorage, study_name: str) -> Iterator[None]:
     """Hold the study's slot lock for the duration of the block."""
-    from tuning.storage import sqlite_path
+    from tuning.search.storage import sqlite_path
 
     path = sqlite_path(storage.engine.url)
     if path is not None:

@@ -1,7 +1,7 @@
 """Worker processes for `tune run --jobs J` on one machine, and signal handling.
 
 Workers are spawned, not forked (TensorFlow is not fork-safe), each with its share
-of the CPU cores. They coordinate only through the study's storage (tuning.worker),
+of the CPU cores. They coordinate only through the study's storage (tuning.search.worker),
 exactly as workers on other machines do.
 """
 
@@ -19,7 +19,7 @@ from tuning.errors import Interrupted, TuneError
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from tuning.config import RunConfig
+    from tuning.search.config import RunConfig
 
 __all__ = ["CTRL_C_GRACE_SECONDS", "raise_on_signals", "start_workers", "stop_workers"]
 
@@ -83,7 +83,7 @@ def _worker_main(config: RunConfig, index: int, threads: int) -> None:
     """A worker process: join the study and run trials until the total is reached."""
     import optuna
 
-    from tuning.runner import prepare_run, run_trials
+    from tuning.search.runner import prepare_run, run_trials
 
     raise_on_signals()
     logging.basicConfig(level=logging.WARNING, format=f"worker {index}: %(levelname)s %(name)s: %(message)s")

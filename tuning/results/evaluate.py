@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuning.data import CLASS_NAMES
+from tuning.data.load import CLASS_NAMES
 from tuning.errors import TuneError
-from tuning.models import INPUT_SHAPE, NUM_CLASSES
+from tuning.model.builders import INPUT_SHAPE, NUM_CLASSES
 
 if TYPE_CHECKING:
     import keras
@@ -96,7 +96,7 @@ def load_classifier(path: str | Path) -> keras.Model:
 
 def evaluate_file(path: str | Path, data_dir: str | Path | None = None) -> Evaluation:
     """Evaluate the saved model at `path` on the 10,000 Fashion-MNIST test images."""
-    from tuning.data import load_fashion_mnist
+    from tuning.data.load import load_fashion_mnist
 
     model = load_classifier(path)
     data = load_fashion_mnist(data_dir)
@@ -119,7 +119,7 @@ def _format_problem(path: Path) -> str | None:
 
 
 def _load(path: Path) -> keras.Model:
-    from tuning.tfenv import quiet_tensorflow
+    from tuning.model.tfenv import quiet_tensorflow
 
     quiet_tensorflow()
     import keras

@@ -1,6 +1,6 @@
 """Figures of a retrained model: its training history and its test confusion matrix.
 
-Written like the study plots (`tuning.plots`): self-contained HTML with
+Written like the study plots (`tuning.report.plots`): self-contained HTML with
 plotly.js inlined, plus PNG copies in one kaleido call when a Chromium is found.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuning.data import CLASS_NAMES
+from tuning.data.load import CLASS_NAMES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,8 +79,8 @@ def confusion_figure(confusion: np.ndarray, title: str) -> go.Figure:
 
 
 def write_figures(figures: dict[str, go.Figure], out: Path, *, png: bool | None = None) -> list[Path]:
-    """Write ``STEM.html`` per figure and, as `tuning.plots` decides, ``STEM.png`` copies."""
-    from tuning.plots import png_wanted, write_html, write_pngs
+    """Write ``STEM.html`` per figure and, as `tuning.report.plots` decides, ``STEM.png`` copies."""
+    from tuning.report.plots import png_wanted, write_html, write_pngs
 
     want_png = png_wanted(png)
     pages = [write_html(fig, out / f"{stem}.html") for stem, fig in figures.items()]

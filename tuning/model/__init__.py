@@ -1,0 +1,1 @@
+"""Models: parameter defaults, builders from plain dicts, the training loop and its callbacks, TensorFlow set-up."""

@@ -1,0 +1,1 @@
+"""Figures and tables: study plots, retraining figures, the `tune studies` table."""

@@ -1,0 +1,1 @@
+"""After the search: export the best trial, retrain it, evaluate it once on the test set."""

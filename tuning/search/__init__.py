@@ -1,0 +1,1 @@
+"""The search: run settings, spaces, sampler/pruner/study, storage, the objective, the worker loop and processes."""
