@@ -1,4 +1,4 @@
-"""The two exception types of `tune`.
+"""The exception types of `tune`, and the checks and formatting every module shares.
 
 ``TuneError`` is a problem the user can fix (bad input, missing data, a bad
 search space, an unreachable storage): the CLI shows its message as one line
@@ -9,17 +9,13 @@ Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["Interrupted", "TrialFailed", "TuneError", "check_whole"]
+from collections.abc import Iterable
+
+__all__ = ["Interrupted", "TrialFailed", "TuneError", "check_choice", "check_whole", "first_line"]
 
 
 class TuneError(Exception):
     """A user-facing problem, reported as one line with exit status 2."""
-
-
-def check_whole(name: str, value: object, minimum: int = 1) -> None:
-    """Raise TuneError unless `value` is a whole number (not a bool) >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise TuneError(f"{name} must be a whole number >= {minimum}, but got {name}={value!r}")
 
 
 class TrialFailed(Exception):
@@ -36,3 +32,22 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def check_whole(name: str, value: object, minimum: int = 1) -> None:
+    """Raise TuneError unless `value` is a whole number (not a bool) >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise TuneError(f"{name} must be a whole number >= {minimum}, but got {name}={value!r}")
+
+
+def check_choice(what: str, value: object, choices: Iterable[str]) -> None:
+    """Raise TuneError unless `value` is one of `choices` ("unknown pruner 'x'; choose one of: ...")."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise TuneError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, or its type name if it has none."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

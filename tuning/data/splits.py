@@ -13,7 +13,10 @@ import numpy as np
 
 from tuning.errors import TuneError
 
-__all__ = ["Split", "train_validation_split"]
+__all__ = ["VALIDATION_SIZE", "Split", "train_validation_split"]
+
+# Training images held out for the objective by default: as many as the test set has.
+VALIDATION_SIZE = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +36,7 @@ def train_validation_split(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    validation_size: int = 10_000,
+    validation_size: int = VALIDATION_SIZE,
     max_train_samples: int | None = None,
     seed: int = 0,
 ) -> Split:

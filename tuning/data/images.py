@@ -1,0 +1,20 @@
+"""What a Fashion-MNIST image and label are: 28x28 grey pixels, one of ten named classes."""
+
+from __future__ import annotations
+
+__all__ = ["CLASS_NAMES", "IMAGE_SHAPE", "NUM_CLASSES"]
+
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28)  # rows, columns; pixels 0-255 (uint8)
