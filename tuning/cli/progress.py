@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from tuning import attrs
+
 if TYPE_CHECKING:
     import optuna
     from rich.console import Console
@@ -15,22 +17,22 @@ __all__ = ["TrialProgress", "describe_trial", "progress_bars"]
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     """One line saying how a finished trial ended."""
-    attrs = trial.user_attrs
-    seconds = sum(attrs.get("epoch_seconds", []))
-    epochs = attrs.get("epochs_run", 0)
+    stored = trial.user_attrs
+    seconds = sum(stored.get(attrs.EPOCH_SECONDS, []))
+    epochs = stored.get(attrs.EPOCHS_RUN, 0)
     state = trial.state.name
     if state == "COMPLETE":
         return (
             f"trial {trial.number:>3}  [green]complete[/]  val_acc {trial.value:.4f}  best epoch "
-            f"{attrs.get('best_epoch')}/{epochs}  ({seconds:.1f} s)"
+            f"{stored.get(attrs.BEST_EPOCH)}/{epochs}  ({seconds:.1f} s)"
         )
     if state == "PRUNED":
-        scores = attrs.get("val_accuracy_per_epoch") or [float("nan")]
+        scores = stored.get(attrs.VAL_ACCURACY_PER_EPOCH) or [float("nan")]
         return (
             f"trial {trial.number:>3}  [yellow]pruned[/]    after epoch {epochs}, val_acc {scores[-1]:.4f}"
             f"  ({seconds:.1f} s)"
         )
-    return f"trial {trial.number:>3}  [red]failed[/]    {attrs.get('fail_reason', 'unknown error')}"
+    return f"trial {trial.number:>3}  [red]failed[/]    {stored.get(attrs.FAIL_REASON, 'unknown error')}"
 
 
 def progress_bars(console: Console) -> Progress:

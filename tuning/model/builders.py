@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tuning.data.images import IMAGE_SHAPE, NUM_CLASSES
+from tuning.errors import check_choice
 from tuning.model.params import resolve_params
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["INPUT_SHAPE", "NUM_CLASSES", "PRECISIONS", "build_model"]
+__all__ = ["PRECISIONS", "build_model", "check_precision"]
 
-INPUT_SHAPE = (28, 28)
-NUM_CLASSES = 10
 # Compute precision -> Keras dtype policy. "bfloat16" computes in bfloat16 and keeps
 # float32 weights (mixed precision); the softmax output stays float32 either way.
-# On this project's AVX512_BF16 CPU it trained a batch-norm ConvNet 1.25x faster (bench/epoch_speed.py).
+# It pays only on CPUs with bfloat16 instructions (README, "Speed").
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 # Batch norm's moving statistics forget their start values within ~50 batches with 0.9
 # (PyTorch's default). With Keras' 0.99 they lag for hundreds of batches, so batch-norm
-# networks scored badly at epoch 1 (val 0.36 vs 0.77 train accuracy on 10k images) and the
-# pruner stopped them for that alone.
+# networks validate far below their training accuracy in the first epoch and the pruner
+# stopped them for that alone (README, "Speed").
 BN_MOMENTUM = 0.9
+
+
+def check_precision(precision: str) -> None:
+    """TuneError unless `precision` is one of PRECISIONS."""
+    check_choice("precision", precision, PRECISIONS)
 
 
 def build_model(arch: str, params: dict[str, Any], *, precision: str = "float32") -> keras.Model:
@@ -51,7 +56,7 @@ def _build_mlp(p: dict[str, Any]) -> keras.Model:
     import keras
 
     l2 = keras.regularizers.L2(p["l2"])
-    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
     x = keras.layers.Flatten()(x)
     for i in range(1, p["n_layers"] + 1):
@@ -65,9 +70,9 @@ def _build_cnn(p: dict[str, Any]) -> keras.Model:
     import keras
 
     l2 = keras.regularizers.L2(p["l2"])
-    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Reshape((*INPUT_SHAPE, 1))(x)
+    x = keras.layers.Reshape((*IMAGE_SHAPE, 1))(x)
     for block in range(1, p["n_blocks"] + 1):
         for conv in range(1, p["convs_per_block"] + 1):
             x = keras.layers.Conv2D(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ARCHITECTURES", "DEFAULTS", "LR_SCHEDULES", "MAX_DEPTH", "parameter_names", "resolve_params"]
+from tuning.errors import check_choice
+
+__all__ = ["ARCHITECTURES", "DEFAULTS", "LR_SCHEDULES", "MAX_DEPTH", "check_arch", "parameter_names", "resolve_params"]
 
 ARCHITECTURES = ("mlp", "cnn")
 
@@ -42,7 +44,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
     },
 }
-# How the learning rate moves during one training run (train.py): "constant", or
+# How the learning rate moves during one training run (model/train.py): "constant", or
 # "cosine" decay from learning_rate to 0 over the run's epochs.
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -50,16 +52,14 @@ LR_SCHEDULES = ("constant", "cosine")
 _LAYERED = {"mlp": {"units": "n_layers", "dropout": "n_layers"}, "cnn": {"filters": "n_blocks"}}
 
 
-def _check_arch(arch: str) -> None:
-    from tuning.errors import TuneError
-
-    if arch not in ARCHITECTURES:
-        raise TuneError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+def check_arch(arch: str) -> None:
+    """TuneError unless `arch` names an architecture tune builds."""
+    check_choice("architecture", arch, ARCHITECTURES)
 
 
 def parameter_names(arch: str) -> frozenset[str]:
     """Every parameter name the `arch` builder reads (per-layer ones numbered 1..MAX_DEPTH)."""
-    _check_arch(arch)
+    check_arch(arch)
     layered = _LAYERED[arch]
     names = {name for name in DEFAULTS[arch] if name not in layered}
     for prefix in layered:
@@ -72,7 +72,7 @@ def resolve_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:
 
     The result is what gets exported, so a model can be rebuilt from it alone.
     """
-    _check_arch(arch)
+    check_arch(arch)
     defaults = DEFAULTS[arch]
     layered = _LAYERED[arch]
     resolved = {name: params.get(name, value) for name, value in defaults.items() if name not in layered}

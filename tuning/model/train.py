@@ -1,4 +1,6 @@
-"""Fitting: compile a built model from its parameters and train it on a split."""
+"""Training one model: a fresh seeded session, the built model, compiled from its parameters, fitted on a split.
+
+A search trial and a retrain both train through `train_model`."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tuning.errors import TrialFailed
+from tuning.errors import TrialFailed, first_line
 
 if TYPE_CHECKING:
     import keras
@@ -15,9 +17,9 @@ if TYPE_CHECKING:
     from tuning.data.splits import Split
     from tuning.model.callbacks import EpochRecorder
 
-__all__ = ["DEFAULT_STEPS_PER_EXECUTION", "TrainResult", "compile_model", "fit"]
+__all__ = ["DEFAULT_STEPS_PER_EXECUTION", "TrainResult", "compile_model", "fit", "train_model"]
 
-# Batches run per call into the TF graph; measured by bench/epoch_speed.py (README).
+# Batches run per call into the TF graph; chosen with bench/epoch_speed.py (README, "Speed").
 DEFAULT_STEPS_PER_EXECUTION = 32
 
 
@@ -43,7 +45,7 @@ class TrainResult:
 def compile_model(
     model: keras.Model, params: dict[str, Any], *, steps_per_execution: int, total_steps: int | None = None
 ) -> None:
-    """Adam at the sampled learning rate, sparse cross-entropy, accuracy; no XLA (8x slower on CPU here).
+    """Adam at the sampled learning rate, sparse cross-entropy, accuracy; no XLA (slower on CPU: README, "Speed").
 
     With ``lr_schedule = "cosine"`` the rate decays to 0 over `total_steps` batches
     (the whole run); without `total_steps` it stays constant.
@@ -94,3 +96,43 @@ def fit(
     if recorder.nan_epoch is not None:
         raise TrialFailed(f"loss became NaN at epoch {recorder.nan_epoch}")
     return TrainResult(history=recorder.history, epoch_seconds=recorder.epoch_seconds)
+
+
+def train_model(
+    arch: str,
+    params: dict[str, Any],
+    split: Split,
+    *,
+    seed: int,
+    epochs: int,
+    recorder: EpochRecorder,
+    precision: str = "float32",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+) -> tuple[keras.Model, TrainResult]:
+    """Clear the Keras session, seed, build the `arch` model from `params`, and fit it.
+
+    Raises TrialFailed on a NaN loss or when TensorFlow runs out of memory;
+    `recorder` keeps what was trained (model size, epochs) whatever ends the run.
+    """
+    import keras
+    import tensorflow as tf
+
+    from tuning.model.builders import build_model
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build_model(arch, params, precision=precision)
+    try:
+        result = fit(
+            model,
+            params,
+            split,
+            epochs=epochs,
+            recorder=recorder,
+            callbacks=callbacks,
+            steps_per_execution=steps_per_execution,
+        )
+    except tf.errors.ResourceExhaustedError as exc:
+        raise TrialFailed(f"out of memory ({model.count_params()} parameters): {first_line(exc)}") from None
+    return model, result

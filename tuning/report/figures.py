@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuning.data.load import CLASS_NAMES
+from tuning.data.images import CLASS_NAMES
 
 if TYPE_CHECKING:
     import numpy as np

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tuning import attrs
+
 if TYPE_CHECKING:
     import optuna
 
@@ -22,23 +24,29 @@ class StudyRow:
 
 
 def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:
-    """Every study in `storage`, sorted by name."""
+    """Every study in `storage`, sorted by name; the best trial by each study's own direction."""
+    import optuna
+
+    return [
+        _row(optuna.load_study(study_name=name, storage=storage))
+        for name in sorted(optuna.get_all_study_names(storage))
+    ]
+
+
+def _row(study: optuna.Study) -> StudyRow:
     from tuning.search.study import state_counts
     from tuning.search.worker import retried_numbers
 
-    rows = []
-    for frozen in storage.get_all_studies():
-        trials = storage.get_all_trials(frozen._study_id, deepcopy=False)
-        complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
-        best = max(complete, key=lambda t: t.value or 0.0, default=None)
-        rows.append(
-            StudyRow(
-                name=frozen.study_name,
-                arch=str(frozen.user_attrs.get("arch", "?")),
-                counts=state_counts(trials),
-                best_value=best.value if best else None,
-                best_trial=best.number if best else None,
-                retried=len(retried_numbers(trials)),
-            )
-        )
-    return sorted(rows, key=lambda row: row.name)
+    trials = study.get_trials(deepcopy=False)
+    try:
+        best: optuna.trial.FrozenTrial | None = study.best_trial
+    except ValueError:  # no complete trial yet
+        best = None
+    return StudyRow(
+        name=study.study_name,
+        arch=str(study.user_attrs.get(attrs.ARCH, "?")),
+        counts=state_counts(trials),
+        best_value=best.value if best else None,
+        best_trial=best.number if best else None,
+        retried=len(retried_numbers(trials)),
+    )

@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuning.data.load import CLASS_NAMES
-from tuning.errors import TuneError
-from tuning.model.builders import INPUT_SHAPE, NUM_CLASSES
+from tuning.data.images import CLASS_NAMES, IMAGE_SHAPE, NUM_CLASSES
+from tuning.errors import TuneError, first_line
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = ["Evaluation", "evaluate_file", "evaluate_model", "load_classifier"]
 
-_ACCEPTED_INPUTS = (INPUT_SHAPE, (*INPUT_SHAPE, 1))
+_ACCEPTED_INPUTS = (IMAGE_SHAPE, (*IMAGE_SHAPE, 1))
 _EPSILON = 1e-7  # Keras' clip for cross-entropy, so our loss matches its metric
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _SUFFIXES = {".keras": b"PK\x03\x04", ".h5": _HDF5_MAGIC, ".hdf5": _HDF5_MAGIC}  # extension -> leading bytes
@@ -127,7 +126,7 @@ def _load(path: Path) -> keras.Model:
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a file it cannot read; all mean "not a model"
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        reason = first_line(exc)[:200]
         raise TuneError(f"cannot load {path} as a Keras model: {reason}") from None
     if not isinstance(model, keras.Model):
         raise TuneError(f"{path} holds a {type(model).__name__}, not a Keras model")

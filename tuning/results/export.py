@@ -1,47 +1,34 @@
-"""Export a study's best trial as JSON: enough to rebuild and retrain the exact model."""
+"""The export: a study's best trial with everything needed to rebuild and retrain its exact model.
+
+`Export` is built from a study, written as JSON, and read back with every
+field checked. A file is refused, with the file and the problem named, when it
+is not JSON, lacks or adds keys, has another format, or when its parameters fall
+outside its stored space or do not match its builder parameters: signs of an
+edited or foreign file.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuning import attrs
+from tuning.atomic import write_text_atomically
 from tuning.errors import TuneError
+from tuning.model.builders import PRECISIONS
+from tuning.model.params import ARCHITECTURES, resolve_params
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_KEYS", "best_config", "package_versions", "write_json"]
+__all__ = ["FORMAT", "DataRecord", "Export", "package_versions"]
 
-EXPORT_FORMAT = 1
-# The top-level keys of format EXPORT_FORMAT, exactly as best_config writes them.
-EXPORT_KEYS = frozenset(
-    {
-        "format",
-        "study",
-        "arch",
-        "best_trial",
-        "best_val_accuracy",
-        "best_epoch",
-        "epochs",
-        "precision",
-        "params",
-        "model_params",
-        "n_params",
-        "seed",
-        "space_hash",
-        "space",
-        "data",
-        "trials",
-        "versions",
-        "exported_at",
-    }
-)
+FORMAT = 1  # the export's layout; a reader refuses any other with the number named
 _PACKAGES = ("tune", "tensorflow", "keras", "optuna", "optuna-integration", "numpy")
 
 
@@ -56,59 +43,181 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def best_config(study: optuna.Study) -> dict[str, Any]:
-    """The best complete trial of `study` with what it takes to rebuild its model."""
-    from optuna.trial import TrialState
+@dataclass(frozen=True)
+class DataRecord:
+    """The data and split the study searched on."""
 
-    from tuning.model.params import resolve_params
-
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
-        raise TuneError(f"study {study.study_name!r} has no complete trial yet; run `tune run` first")
-    best = study.best_trial
-    study_attrs = study.user_attrs
-    arch = best.user_attrs.get("arch") or study_attrs.get("arch")
-    if arch is None:
-        raise TuneError(f"study {study.study_name!r} was not created by tune (no architecture recorded)")
-    attrs = best.user_attrs
-    return {
-        "format": EXPORT_FORMAT,
-        "study": study.study_name,
-        "arch": arch,
-        "best_trial": best.number,
-        "best_val_accuracy": best.value,
-        "best_epoch": attrs.get("best_epoch"),
-        "epochs": study_attrs.get("epochs"),
-        "precision": attrs.get("precision", "float32"),  # trials older than the attribute ran in float32
-        "params": best.params,
-        "model_params": resolve_params(arch, best.params),
-        "n_params": attrs.get("n_params"),
-        "seed": attrs.get("seed"),
-        "space_hash": study_attrs.get("space_hash"),
-        "space": study_attrs.get("space"),
-        "data": {
-            "fingerprint": study_attrs.get("data_fingerprint"),
-            "source": attrs.get("data_source"),
-            "train_samples": attrs.get("train_samples"),
-            "validation_size": study_attrs.get("validation_size"),
-            "max_train_samples": study_attrs.get("max_train_samples"),
-            "split_seed": study_attrs.get("split_seed"),
-        },
-        "trials": {"complete": len(complete), "total": len(study.get_trials(deepcopy=False))},
-        "versions": package_versions(),
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    fingerprint: str | None
+    source: str | None
+    train_samples: int | None
+    validation_size: int | None
+    max_train_samples: int | None
+    split_seed: int | None
 
 
-def write_json(data: dict[str, Any], path: str | Path) -> Path:
-    """Write `data` to `path` atomically: a reader never sees half a file."""
-    path = Path(path)
+@dataclass(frozen=True)
+class Export:
+    """The best complete trial of a study, as `tune export` writes it (format FORMAT)."""
+
+    study: str
+    arch: str
+    best_trial: int
+    best_val_accuracy: float
+    best_epoch: int | None  # from 1; None when the trial recorded none
+    epochs: int | None  # the study's most epochs per trial
+    precision: str
+    params: dict[str, Any]  # as sampled
+    model_params: dict[str, Any]  # params with the builder's defaults filled in
+    n_params: int | None
+    seed: int | None  # the seed the best trial trained with
+    space_hash: str
+    space: dict[str, Any]
+    data: DataRecord
+    trials: dict[str, int]  # {"complete": ..., "total": ...} when exported
+    versions: dict[str, str] = field(default_factory=package_versions)
+    exported_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    format: int = FORMAT
+
+    @classmethod
+    def from_study(cls, study: optuna.Study) -> Export:
+        """The best complete trial of `study`, by the study's direction."""
+        from optuna.trial import TrialState
+
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not complete:
+            raise TuneError(f"study {study.study_name!r} has no complete trial yet; run `tune run` first")
+        best, stored = study.best_trial, study.user_attrs
+        arch = best.user_attrs.get(attrs.ARCH) or stored.get(attrs.ARCH)
+        if arch is None:
+            raise TuneError(f"study {study.study_name!r} was not created by tune (no architecture recorded)")
+        trial = best.user_attrs
+        return cls(
+            study=study.study_name,
+            arch=arch,
+            best_trial=best.number,
+            best_val_accuracy=float(best.value or 0.0),
+            best_epoch=trial.get(attrs.BEST_EPOCH),
+            epochs=stored.get(attrs.EPOCHS),
+            precision=attrs.precision_of(trial),
+            params=best.params,
+            model_params=resolve_params(arch, best.params),
+            n_params=trial.get(attrs.N_PARAMS),
+            seed=trial.get(attrs.SEED),
+            space_hash=stored.get(attrs.SPACE_HASH, ""),
+            space=stored.get(attrs.SPACE, {}),
+            data=DataRecord(
+                fingerprint=stored.get(attrs.DATA_FINGERPRINT),
+                source=trial.get(attrs.DATA_SOURCE),
+                train_samples=trial.get(attrs.TRAIN_SAMPLES),
+                validation_size=stored.get(attrs.VALIDATION_SIZE),
+                max_train_samples=stored.get(attrs.MAX_TRAIN_SAMPLES),
+                split_seed=stored.get(attrs.SPLIT_SEED),
+            ),
+            trials={"complete": len(complete), "total": len(study.get_trials(deepcopy=False))},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, `format` first."""
+        return {"format": self.format, **{k: v for k, v in asdict(self).items() if k != "format"}}
+
+    def write(self, path: str | Path) -> Path:
+        """Write the JSON file atomically: a reader never sees half a file."""
+        return write_text_atomically(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> Export:
+        """Read and check an export; TuneError naming the file and the problem."""
+        path = Path(path)
+        return cls.from_dict(_read_json(path), f"export {path}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> Export:
+        """Check `data` (an export's JSON object) describes a model this tune can rebuild exactly."""
+        _check_keys(data, where)
+        _check_values(data, where)
+        _check_params(data, where)
+        return cls(**{**data, "data": DataRecord(**data["data"])})
+
+
+_KEYS = frozenset(f.name for f in fields(Export))
+_DATA_KEYS = frozenset(f.name for f in fields(DataRecord))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(f.name, path)
-    except OSError as exc:
-        raise TuneError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TuneError(f"export file not found: {path} (write one with `tune export STUDY`)") from None
+    except IsADirectoryError:
+        raise TuneError(f"export {path} is a directory, not a JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TuneError(f"cannot read export {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TuneError(f"export {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise TuneError(f"export {path} must hold a JSON object as `tune export` writes, but holds a {_kind(data)}")
+    return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    if "format" in data and data["format"] != FORMAT:
+        raise TuneError(f"{where} has format {data['format']!r}; this tune reads format {FORMAT}")
+    missing = sorted(_KEYS - set(data))
+    if missing:
+        raise TuneError(f"{where} lacks key(s) {missing}; write it again with `tune export`")
+    extra = sorted(set(data) - _KEYS)
+    if extra:
+        raise TuneError(f"{where} has unknown key(s) {extra}; was it edited? Write it again with `tune export`")
+    for name in ("params", "model_params", "space", "data", "trials", "versions"):
+        if not isinstance(data[name], dict):
+            raise TuneError(f"{where}: {name!r} must be an object, but got {data[name]!r:.60}")
+    if set(data["data"]) != _DATA_KEYS:
+        raise TuneError(f"{where}: 'data' must have the keys {sorted(_DATA_KEYS)}; write it again with `tune export`")
+
+
+def _check_values(data: dict[str, Any], where: str) -> None:
+    if data["arch"] not in ARCHITECTURES:
+        raise TuneError(f"{where}: unknown architecture {data['arch']!r}; expected one of {', '.join(ARCHITECTURES)}")
+    if not isinstance(data["study"], str) or not data["study"]:
+        raise TuneError(f"{where}: 'study' must be a non-empty string, but got study={data['study']!r}")
+    score = data["best_val_accuracy"]
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise TuneError(f"{where}: 'best_val_accuracy' must be a number, but got best_val_accuracy={score!r}")
+    if data["precision"] not in PRECISIONS:
+        raise TuneError(f"{where}: 'precision' must be one of {list(PRECISIONS)}, but got {data['precision']!r}")
+    for name in ("best_trial", "best_epoch", "epochs", "seed"):
+        _check_count(name, data[name], where)
+    for name in ("validation_size", "split_seed"):
+        _check_count(f"data.{name}", data["data"][name], where)
+
+
+def _check_count(name: str, value: Any, where: str) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise TuneError(f"{where}: {name!r} must be a whole number >= 0 or null, but got {name}={value!r}")
+
+
+def _check_params(data: dict[str, Any], where: str) -> None:
+    """The sampled params lie in the stored space, and model_params are exactly what they resolve to."""
+    from tuning.search.space import check_params, space_from_dict
+
+    params = data["params"]
+    space = space_from_dict(data["space"], f"in {where}")
+    if space.arch != data["arch"]:
+        raise TuneError(f"{where}: its space is for arch {space.arch!r}, not {data['arch']!r}; was it edited?")
+    if space.hash != data["space_hash"]:
+        raise TuneError(f"{where}: its space does not match its space_hash {data['space_hash']!r}; was it edited?")
+    unknown = sorted(set(params) - {p.name for p in space.params})
+    if unknown:
+        raise TuneError(f"{where}: parameter(s) {unknown} are not in its search space")
+    try:
+        check_params(space, params)
+    except TuneError as exc:
+        raise TuneError(f"{where}: {exc}") from None
+    if data["model_params"] != resolve_params(data["arch"], params):
+        raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")

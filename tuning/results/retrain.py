@@ -1,7 +1,7 @@
 """Retrain an exported best configuration and evaluate it once on the test set.
 
 The search picked the configuration on validation images only; this module
-rebuilds exactly that model (`build_model(arch, export["model_params"])`),
+rebuilds exactly that model (`build_model(export.arch, export.model_params)`),
 trains it on all 60,000 training images, or, with ``validation_split``, on the
 search's own 50,000/10,000 split with early stopping and best-epoch restore, and
 then measures it once on the 10,000 test images.
@@ -21,26 +21,21 @@ renamed into place at the end, so a failure or Ctrl-C leaves nothing behind.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-import shutil
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuning.data.splits import VALIDATION_SIZE
 from tuning.errors import TrialFailed, TuneError, check_whole
-from tuning.model.builders import PRECISIONS
+from tuning.model.builders import check_precision
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
-from tuning.results.export import package_versions
-from tuning.results.export_reader import load_export
+from tuning.results.export import Export
+from tuning.results.outputs import check_output_dir, write_outputs
 
 if TYPE_CHECKING:
     import keras
@@ -50,7 +45,6 @@ if TYPE_CHECKING:
     from tuning.results.evaluate import Evaluation
 
 __all__ = [
-    "OUTPUT_FILES",
     "PreparedRetrain",
     "RetrainConfig",
     "RetrainResult",
@@ -62,11 +56,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Everything retrain writes; an existing output folder holding only these is replaced.
-OUTPUT_FILES = frozenset(
-    {"model.keras", "metrics.json", "history.html", "history.png", "confusion_matrix.html", "confusion_matrix.png"}
-)
-_FULL_VALIDATION_SIZE = 10_000  # the search's default, for exports that do not record theirs
 
 # Called after each epoch with (run index from 0, epoch from 1, that epoch's logs).
 RetrainEpochHook = Callable[[int, int, dict[str, float]], None]
@@ -92,8 +81,8 @@ class RetrainConfig:
     precision: str | None = None  # None: the precision the best trial trained in (the export's)
 
     def __post_init__(self) -> None:
-        if self.precision is not None and self.precision not in PRECISIONS:
-            raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
+        if self.precision is not None:
+            check_precision(self.precision)
         for name in ("seeds", "patience", "steps_per_execution"):
             check_whole(name, getattr(self, name))
         for name in ("epochs", "max_train_samples"):
@@ -103,9 +92,9 @@ class RetrainConfig:
             raise TuneError(f"seed must be between 0 and 2**31 - 1, but got seed={self.seed}")
 
 
-def default_epochs(export: dict[str, Any]) -> tuple[int, str]:
+def default_epochs(export: Export) -> tuple[int, str]:
     """The epochs to retrain for, and why: the best trial's best epoch (see the module docstring)."""
-    best, budget = export["best_epoch"], export["epochs"]
+    best, budget = export.best_epoch, export.epochs
     if best:
         of = f" of {budget}" if budget else ""
         return best, f"the best trial's best epoch ({best}{of})"
@@ -123,7 +112,7 @@ class PreparedRetrain:
 
     config: RetrainConfig
     export_path: Path
-    export: dict[str, Any] = field(repr=False)
+    export: Export = field(repr=False)
     epochs: int
     epochs_reason: str
     seeds: tuple[int, ...]
@@ -131,19 +120,24 @@ class PreparedRetrain:
     split: Split  # no validation images unless config.validation_split
     output_dir: Path
 
+    @property
+    def precision(self) -> str:
+        """--precision if given, else the precision the best trial trained in."""
+        return self.config.precision or self.export.precision
+
 
 def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     """Check the export, the output folder and the data before any training starts."""
     from tuning.data.load import load_fashion_mnist
 
     export_path = Path(config.export_path)
-    export = load_export(export_path)
+    export = Export.read(export_path)
     epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export)
-    output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export["study"])
-    _check_output_dir(output_dir)
+    output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
+    check_output_dir(output_dir)
     data = load_fashion_mnist(config.data_dir)
     _check_fingerprint(export, data)
-    first = config.seed if config.seed is not None else (export["seed"] or 0)
+    first = config.seed if config.seed is not None else (export.seed or 0)
     return PreparedRetrain(
         config=config,
         export_path=export_path,
@@ -162,8 +156,8 @@ def _safe_name(study: Any) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(study)).strip("._") or "study"
 
 
-def _check_fingerprint(export: dict[str, Any], data: Dataset) -> None:
-    searched_on = export["data"].get("fingerprint")
+def _check_fingerprint(export: Export, data: Dataset) -> None:
+    searched_on = export.data.fingerprint
     if searched_on and searched_on != data.fingerprint:
         logger.warning(
             "the data (%s, fingerprint %s) differ from the files the study searched on (fingerprint %s); "
@@ -174,17 +168,17 @@ def _check_fingerprint(export: dict[str, Any], data: Dataset) -> None:
         )
 
 
-def _training_split(config: RetrainConfig, export: dict[str, Any], data: Dataset) -> Split:
+def _training_split(config: RetrainConfig, export: Export, data: Dataset) -> Split:
     """All training images, a stratified subset of them, or the search's own train/validation split."""
     import numpy as np
 
     from tuning.data.splits import Split, train_validation_split
 
     x, y = data.x_train, data.y_train
-    seed = export["data"].get("split_seed") or 0
+    seed = export.data.split_seed or 0
     n = config.max_train_samples
     if config.validation_split:
-        size = export["data"].get("validation_size") or _FULL_VALIDATION_SIZE
+        size = export.data.validation_size or VALIDATION_SIZE  # exports that do not record theirs
         return train_validation_split(x, y, validation_size=size, max_train_samples=n, seed=seed)
     if n is not None and n < len(y):
         n_classes = len(np.unique(y))
@@ -193,70 +187,6 @@ def _training_split(config: RetrainConfig, export: dict[str, Any], data: Dataset
         subset = train_validation_split(x, y, validation_size=len(y) - n, seed=seed)
         x, y = subset.x_train, subset.y_train
     return Split(x_train=x, y_train=y, x_val=x[:0], y_val=y[:0])
-
-
-# --- the output folder -------------------------------------------------------
-
-
-def _check_output_dir(target: Path) -> None:
-    """Refuse, before training, a folder that cannot be created or would overwrite foreign files."""
-    if target.exists():
-        if not target.is_dir():
-            raise TuneError(f"output dir {target} exists and is not a directory")
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_FILES)
-        if foreign:
-            raise TuneError(
-                f"output dir {target} holds files tune retrain did not write ({', '.join(foreign[:3])}); "
-                "choose another --output-dir"
-            )
-    ancestor = target.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise TuneError(f"cannot create output dir {target}: {ancestor} is not a directory")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise TuneError(f"cannot create output dir {target}: {ancestor} is not writable")
-
-
-@contextmanager
-def _staging(target: Path) -> Iterator[Path]:
-    """A fresh folder next to `target`; removed, with any parents it needed, unless published."""
-    created = [p for p in reversed(target.parents) if not p.exists()]
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    except OSError as exc:
-        _remove_dirs(created)
-        raise TuneError(f"cannot create output dir {target}: {exc.strerror or exc}") from None
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        _remove_dirs(created)  # a no-op once published: they are no longer empty
-
-
-def _remove_dirs(created: list[Path]) -> None:
-    for directory in reversed(created):
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Move the finished staging folder to `target`, replacing a previous retrain's output."""
-    _check_output_dir(target)  # nothing foreign arrived while we trained
-    staging.chmod(0o755)  # mkdtemp made it private
-    try:
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except OSError as exc:
-        raise TuneError(f"cannot write output dir {target}: {exc.strerror or exc}") from None
 
 
 # --- training ----------------------------------------------------------------
@@ -323,13 +253,14 @@ def retrain(
     The saved model is the first seed's or, with a validation split, the one
     with the best validation accuracy: never chosen by test accuracy.
     """
+    from tuning.atomic import atomic_path
     from tuning.model.tfenv import quiet_tensorflow
 
     quiet_tensorflow()
     started = time.perf_counter()
     runs: list[RunResult] = []
     saved = 0
-    with _staging(prepared.output_dir) as staging:
+    with atomic_path(prepared.output_dir, folder=True, what=f"output dir {prepared.output_dir}") as staging:
         for index, seed in enumerate(prepared.seeds):
             model, run = _train_once(prepared, index, seed, on_epoch)
             runs.append(run)
@@ -339,8 +270,8 @@ def retrain(
             if on_run is not None:
                 on_run(index, run)
         result = RetrainResult(tuple(runs), saved, prepared.output_dir, (), time.perf_counter() - started)
-        files = _write_outputs(prepared, result, staging)
-        _publish(staging, prepared.output_dir)
+        files = write_outputs(prepared, result, staging)
+        check_output_dir(prepared.output_dir)  # nothing foreign arrived while we trained
     return replace(result, files=tuple(files), seconds=time.perf_counter() - started)
 
 
@@ -355,29 +286,26 @@ def _train_once(
 ) -> tuple[keras.Model, RunResult]:
     import keras
 
-    from tuning.model.builders import build_model
     from tuning.model.callbacks import EpochRecorder
-    from tuning.model.train import fit
+    from tuning.model.train import train_model
     from tuning.results.evaluate import evaluate_model
 
     started = time.perf_counter()
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
     export, config = prepared.export, prepared.config
-    params = export["model_params"]
-    model = build_model(export["arch"], params, precision=config.precision or export["precision"])
     recorder = EpochRecorder(None if on_epoch is None else (lambda epoch, logs: on_epoch(index, epoch, logs)))
     validating = len(prepared.split.y_val) > 0
     stopping = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", mode="max", patience=config.patience, restore_best_weights=True
     )
     try:
-        result = fit(
-            model,
-            params,
+        model, result = train_model(
+            export.arch,
+            export.model_params,
             prepared.split,
+            seed=seed,
             epochs=prepared.epochs,
             recorder=recorder,
+            precision=prepared.precision,
             callbacks=[stopping] if validating else [],
             steps_per_execution=config.steps_per_execution,
         )
@@ -394,53 +322,3 @@ def _train_once(
         seconds=time.perf_counter() - started,
     )
     return model, run
-
-
-# --- outputs -----------------------------------------------------------------
-
-
-def _write_outputs(prepared: PreparedRetrain, result: RetrainResult, staging: Path) -> list[str]:
-    from tuning.report.figures import confusion_figure, history_figure, write_figures
-
-    name = prepared.export["study"]
-    saved = result.saved
-    figures = {
-        "history": history_figure([(run.seed, run.history) for run in result.runs], f"{name} — retraining history"),
-        "confusion_matrix": confusion_figure(
-            saved.evaluation.confusion,
-            f"{name} — test confusion matrix (seed {saved.seed}, accuracy {saved.evaluation.accuracy:.4f})",
-        ),
-    }
-    plots = write_figures(figures, staging, png=prepared.config.png)
-    metrics = staging / "metrics.json"
-    metrics.write_text(json.dumps(_metrics(prepared, result), indent=2) + "\n", encoding="utf-8")
-    return ["model.keras", metrics.name, *(path.name for path in plots)]
-
-
-def _metrics(prepared: PreparedRetrain, result: RetrainResult) -> dict[str, Any]:
-    config, split, data = prepared.config, prepared.split, prepared.data
-    saved = result.saved
-    return {
-        "study": prepared.export["study"],
-        "arch": prepared.export["arch"],
-        **saved.evaluation.to_dict(),
-        "saved_run": result.saved_run,
-        "saved_seed": saved.seed,
-        "saved_because": "best validation accuracy" if config.validation_split else "first seed",
-        "test_accuracy_mean": result.accuracy_mean,
-        "test_accuracy_std": result.accuracy_std,
-        "seeds": list(prepared.seeds),
-        "epochs": prepared.epochs,
-        "epochs_reason": prepared.epochs_reason,
-        "precision": config.precision or prepared.export["precision"],
-        "validation_split": config.validation_split,
-        "patience": config.patience if config.validation_split else None,
-        "train_samples": len(split.y_train),
-        "validation_samples": len(split.y_val),
-        "wall_clock_seconds": round(result.seconds, 3),
-        "runs": [run.to_dict() for run in result.runs],
-        "data": {"source": data.source, "fingerprint": data.fingerprint},
-        "export": {"path": str(prepared.export_path.resolve()), "content": prepared.export},
-        "versions": package_versions(),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }

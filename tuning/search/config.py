@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuning.errors import TuneError, check_whole
-from tuning.model.builders import PRECISIONS
-from tuning.model.params import ARCHITECTURES
+from tuning.data.splits import VALIDATION_SIZE
+from tuning.errors import TuneError, check_choice, check_whole
+from tuning.model.builders import check_precision
+from tuning.model.params import check_arch
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.storage import HEARTBEAT
 
@@ -29,7 +30,7 @@ class RunConfig:
     space_path: str | None = None  # None: the shipped search_spaces/ARCH.toml
     epochs: int = 10  # the most epochs a trial trains; the pruner may stop it sooner
     max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
-    validation_size: int = 10_000  # images held out of the 60k training set for the objective
+    validation_size: int = VALIDATION_SIZE  # images held out of the 60k training set for the objective
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
     pruner: str = "hyperband"
@@ -39,12 +40,11 @@ class RunConfig:
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
-    defaults_first: bool = False  # a new study's first trial is the default configuration (params.py)
-    precision: str = "float32"  # "bfloat16": mixed precision, faster on CPUs with AVX512_BF16 (models.PRECISIONS)
+    defaults_first: bool = False  # a new study's first trial is the default configuration (model/params.py)
+    precision: str = "float32"  # "bfloat16": mixed precision, faster on CPUs with AVX512_BF16 (model.builders)
 
     def __post_init__(self) -> None:
-        if self.arch not in ARCHITECTURES:
-            raise TuneError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+        check_arch(self.arch)
         if not self.study_name:
             object.__setattr__(self, "study_name", self.arch)
         check_whole("trials", self.trials)
@@ -57,11 +57,8 @@ class RunConfig:
             check_whole("max_train_samples", self.max_train_samples)
         if self.timeout is not None and not self.timeout > 0:
             raise TuneError(f"timeout must be a positive number of seconds, but got timeout={self.timeout}")
-        if self.sampler not in SAMPLERS:
-            raise TuneError(f"unknown sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
-        if self.precision not in PRECISIONS:
-            raise TuneError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
-        if self.pruner not in PRUNERS:
-            raise TuneError(f"unknown pruner {self.pruner!r}; choose one of: {', '.join(PRUNERS)}")
+        check_choice("sampler", self.sampler, SAMPLERS)
+        check_precision(self.precision)
+        check_choice("pruner", self.pruner, PRUNERS)
         check_whole("reduction_factor", self.reduction_factor, minimum=2)
         check_whole("bootstrap_count", self.bootstrap_count, minimum=0)

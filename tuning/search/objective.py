@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tuning import attrs
+from tuning.attrs import set_attrs
 from tuning.errors import TrialFailed
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ class TrialSetup:
     epochs: int
     seed: int  # the study's seed; each trial derives its own from it
     steps_per_execution: int
-    precision: str  # a key of models.PRECISIONS; recorded on each trial
+    precision: str  # a key of model.builders.PRECISIONS; recorded on each trial
     data_attrs: dict[str, Any]  # data source and fingerprint, stored on every trial
 
 
@@ -50,79 +52,64 @@ def make_objective(setup: TrialSetup, on_epoch: TrialEpochHook | None = None) ->
 
 
 def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook | None) -> float:
-    import keras
     import optuna
-    import tensorflow as tf
 
-    from tuning.model.builders import build_model
-    from tuning.model.callbacks import EpochRecorder, PruningCallback
+    from tuning.model.callbacks import EpochRecorder
     from tuning.model.params import resolve_params
-    from tuning.model.train import fit
+    from tuning.model.train import train_model
+    from tuning.search.pruning import PruningCallback
     from tuning.search.space import suggest
 
-    keras.backend.clear_session()
     seed = trial_seed(setup.seed, trial.number)
-    keras.utils.set_random_seed(seed)
     params = resolve_params(setup.arch, suggest(trial, setup.space))
-    model = build_model(setup.arch, params, precision=setup.precision)
-    _set_attrs(
+    set_attrs(
         trial,
         {
-            "arch": setup.arch,
-            "seed": seed,
-            "n_params": model.count_params(),
-            "precision": setup.precision,
-            "train_samples": len(setup.split.y_train),
+            attrs.ARCH: setup.arch,
+            attrs.SEED: seed,
+            attrs.PRECISION: setup.precision,
+            attrs.TRAIN_SAMPLES: len(setup.split.y_train),
             **setup.data_attrs,
         },
     )
     hook = None if on_epoch is None else (lambda epoch, logs: on_epoch(trial.number, epoch, logs))
     recorder = EpochRecorder(hook)
     try:
-        result = fit(
-            model,
+        _, result = train_model(
+            setup.arch,
             params,
             setup.split,
+            seed=seed,
             epochs=setup.epochs,
             recorder=recorder,
+            precision=setup.precision,
             callbacks=[PruningCallback(trial, setup.epochs)],
             steps_per_execution=setup.steps_per_execution,
         )
     except optuna.TrialPruned:
-        _record_epochs(trial, recorder)
+        _record(trial, recorder)
         raise
     except TrialFailed as exc:
-        _fail(trial, recorder, str(exc))
+        _record(trial, recorder, {attrs.FAIL_REASON: str(exc)})
         raise
-    except tf.errors.ResourceExhaustedError as exc:
-        _fail(trial, recorder, f"out of memory: {exc.message.splitlines()[0]}")
-        raise TrialFailed(f"out of memory ({model.count_params()} parameters)") from None
     except KeyboardInterrupt:
-        _fail(trial, recorder, "interrupted")
+        _record(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
         raise
-    _record_epochs(trial, recorder)
-    trial.set_user_attr("best_epoch", result.best_epoch)
+    _record(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
     return result.best_val_accuracy
 
 
-def _fail(trial: optuna.Trial, recorder: EpochRecorder, reason: str) -> None:
-    _record_epochs(trial, recorder)
-    trial.set_user_attr("fail_reason", reason)
-
-
-def _record_epochs(trial: optuna.Trial, recorder: EpochRecorder) -> None:
+def _record(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:
+    """What the trial trained, however it ended."""
     scores = recorder.history.get("val_accuracy", [])
-    _set_attrs(
+    set_attrs(
         trial,
         {
-            "epochs_run": len(recorder.epoch_seconds),
-            "epoch_seconds": [round(s, 3) for s in recorder.epoch_seconds],
-            "val_accuracy_per_epoch": [round(s, 5) for s in scores],
-            "train_accuracy_per_epoch": [round(s, 5) for s in recorder.history.get("accuracy", [])],
+            attrs.N_PARAMS: recorder.n_params,
+            attrs.EPOCHS_RUN: len(recorder.epoch_seconds),
+            attrs.EPOCH_SECONDS: [round(s, 3) for s in recorder.epoch_seconds],
+            attrs.VAL_ACCURACY_PER_EPOCH: [round(s, 5) for s in scores],
+            attrs.TRAIN_ACCURACY_PER_EPOCH: [round(s, 5) for s in recorder.history.get("accuracy", [])],
+            **(extra or {}),
         },
     )
-
-
-def _set_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
-    for key, value in attrs.items():
-        trial.set_user_attr(key, value)

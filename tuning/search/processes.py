@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 from tuning.errors import Interrupted, TuneError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from multiprocessing.process import BaseProcess
 
-    from tuning.search.config import RunConfig
+    import optuna
 
-__all__ = ["CTRL_C_GRACE_SECONDS", "raise_on_signals", "start_workers", "stop_workers"]
+    from tuning.search.config import RunConfig
+    from tuning.search.worker import TrialCallback
+
+__all__ = ["CTRL_C_GRACE_SECONDS", "raise_on_signals", "run_workers", "start_workers", "stop_workers"]
 
 _STOP_GRACE_SECONDS = 60
 CTRL_C_GRACE_SECONDS = 10
@@ -43,6 +47,37 @@ def raise_on_signals() -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+def run_workers(config: RunConfig, study: optuna.Study, callbacks: Sequence[TrialCallback] = ()) -> None:
+    """Run `config.jobs` worker processes to the end; call `callbacks` for each trial as it lands in the storage."""
+    seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    workers = start_workers(config)
+    try:
+        while any(worker.is_alive() for worker in workers):
+            for worker in workers:
+                worker.join(timeout=1.0 / len(workers))
+            seen = _report_new_trials(study, seen, callbacks)
+    except Interrupted as exc:
+        stop_workers(workers, wait_first=CTRL_C_GRACE_SECONDS if exc.signum == signal.SIGINT else 0.0)
+        raise
+    finally:
+        stop_workers(workers)
+    _report_new_trials(study, seen, callbacks)
+    failed = [w.exitcode for w in workers if w.exitcode]
+    if failed:
+        raise TuneError(
+            f"{len(failed)} of {len(workers)} workers failed (exit status {failed}); see the messages above"
+        )
+
+
+def _report_new_trials(study: optuna.Study, seen: set[int], callbacks: Sequence[TrialCallback]) -> set[int]:
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.is_finished() and trial.number not in seen:
+            for callback in callbacks:
+                callback(study, trial)
+            seen = seen | {trial.number}
+    return seen
 
 
 def start_workers(config: RunConfig) -> list[BaseProcess]:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from tuning import attrs
 
 if TYPE_CHECKING:
     import optuna
 
     from tuning.search.config import RunConfig
     from tuning.search.objective import TrialEpochHook, TrialSetup
+    from tuning.search.worker import TrialCallback
 
-__all__ = ["PreparedRun", "prepare_run", "run_trials"]
+__all__ = ["PreparedRun", "prepare_run", "run_study", "run_trials"]
 
 logger = logging.getLogger(__name__)
-
-TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,17 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     split_seed = config.seed if config.seed is not None else 0
     split = _split(config, data, split_seed)  # also validates the split settings
     identity: dict[str, Any] = {
-        "arch": config.arch,
-        "space_hash": space.hash,
-        "space": space.to_dict(),
-        "data_fingerprint": data.fingerprint,
-        "validation_size": config.validation_size,
-        "max_train_samples": config.max_train_samples,
-        "split_seed": split_seed,
+        attrs.ARCH: config.arch,
+        attrs.SPACE_HASH: space.hash,
+        attrs.SPACE: space.to_dict(),
+        attrs.DATA_FINGERPRINT: data.fingerprint,
+        attrs.VALIDATION_SIZE: config.validation_size,
+        attrs.MAX_TRAIN_SAMPLES: config.max_train_samples,
+        attrs.SPLIT_SEED: split_seed,
     }
     storage = open_storage(config.storage, heartbeat=config.heartbeat)
     study = open_run_study(config, storage, identity, worker_index=worker_index)
-    stored_split_seed = int(study.user_attrs.get("split_seed", split_seed))
+    stored_split_seed = int(study.user_attrs.get(attrs.SPLIT_SEED, split_seed))
     if stored_split_seed != split_seed:
         split = _split(config, data, stored_split_seed)
     setup = TrialSetup(
@@ -73,10 +74,10 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         space=space,
         split=split,
         epochs=config.epochs,
-        seed=int(study.user_attrs["seed"]),
+        seed=int(study.user_attrs[attrs.SEED]),
         steps_per_execution=config.steps_per_execution,
         precision=config.precision,
-        data_attrs={"data_source": data.source, "data_fingerprint": data.fingerprint},
+        data_attrs={attrs.DATA_SOURCE: data.source, attrs.DATA_FINGERPRINT: data.fingerprint},
     )
     trials = study.get_trials(deepcopy=False)
     used = slots_used(trials)
@@ -120,3 +121,18 @@ def run_trials(
         timeout=run.config.timeout,
         callbacks=callbacks,
     )
+
+
+def run_study(
+    run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None
+) -> None:
+    """Run the study to its total: in this process, or in `config.jobs` worker processes.
+
+    `callbacks` see every trial as it finishes; `on_epoch` sees epochs only in this process.
+    """
+    from tuning.search.processes import run_workers
+
+    if run.config.jobs == 1:
+        run_trials(run, callbacks=callbacks, on_epoch=on_epoch)
+    elif run.remaining:
+        run_workers(run.config, run.study, callbacks)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, parameter_names, resolve_params
+from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, check_arch, parameter_names, resolve_params
 
 if TYPE_CHECKING:
     import optuna
@@ -89,8 +89,7 @@ class SearchSpace:
 
 def default_space_path(arch: str) -> Path:
     """The space shipped with `tune` for `arch` (search_spaces/ARCH.toml)."""
-    if arch not in ARCHITECTURES:
-        raise TuneError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    check_arch(arch)
     checkout = Path(__file__).resolve().parents[2] / "search_spaces" / f"{arch}.toml"
     if checkout.is_file():  # a source checkout or an editable install
         return checkout

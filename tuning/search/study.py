@@ -7,6 +7,8 @@ import random
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from tuning import attrs
+from tuning.attrs import set_attrs
 from tuning.errors import TuneError
 
 if TYPE_CHECKING:
@@ -17,10 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
 
 logger = logging.getLogger(__name__)
-
-# Study attributes that must match for a run to join an existing study: trials
-# scored on another architecture, space, data or split are not comparable.
-_IDENTITY = ("arch", "space_hash", "data_fingerprint", "validation_size", "max_train_samples")
 
 
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -43,8 +41,8 @@ def make_pruner(
 
     Successive halving is Hyperband's most aggressive bracket alone: with
     `reduction_factor` 3 a trial must be in the best third at epochs 1, 3, 9, ...
-    to go on (with 4: the best quarter at epochs 1, 4, 16, ...). It spent 0.61 of
-    Hyperband's epochs in bench/pruner_cost.py (README, "Speed"), at the risk of
+    to go on (with 4: the best quarter at epochs 1, 4, 16, ...). It spends fewer
+    epochs than Hyperband (bench/pruner_cost.py, README "Speed"), at the risk of
     stopping slow starters.
 
     `bootstrap_count` N (Optuna's own parameter): a trial reaching a rung is stopped
@@ -91,26 +89,25 @@ def open_run_study(
     stored = study.user_attrs
     if not stored:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
-        settings = {"seed": seed, "epochs": config.epochs, "precision": config.precision}
-        for key, value in {**identity, **settings}.items():
-            study.set_user_attr(key, value)
+        set_attrs(study, {**identity, attrs.SEED: seed, attrs.EPOCHS: config.epochs, attrs.PRECISION: config.precision})
         return study
     _check_identity(config.study_name, stored, identity)
     # Settings a joining run may change (with a warning): they change cost, not comparability much.
-    for key, before in {"epochs": None, "precision": "float32"}.items():  # before: studies older than the key
-        if stored.get(key, before) != getattr(config, key):
+    started = {attrs.EPOCHS: stored.get(attrs.EPOCHS), attrs.PRECISION: attrs.precision_of(stored)}
+    for key, before in started.items():
+        if before != getattr(config, key):
             logger.warning(
                 "study %s was started with --%s %s; this run uses %s",
                 config.study_name,
                 key,
-                stored.get(key, before),
+                before,
                 getattr(config, key),
             )
     return study
 
 
 def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any]) -> None:
-    for key in _IDENTITY:
+    for key in attrs.IDENTITY:
         if key in identity and stored.get(key) != identity[key]:
             raise TuneError(
                 f"study {name!r} was created with {key}={stored.get(key)!r}, but this run has "

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from tuning import attrs
 from tuning.errors import TrialFailed
 from tuning.search.slots import slot_lock
 
@@ -32,8 +33,13 @@ TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
 
 def retried_numbers(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
-    """Numbers of the failed trials that a later trial retries."""
-    return {t.system_attrs["failed_trial"] for t in trials if "failed_trial" in t.system_attrs}
+    """Numbers of the failed trials that a later trial retries (a retry that failed and was retried too)."""
+    import optuna
+
+    with warnings.catch_warnings():  # retry_history is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        history = optuna.storages.RetryHeartbeatStaleTrialCallback.retry_history
+        return {number for trial in trials for number in history(trial)}
 
 
 def slots_used(trials: Sequence[optuna.trial.FrozenTrial]) -> int:
@@ -99,8 +105,8 @@ def _run_one(
         except TrialFailed:
             return study.tell(trial, state=TrialState.FAIL)
         except BaseException as exc:  # interrupts, and bugs: record, then let them through
-            if "fail_reason" not in trial.user_attrs:
-                trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            if attrs.FAIL_REASON not in trial.user_attrs:
+                trial.set_user_attr(attrs.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
             study.tell(trial, state=TrialState.FAIL)
             raise
     return study.tell(trial, value)

@@ -1,0 +1,77 @@
+"""The Python face of `tune`, for notebooks and scripts; the CLI calls the same functions.
+
+    import tuning
+    study = tuning.search("mlp", trials=20, storage="sqlite:///studies.db")
+    tuning.export("mlp", storage="sqlite:///studies.db", output="exports/mlp.json")
+    result = tuning.retrain("exports/mlp.json", seeds=3)
+    print(result.accuracy_mean, result.output_dir)
+
+Importing this module is as light as `tune --help`: TensorFlow, Keras, Optuna,
+pandas and plotly load when a function first needs them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuning.search.config import DEFAULT_STORAGE
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuning.results.evaluate import Evaluation
+    from tuning.results.export import Export
+    from tuning.results.retrain import RetrainResult
+
+__all__ = ["default_export_path", "evaluate", "export", "retrain", "search"]
+
+
+def search(arch: str, *, trials: int = 20, storage: str = DEFAULT_STORAGE, **settings: Any) -> optuna.Study:
+    """Run (or resume) the study for `arch` until it holds `trials` trials; return it.
+
+    `settings` are the other fields of `tuning.search.config.RunConfig` (epochs,
+    pruner, seed, study_name, ...), with the same defaults as `tune run`.
+    """
+    from tuning.search.config import RunConfig
+    from tuning.search.runner import prepare_run, run_study
+
+    prepared = prepare_run(RunConfig(arch=arch, trials=trials, storage=storage, **settings))
+    run_study(prepared)
+    return prepared.study
+
+
+def default_export_path(study: str) -> Path:
+    """Where `tune export STUDY` writes by default."""
+    return Path("exports") / f"{study}.json"
+
+
+def export(study: str, *, storage: str = DEFAULT_STORAGE, output: str | Path | None = None) -> Export:
+    """Write the best trial of `study` as JSON (default: exports/STUDY.json) and return it."""
+    from tuning.results.export import Export
+    from tuning.search.storage import open_storage
+    from tuning.search.study import load_study
+
+    best = Export.from_study(load_study(open_storage(storage, must_exist=True), study))
+    best.write(output or default_export_path(study))
+    return best
+
+
+def retrain(export_path: str | Path, **settings: Any) -> RetrainResult:
+    """Retrain an export's configuration and evaluate it once on the test set.
+
+    `settings` are the other fields of `tuning.results.retrain.RetrainConfig`
+    (epochs, seeds, output_dir, ...). The result holds the test accuracy
+    (`accuracy_mean`, `accuracy_std`), every run, and `output_dir` with the saved model.
+    """
+    from tuning.results.retrain import RetrainConfig, prepare_retrain
+    from tuning.results.retrain import retrain as run_retrain
+
+    return run_retrain(prepare_retrain(RetrainConfig(export_path=str(export_path), **settings)))
+
+
+def evaluate(model_path: str | Path, data_dir: str | Path | None = None) -> Evaluation:
+    """Test accuracy, loss, per-class accuracy and confusion matrix of a saved Keras model."""
+    from tuning.results.evaluate import evaluate_file
+
+    return evaluate_file(model_path, data_dir)

@@ -1,0 +1,43 @@
+"""Options shared by several commands, and the defaults they show, read from the settings dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tuning.search.config import DEFAULT_STORAGE
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["console", "data_dir_option", "default_of", "storage_option"]
+
+
+def default_of(settings: type, name: str) -> Any:
+    """The default of field `name` of a settings dataclass (RunConfig, RetrainConfig): stated there, once."""
+    (found,) = [f for f in dataclasses.fields(settings) if f.name == name]
+    return found.default
+
+
+storage_option = click.option(
+    "--storage",
+    default=DEFAULT_STORAGE,
+    show_default=False,
+    help=f"Optuna storage URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db). [default: {DEFAULT_STORAGE}]",
+)
+data_dir_option = click.option(
+    "--data-dir",
+    default=None,
+    envvar="TUNE_DATA_DIR",
+    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+)
+
+
+def console() -> Console:
+    """The terminal, or a wide virtual one when output is piped (logs, CI), so tables are not wrapped at 80."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)

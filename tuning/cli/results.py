@@ -1,0 +1,138 @@
+"""`tune export`, `tune retrain` and `tune evaluate`: from a study's best trial to a test-evaluated model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tuning import api
+from tuning.cli.options import console, data_dir_option, default_of, storage_option
+from tuning.model.builders import PRECISIONS
+from tuning.results.retrain import RetrainConfig
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tuning.results.evaluate import Evaluation
+    from tuning.results.retrain import PreparedRetrain, RetrainResult
+
+__all__ = ["evaluate_command", "export", "retrain_command"]
+
+
+@click.command()
+@click.argument("study")
+@click.option("--output", "-o", default=None, help="JSON file to write. [default: exports/STUDY.json]")
+@storage_option
+def export(study: str, output: str | None, storage: str) -> None:
+    """Write the best configuration of STUDY as JSON (for `tune retrain`)."""
+    path = Path(output) if output else api.default_export_path(study)
+    best = api.export(study, storage=storage, output=path)
+    console().print(
+        f"wrote {path}: trial {best.best_trial}, validation accuracy "
+        f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
+    )
+
+
+@click.command("retrain")
+@click.argument("export_path", metavar="EXPORT.json")
+@click.option("--epochs", type=int, default=None, help="Training epochs. [default: the export's best epoch]")
+@click.option("--output-dir", default=None, help="Folder for the model, metrics and plots. [default: models/STUDY/]")
+@click.option(
+    "--seeds",
+    type=int,
+    default=default_of(RetrainConfig, "seeds"),
+    show_default=True,
+    help="Train K times with different seeds; mean ± std.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the first training. [default: the best trial's seed]")
+@click.option(
+    "--validation-split/--no-validation-split",
+    default=default_of(RetrainConfig, "validation_split"),
+    show_default=True,
+    help="Keep the search's validation images out of training, for early stopping and best-epoch restore.",
+)
+@click.option("--max-train-samples", type=int, default=None, help="Train on a stratified subset of N images (quick).")
+@click.option(
+    "--precision",
+    type=click.Choice(list(PRECISIONS)),
+    default=None,
+    help="float32 or bfloat16. [default: the precision of the best trial]",
+)
+@click.option("--png/--no-png", default=None, help="PNG copies of the plots. [default: when a Chromium is installed]")
+@data_dir_option
+def retrain_command(export_path: str, **options: Any) -> None:
+    """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
+    from tuning.results.retrain import prepare_retrain
+
+    prepared = prepare_retrain(RetrainConfig(export_path=export_path, **options))
+    out = console()
+    export, split = prepared.export, prepared.split
+    held_out = f", validating on {len(split.y_val)} for early stopping" if len(split.y_val) else ""
+    out.print(
+        f"retraining {export.arch} from study {export.study!r} (trial {export.best_trial}, "
+        f"validation accuracy {export.best_val_accuracy:.4f}) on {len(split.y_train)} images{held_out}"
+    )
+    out.print(f"epochs: {prepared.epochs} ({prepared.epochs_reason}); seeds: {', '.join(map(str, prepared.seeds))}")
+    result = _retrain_with_progress(prepared, out)
+    std, n = result.accuracy_std, len(result.runs)
+    spread = "" if std is None else f" ± {std:.4f} (mean ± sample std over {n} seeds)"
+    why = "best validation accuracy" if prepared.config.validation_split else "first seed"
+    out.print(f"test accuracy {result.accuracy_mean:.4f}{spread}")
+    out.print(f"saved model: seed {result.saved.seed} ({why}); its per-class test accuracy:")
+    _print_evaluation(result.saved.evaluation, out)
+    out.print(f"wrote {result.output_dir}/: {', '.join(result.files)} ({result.seconds:.1f} s)")
+
+
+def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> RetrainResult:
+    from tuning.cli.progress import progress_bars
+    from tuning.results.retrain import RunResult, retrain
+
+    progress = progress_bars(console)
+    runs = progress.add_task("seeds", total=len(prepared.seeds), status="")
+    epochs = progress.add_task("epochs", total=prepared.epochs, status="")
+
+    def on_epoch(index: int, epoch: int, logs: dict[str, float]) -> None:
+        shown = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_accuracy") if key in logs]
+        progress.update(epochs, completed=epoch, status=f"seed {prepared.seeds[index]}: {'  '.join(shown)}")
+
+    def on_run(index: int, run: RunResult) -> None:
+        best = "" if run.best_epoch is None else f", best epoch {run.best_epoch} (val_acc {run.best_val_accuracy:.4f})"
+        console.print(
+            f"seed {run.seed}: test accuracy {run.evaluation.accuracy:.4f}, loss {run.evaluation.loss:.4f}  "
+            f"({len(run.epoch_seconds)} epochs{best}, {run.seconds:.1f} s)"
+        )
+        progress.update(runs, advance=1)
+        progress.reset(epochs, total=prepared.epochs, status="")
+
+    with progress:
+        return retrain(prepared, on_epoch=on_epoch, on_run=on_run)
+
+
+@click.command("evaluate")
+@click.argument("model_path", metavar="MODEL.keras")
+@data_dir_option
+def evaluate_command(model_path: str, data_dir: str | None) -> None:
+    """Test accuracy, loss and per-class accuracy of a saved Keras model on the 10,000 test images."""
+    evaluation = api.evaluate(model_path, data_dir)
+    out = console()
+    out.print(
+        f"{model_path}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f} "
+        f"on {evaluation.n_images} images"
+    )
+    _print_evaluation(evaluation, out)
+
+
+def _print_evaluation(evaluation: Evaluation, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table("class", "test accuracy", "images", "most often mistaken for")
+    confusion = evaluation.confusion
+    for i, (name, accuracy) in enumerate(evaluation.per_class_accuracy.items()):
+        row = confusion[i].copy()
+        row[i] = 0
+        other = int(row.argmax())
+        mistaken = f"{list(evaluation.per_class_accuracy)[other]} ({row[other]})" if row[other] else "-"
+        table.add_row(name, f"{accuracy:.4f}", str(int(confusion[i].sum())), mistaken)
+    console.print(table)
