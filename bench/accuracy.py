@@ -95,9 +95,9 @@ def _parse_args() -> argparse.Namespace:
 
 def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run (or finish) the study and export its best trial; the row of figures so far."""
-    from tuning.results.export import best_config, write_json
+    from tuning.results.export import Export
     from tuning.search.config import RunConfig
-    from tuning.search.runner import prepare_run, run_trials
+    from tuning.search.runner import prepare_run, run_study
     from tuning.search.study import state_counts
 
     search_samples = args.search_samples or args.max_train_samples
@@ -130,18 +130,18 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     prepared = prepare_run(config)
     print(f"{name}: running {prepared.remaining} more trial(s) of {args.trials}")
     whole_study = prepared.remaining == args.trials
-    run_trials(prepared, callbacks=[_print_trial])
+    run_study(prepared, callbacks=[_print_trial])
     elapsed = time.perf_counter() - started
     trials = prepared.study.get_trials(deepcopy=False)
-    export = best_config(prepared.study)
-    export_path = write_json(export, Path(args.models_dir) / f"{name}.json")
+    export = Export.from_study(prepared.study)
+    export_path = export.write(Path(args.models_dir) / f"{name}.json")
     epochs_trained = sum(len(t.intermediate_values) for t in trials)
     return {
         "arch": arch,
         "study": name,
-        "best_trial": export["best_trial"],
-        "best_val_accuracy": export["best_val_accuracy"],
-        "best_params": export["params"],
+        "best_trial": export.best_trial,
+        "best_val_accuracy": export.best_val_accuracy,
+        "best_params": export.params,
         "trials": state_counts(trials),
         "epochs_trained": epochs_trained,
         "epochs_per_trial": epochs_trained / len(trials),
@@ -191,12 +191,14 @@ def _study_seconds(trials: list[Any]) -> float:
     A failed trial counts its recorded epochs only: one whose worker was killed is failed
     when found stale, maybe much later, so its start-to-end time would count the gap.
     """
+    from tuning import attrs
+
     seconds = 0.0
     for t in trials:
         if t.state.name in ("COMPLETE", "PRUNED"):
             seconds += (t.datetime_complete - t.datetime_start).total_seconds()
         elif t.state.name == "FAIL":
-            seconds += sum(t.user_attrs.get("epoch_seconds", []))
+            seconds += sum(t.user_attrs.get(attrs.EPOCH_SECONDS, []))
     return seconds
 
 

@@ -35,7 +35,7 @@ def main() -> None:
 
     from tuning.model.tfenv import quiet_tensorflow
     from tuning.search.config import RunConfig
-    from tuning.search.runner import prepare_run, run_trials
+    from tuning.search.runner import prepare_run, run_study
     from tuning.search.study import state_counts
 
     quiet_tensorflow()
@@ -57,7 +57,7 @@ def main() -> None:
             )
             started = time.perf_counter()
             prepared = prepare_run(config)
-            run_trials(prepared)
+            run_study(prepared)
             seconds = time.perf_counter() - started
             trials = prepared.study.get_trials(deepcopy=False)
             epochs = sum(len(t.intermediate_values) for t in trials)

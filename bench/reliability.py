@@ -79,8 +79,10 @@ def kills(work: Path, rounds: int) -> str:
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
     code, _ = finish(tune(args, work))
+    from tuning.search.worker import retried_numbers
+
     trials = optuna.load_study(study_name="kills", storage=storage).get_trials()
-    retried = {t.system_attrs.get("failed_trial") for t in trials if t.state.name == "COMPLETE"}
+    retried = retried_numbers(trials)
     lost = [n for n in killed if n not in retried]
     exact, _ = study_health(storage, "kills", rounds + 1)
     return (

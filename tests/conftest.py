@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tuning.data.load import DEBIAN_DIR
+from tuning.data.locate import DEBIAN_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 

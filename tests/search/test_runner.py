@@ -9,7 +9,7 @@ import pytest
 
 from tuning.errors import TuneError
 from tuning.search.config import RunConfig
-from tuning.search.runner import prepare_run, run_trials
+from tuning.search.runner import prepare_run, run_study
 from tuning.search.study import state_counts
 
 
@@ -36,7 +36,7 @@ def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # t
     run = prepare_run(config_for(trials=2, pruner="none"))
     assert run.remaining == 2
     assert len(run.setup.split.y_train) == 600 and len(run.setup.split.y_val) == 120
-    run_trials(run)
+    run_study(run)
     trials = run.study.get_trials()
     assert len(trials) == 2
     for trial in trials:
@@ -52,17 +52,17 @@ def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # t
 
 
 def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-untyped-def]
-    run_trials(prepare_run(config_for(trials=2)))
+    run_study(prepare_run(config_for(trials=2)))
     again = prepare_run(config_for(trials=3))
     assert (again.used_before, again.remaining) == (2, 1)
-    run_trials(again)
+    run_study(again)
     assert len(again.study.get_trials()) == 3
     assert prepare_run(config_for(trials=3)).remaining == 0
 
 
 def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped-def]
     run = prepare_run(config_for(trials=12, epochs=4, max_train_samples=1000, seed=3))
-    run_trials(run)
+    run_study(run)
     counts = state_counts(run.study.get_trials())
     assert counts["PRUNED"] > 0 and counts["COMPLETE"] > 0
     assert counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"] == 12
@@ -71,16 +71,16 @@ def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped
 
 
 def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    from tuning.results.export import best_config
+    from tuning.results.export import Export
 
     run = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="bfloat16", seed=1))
-    run_trials(run)
+    run_study(run)
     trials = run.study.get_trials()
     counts = state_counts(trials)
     assert counts["PRUNED"] > 0 and counts["COMPLETE"] > 0
     assert all(t.user_attrs["epochs_run"] == 1 for t in trials if t.state.name == "PRUNED")  # rungs at 1, 3, 9
     assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
-    assert best_config(run.study)["precision"] == "bfloat16"
+    assert Export.from_study(run.study).precision == "bfloat16"
     with caplog.at_level("WARNING"):
         joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving"))
     assert "was started with --precision bfloat16; this run uses float32" in caplog.text
@@ -91,7 +91,7 @@ def test_halving_reduction_factor_sets_the_rungs(config_for) -> None:  # type: i
     # Factor 2: rungs at epochs 1, 2, 4, so a 3-epoch trial is stopped after epoch 1 or 2, or completes
     # (with the default 3 the rungs are at 1 and 3, and epoch 2 is never a stop).
     run = prepare_run(config_for(trials=10, epochs=3, pruner="halving", reduction_factor=2, seed=3))
-    run_trials(run)
+    run_study(run)
     trials = run.study.get_trials()
     stopped_at = sorted(t.user_attrs["epochs_run"] for t in trials if t.state.name == "PRUNED")
     assert set(stopped_at) == {1, 2}, stopped_at
@@ -102,12 +102,12 @@ def test_bootstrap_count_stops_the_first_trials_at_each_rung(config_for) -> None
     # Without it, the first trial to reach a rung is always the best there and goes on to the end;
     # with bootstrap_count 2, a rung stops every trial until 3 have reached it.
     plain = prepare_run(config_for(trials=1, epochs=2, pruner="halving", reduction_factor=2, seed=3))
-    run_trials(plain)
+    run_study(plain)
     assert [(t.state.name, t.user_attrs["epochs_run"]) for t in plain.study.get_trials()] == [("COMPLETE", 2)]
     run = prepare_run(
         config_for(trials=2, epochs=2, pruner="halving", reduction_factor=2, bootstrap_count=2, seed=3, study_name="b")
     )
-    run_trials(run)
+    run_study(run)
     assert [(t.state.name, t.user_attrs["epochs_run"]) for t in run.study.get_trials()] == [("PRUNED", 1)] * 2
 
 
@@ -116,7 +116,7 @@ def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-
 
     run = prepare_run(config_for(trials=2, epochs=1, defaults_first=True, study_name="d"))
     assert run.remaining == 2
-    run_trials(run)
+    run_study(run)
     first, second = run.study.get_trials()
     mlp = DEFAULTS["mlp"]
     assert first.params["n_layers"] == mlp["n_layers"] and first.params["units_1"] == mlp["units"]
@@ -138,7 +138,7 @@ def test_failing_trials_are_recorded_and_the_study_goes_on(config_for, tmp_path:
         '[params.l2]\ntype = "float"\nlow = 1e-4\nhigh = 1e-3\n'
     )
     run = prepare_run(config_for(trials=2, space_path=str(space), study_name="nan"))
-    run_trials(run)
+    run_study(run)
     trials = run.study.get_trials()
     assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
     assert all(t.user_attrs["fail_reason"].startswith("loss became NaN") for t in trials)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_tune
 
-from tuning.data.load import CLASS_NAMES, Dataset
+from tuning.data.images import CLASS_NAMES
+from tuning.data.load import Dataset
 from tuning.errors import TuneError
 from tuning.model.params import resolve_params
-from tuning.results.export import best_config, write_json
-from tuning.results.export_reader import load_export
+from tuning.results.export import Export
 from tuning.results.retrain import RetrainConfig, default_epochs, prepare_retrain, retrain
 from tuning.search.space import default_space_path, load_space, space_from_dict
 
@@ -35,15 +36,15 @@ def _cache_env(cache_dir: Path, fashion_dir: Path) -> Iterator[None]:
 def export_file(tmp_path_factory: pytest.TempPathFactory, _cache_env: None) -> Path:
     """The export of a real one-trial mlp study on 300 images."""
     from tuning.search.config import RunConfig
-    from tuning.search.runner import prepare_run, run_trials
+    from tuning.search.runner import prepare_run, run_study
 
     root = tmp_path_factory.mktemp("study")
     config = RunConfig(
         arch="mlp", trials=1, epochs=1, max_train_samples=300, seed=0, pruner="none", storage=f"sqlite:///{root}/s.db"
     )
     run = prepare_run(config)
-    run_trials(run)
-    return write_json(best_config(run.study), root / "mlp.json")
+    run_study(run)
+    return Export.from_study(run.study).write(root / "mlp.json")
 
 
 @pytest.fixture()
@@ -181,7 +182,7 @@ def test_diverging_training_leaves_nothing_behind(export: dict[str, Any], tmp_pa
     [(7, 10, (7, "the best trial's best epoch (7 of 10)")), (None, 10, (10, "the search's epochs per trial (10)"))],
 )
 def test_default_epochs(export: dict[str, Any], best_epoch: int | None, epochs: int, expected: tuple) -> None:
-    got = default_epochs({**export, "best_epoch": best_epoch, "epochs": epochs})
+    got = default_epochs(replace(Export.from_dict(export, "test"), best_epoch=best_epoch, epochs=epochs))
     assert got[0] == expected[0] and got[1].startswith(expected[1])
 
 
@@ -189,7 +190,7 @@ def test_epochs_option_overrides_the_export(export_file: Path, tmp_path: Path) -
     prepared = prepare_retrain(RetrainConfig(str(export_file), epochs=3, output_dir=str(tmp_path / "o")))
     assert (prepared.epochs, prepared.epochs_reason, len(prepared.split.y_train)) == (3, "--epochs", 60_000)
     with pytest.raises(TuneError, match="pass --epochs"):
-        default_epochs({"best_epoch": None, "epochs": None})
+        default_epochs(replace(Export.read(export_file), best_epoch=None, epochs=None))
 
 
 def _edits() -> list[tuple[str, Any, str]]:
@@ -223,16 +224,16 @@ def _edits() -> list[tuple[str, Any, str]]:
 @pytest.mark.parametrize(("spoil", "message"), [case[1:] for case in _edits()], ids=[case[0] for case in _edits()])
 def test_spoilt_exports_are_refused(export: dict[str, Any], tmp_path: Path, spoil: Any, message: str) -> None:
     with pytest.raises(TuneError, match=message):
-        load_export(_write(tmp_path / "e.json", spoil(export)))
+        Export.read(_write(tmp_path / "e.json", spoil(export)))
 
 
 def test_unreadable_exports_are_refused(export_file: Path, tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="export file not found"):
-        load_export(tmp_path / "nope.json")
+        Export.read(tmp_path / "nope.json")
     truncated = tmp_path / "cut.json"
     truncated.write_text(export_file.read_text()[:200])
     with pytest.raises(TuneError, match="is not valid JSON"):
-        load_export(truncated)
+        Export.read(truncated)
 
 
 def test_foreign_output_dir_is_refused(export_file: Path, tmp_path: Path) -> None:
@@ -262,3 +263,11 @@ def test_bad_input_gives_one_clean_line(
     result = run_tune(["retrain", *args, *SMALL], tmp_path, tune_env)
     assert_clean_error(result, *fragments)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no models/ folder, no staging folder
+
+
+def test_an_export_written_before_the_export_type_is_read_unchanged() -> None:
+    """exports/*.json written by tune before `Export` existed (format 1, commit 95c09e1) still read, field for field."""
+    path = Path(__file__).with_name("export_format1.json")
+    export = Export.read(path)
+    assert export.to_dict() == json.loads(path.read_text())
+    assert (export.arch, export.best_trial, export.data.max_train_samples, export.format) == ("mlp", 0, 300, 1)

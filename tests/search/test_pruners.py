@@ -1,0 +1,133 @@
+"""The pruners `tune` builds, driven by the production worker loop with synthetic learning curves (no Keras)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import optuna
+import pytest
+
+from tuning.search.storage import open_storage
+from tuning.search.study import make_pruner, make_sampler
+from tuning.search.worker import run_worker
+
+Objective = Callable[[optuna.Trial], float]
+Outcomes = list[tuple[str, int | None]]  # (state, epochs run) of each trial
+Search = Callable[..., Outcomes]
+
+
+def curve_objective(epochs: int) -> Objective:
+    """A trial whose validation accuracy climbs towards a sampled `quality`, pruned as PruningCallback prunes.
+
+    It reports once per epoch (steps from 1) and never asks the pruner after the last epoch.
+    """
+
+    def objective(trial: optuna.Trial) -> float:
+        quality = trial.suggest_float("quality", 0.0, 1.0)
+        for epoch in range(1, epochs + 1):
+            trial.report(quality * (1 - 0.5**epoch), epoch)
+            if epoch < epochs and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {epoch}")
+        return quality * (1 - 0.5**epochs)
+
+    return objective
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory: pytest.TempPathFactory) -> optuna.storages.RDBStorage:
+    """One database for the module (creating Optuna's tables is the slow part); each test has its own study."""
+    return open_storage(f"sqlite:///{tmp_path_factory.mktemp('pruners') / 'studies.db'}")
+
+
+@pytest.fixture()
+def search(storage: optuna.storages.RDBStorage) -> Iterator[Search]:
+    """Run a seeded study of `trials` trials through the worker loop, the first ones with the given qualities."""
+
+    def run(
+        pruner: optuna.pruners.BasePruner, objective: Objective, trials: int, qualities: Sequence[float] = ()
+    ) -> Outcomes:
+        # A fixed name: Hyperband assigns trials to brackets by hashing it.
+        study = optuna.create_study(
+            study_name="synthetic",
+            storage=storage,
+            sampler=make_sampler("random", seed=0),
+            pruner=pruner,
+            direction="maximize",
+        )
+        for quality in qualities:
+            study.enqueue_trial({"quality": quality})
+        run_worker(study, storage, objective, total=trials)
+        return [(t.state.name, t.last_step) for t in study.get_trials()]
+
+    yield run
+    optuna.delete_study(study_name="synthetic", storage=storage)
+
+
+def stopped_at(outcomes: Outcomes, state: str) -> set[int | None]:
+    return {epochs for name, epochs in outcomes if name == state}
+
+
+def test_hyperband_prunes_some_trials_at_its_rungs_and_completed_ones_run_every_epoch(search: Search) -> None:
+    outcomes = search(make_pruner("hyperband", epochs=4), curve_objective(4), trials=6)
+    assert len(outcomes) == 6
+    assert stopped_at(outcomes, "COMPLETE") == {4}
+    assert stopped_at(outcomes, "PRUNED") == {1, 3}  # brackets starting at epoch 1 (rungs 1, 3) and at 3
+
+
+@pytest.mark.parametrize(
+    ("reduction_factor", "expected"),
+    [
+        (2, [("COMPLETE", 3), ("COMPLETE", 3), ("PRUNED", 1), ("PRUNED", 2)]),  # rungs at epochs 1, 2, 4
+        (3, [("COMPLETE", 3), ("COMPLETE", 3), ("PRUNED", 1), ("PRUNED", 1)]),  # rungs at 1, 3: never a stop at 2
+    ],
+)
+def test_halving_reduction_factor_sets_the_rungs(
+    search: Search, reduction_factor: int, expected: list[tuple[str, int]]
+) -> None:
+    # The fourth trial is the second best at epoch 1 (of 4) but not the best at epoch 2 (of 3).
+    pruner = make_pruner("halving", epochs=3, reduction_factor=reduction_factor)
+    qualities = [0.5, 0.6, 0.1, 0.55]
+    assert search(pruner, curve_objective(3), trials=4, qualities=qualities) == expected
+
+
+@pytest.mark.parametrize(
+    ("bootstrap_count", "trials", "expected"),
+    [(0, 1, [("COMPLETE", 2)]), (2, 2, [("PRUNED", 1)] * 2)],
+    ids=["first-trial-runs-to-the-end", "first-two-stopped-at-epoch-1"],
+)
+def test_bootstrap_count_stops_the_first_trials_at_each_rung(
+    search: Search, bootstrap_count: int, trials: int, expected: list[tuple[str, int]]
+) -> None:
+    pruner = make_pruner("halving", epochs=2, reduction_factor=2, bootstrap_count=bootstrap_count)
+    assert search(pruner, curve_objective(2), trials=trials) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("median", [("COMPLETE", 3)] * 3 + [("PRUNED", 1)] * 2),  # n_startup_trials=3
+        ("none", [("COMPLETE", 3)] * 5),
+    ],
+)
+def test_median_spares_the_first_three_trials_and_none_never_prunes(
+    search: Search, name: str, expected: list[tuple[str, int]]
+) -> None:
+    # Each trial is worse than the one before, so all but the first would be below the median.
+    qualities = [0.9, 0.8, 0.7, 0.6, 0.5]
+    pruner = make_pruner(name, epochs=3)
+    assert search(pruner, curve_objective(3), trials=5, qualities=qualities) == expected
+
+
+def test_a_trial_is_never_pruned_after_its_last_epoch(search: Search) -> None:
+    # bootstrap_count 3 stops the first three trials at the rung at epoch 1, which here is the last epoch.
+    pruner = make_pruner("halving", epochs=1, reduction_factor=2, bootstrap_count=3)
+    train = curve_objective(1)
+    verdicts: list[bool] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        value = train(trial)
+        verdicts.append(trial.should_prune())
+        return value
+
+    assert search(pruner, objective, trials=3) == [("COMPLETE", 1)] * 3
+    assert verdicts == [True] * 3  # the pruner would have stopped each one
