@@ -26,7 +26,8 @@ def find_bindir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -43,7 +44,7 @@ def postgres_server() -> Iterator[str]:
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
     root = Path(tempfile.mkdtemp(prefix="tune-pg-"))
-    data, pwfile, port = root / "data", root / "pw", _free_port()
+    data, pwfile, port = root / "data", root / "pw", free_port()
     pwfile.write_text(PASSWORD + "\n")
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")

@@ -10,6 +10,8 @@ from tuning.model.callbacks import EpochRecorder
 from tuning.model.params import resolve_params
 from tuning.model.train import fit
 
+pytestmark = pytest.mark.slow  # every test here trains a real model
+
 
 @pytest.fixture(scope="module")
 def small_split(fashion):  # type: ignore[no-untyped-def]

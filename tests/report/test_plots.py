@@ -11,6 +11,7 @@ from optuna.distributions import BaseDistribution, FloatDistribution
 
 from tuning.errors import TuneError
 from tuning.report.plots import MIN_COMPLETE_TRIALS, _find_chromium, write_plots
+from tuning.search.study import state_counts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -56,11 +57,6 @@ def _fixed_study(rows: list[tuple[dict[str, float], float]]) -> optuna.Study:
     return study
 
 
-def _state_counts(study: optuna.Study) -> dict[str, int]:
-    states = [t.state.name for t in study.get_trials()]
-    return {state: states.count(state) for state in set(states)}
-
-
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[optuna.Study, list[Path]]:
     root = tmp_path_factory.mktemp("plots")
@@ -74,7 +70,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[optuna.Study, lis
 
 def test_fixture_study_covers_pruned_failed_and_conditional_trials(written: tuple[optuna.Study, list[Path]]) -> None:
     study, _ = written
-    counts = _state_counts(study)
+    counts = state_counts(study.get_trials())
     complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     with_units_3 = sum("units_3" in t.params for t in complete)
     assert counts["COMPLETE"] >= MIN_COMPLETE_TRIALS and counts["PRUNED"] > 0 and counts["FAIL"] == 1
@@ -116,7 +112,7 @@ def test_index_summarises_the_study_and_links_every_plot(written: tuple[optuna.S
     assert "<title>cnn" in index and "<script" not in index
     assert f"{study.best_value:.6g}" in index
     assert f"<th>best trial</th><td>{study.best_trial.number}</td>" in index
-    assert f"<th>PRUNED</th><td>{_state_counts(study)['PRUNED']}</td>" in index
+    assert f"<th>PRUNED</th><td>{state_counts(study.get_trials())['PRUNED']}</td>" in index
     assert "ab12&lt;cd&gt;" in index and "f00d" in index
     assert all(f'href="{name}.html"' in index for name in PLOTS)
     assert ".png" not in index
@@ -201,6 +197,7 @@ def test_png_default_without_chromium_writes_html_only(tmp_path: Path) -> None:
     assert paths and all(p.suffix == ".html" for p in paths)
 
 
+@pytest.mark.slow  # starts a real Chromium
 @pytest.mark.skipif(_find_chromium() is None, reason="no Chromium for kaleido (apt-get install chromium)")
 def test_png_export_writes_a_png_per_plot(tmp_path: Path) -> None:
     paths = write_plots(_make_study(8), tmp_path, png=True)

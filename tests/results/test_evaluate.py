@@ -49,6 +49,7 @@ def test_matches_keras_own_metrics(
     assert per_class["Trouser"] == got.confusion[1, 1] / 1000
 
 
+@pytest.mark.slow  # the real `tune` in a subprocess
 def test_evaluate_command_prints_accuracy_and_classes(
     tmp_path: Path, tune_env: dict[str, str], fashion: Dataset
 ) -> None:
@@ -94,6 +95,7 @@ def test_corrupt_zip_is_refused(tmp_path: Path) -> None:
     ("name", "fragments"),
     [("notes.keras", ["notes.keras is not a Keras model file"]), ("rgb.keras", ["(32, 32, 3)", "(28, 28, 1)"])],
 )
+@pytest.mark.slow  # the real `tune` in a subprocess
 def test_cli_errors_are_one_line(tmp_path: Path, tune_env: dict[str, str], name: str, fragments: list[str]) -> None:
     _text(tmp_path / "notes.keras")
     _saved(tmp_path / "rgb.keras", (32, 32, 3))

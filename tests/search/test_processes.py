@@ -14,6 +14,8 @@ from procs import tune_process, wait_for_running_trial
 
 from tuning.search.worker import slots_used
 
+pytestmark = pytest.mark.slow  # real `tune` processes training real trials
+
 TINY = ["--epochs", "1", "--max-train-samples", "300", "--seed", "0"]
 # Trials long enough (a few seconds) to be caught mid-training by a signal.
 LONGER = ["--epochs", "4", "--max-train-samples", "2000", "--pruner", "none"]

@@ -12,6 +12,8 @@ from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run, run_study
 from tuning.search.study import state_counts
 
+pytestmark = pytest.mark.slow  # every test here runs real Keras trials
+
 
 @pytest.fixture()
 def config_for(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]

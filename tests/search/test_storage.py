@@ -1,18 +1,12 @@
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
+from pgserver import free_port
 
 from tuning.errors import TuneError
 from tuning.search.storage import check_url, mask_url, open_storage
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_mask_url_hides_passwords() -> None:
