@@ -25,7 +25,7 @@ PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 # Batch norm's moving statistics forget their start values within ~50 batches with 0.9
 # (PyTorch's default). With Keras' 0.99 they lag for hundreds of batches, so batch-norm
 # networks validate far below their training accuracy in the first epoch and the pruner
-# stopped them for that alone (README, "Speed").
+# stopped them for that alone (README, "Search spaces").
 BN_MOMENTUM = 0.9
 
 

@@ -46,9 +46,7 @@ logger = logging.getLogger(__name__)
 # With 0 or 1 complete trials both evaluators return equal importances for every
 # parameter (PED-ANOVA warns "too small"); from 2 on they separate parameters.
 MIN_COMPLETE_TRIALS = 2
-# Below this many complete trials the rankings are mostly noise: on a synthetic
-# 5-parameter study where only `lr` matters, PED-ANOVA ranked `lr` first in about
-# 40% of seeds up to 15 trials, 60% at 20 and 83% at 30 (fANOVA: 60%, 97%, 100%).
+# Below this many complete trials the rankings are mostly noise (README, `tune plots`).
 _STABLE_COMPLETE_TRIALS = 20
 _TARGET_NAME = "validation accuracy"
 _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
