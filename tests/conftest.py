@@ -1,11 +1,15 @@
-"""Shared fixtures: the real Fashion-MNIST (Debian's package), a shared parse cache, `tune` as a subprocess."""
+"""Shared fixtures: the real Fashion-MNIST (Debian's package), a shared parse cache, `tune` as a subprocess
+or in this process (click's CliRunner)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -40,12 +44,16 @@ def fashion(fashion_dir: Path, cache_dir: Path):  # type: ignore[no-untyped-def]
     return load_fashion_mnist(fashion_dir, cache_dir=cache_dir)
 
 
+@pytest.fixture(scope="session")
+def data_env(cache_dir: Path, fashion_dir: Path) -> dict[str, str]:
+    """The variables that point `tune` at the real data and the shared parse cache (for `invoke_tune`)."""
+    return {"TUNE_CACHE_DIR": str(cache_dir), "TUNE_DATA_DIR": str(fashion_dir)}
+
+
 @pytest.fixture()
-def tune_env(cache_dir: Path, fashion_dir: Path) -> dict[str, str]:
+def tune_env(data_env: dict[str, str]) -> dict[str, str]:
     """Environment for running `tune` in a subprocess against the real data."""
-    env = dict(os.environ)
-    env.update({"TUNE_CACHE_DIR": str(cache_dir), "TUNE_DATA_DIR": str(fashion_dir), "PYTHONUNBUFFERED": "1"})
-    return env
+    return {**os.environ, **data_env, "PYTHONUNBUFFERED": "1"}
 
 
 def run_tune(
@@ -71,6 +79,46 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
     assert len(lines) == 1 and lines[0].startswith("tune: error: "), result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def invoke_tune(args: list[str], env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `tune ARGS` in this process with click's CliRunner: the exit status and output of the real command.
+
+    `env` overrides variables for the call (None removes one). Warnings logged during the call land on
+    its stderr, as the real command's `logging.basicConfig` puts them there; a bug's exception propagates.
+    """
+    import optuna  # noqa: F401  # Optuna's log handler keeps the sys.stderr of its import: make it pytest's
+    from click.testing import CliRunner
+
+    from tuning.cli.main import cli
+
+    handler = _CurrentStderrHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        result = CliRunner(env=env).invoke(cli, args, prog_name="tune", catch_exceptions=False)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return subprocess.CompletedProcess(["tune", *args], result.exit_code, result.stdout, result.stderr)
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Warnings and errors to whatever sys.stderr is when a record arrives (CliRunner swaps it in and out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLevel(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+@contextlib.contextmanager
+def file_unchanged(path: Path) -> Iterator[None]:
+    """Fail unless the file's bytes are the same after the block as before it."""
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before, f"{path} changed"
 
 
 @pytest.fixture(scope="session")

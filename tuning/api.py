@@ -1,7 +1,9 @@
-"""The Python face of `tune`, for notebooks and scripts; the CLI calls the same functions.
+"""The Python face of `tune`, for notebooks and scripts: one function per command, which the CLI calls too.
+
+`run` is `tune run` (not `search`: that name is the `tuning.search` package).
 
     import tuning
-    study = tuning.search("mlp", trials=20, storage="sqlite:///studies.db")
+    study = tuning.run("mlp", trials=20, storage="sqlite:///studies.db")
     tuning.export("mlp", storage="sqlite:///studies.db", output="exports/mlp.json")
     result = tuning.retrain("exports/mlp.json", seeds=3)
     print(result.accuracy_mean, result.output_dir)
@@ -24,10 +26,10 @@ if TYPE_CHECKING:
     from tuning.results.export import Export
     from tuning.results.retrain import RetrainResult
 
-__all__ = ["default_export_path", "evaluate", "export", "retrain", "search"]
+__all__ = ["default_export_path", "evaluate", "export", "retrain", "run"]
 
 
-def search(arch: str, *, trials: int = 20, storage: str = DEFAULT_STORAGE, **settings: Any) -> optuna.Study:
+def run(arch: str, *, trials: int = 20, storage: str = DEFAULT_STORAGE, **settings: Any) -> optuna.Study:
     """Run (or resume) the study for `arch` until it holds `trials` trials; return it.
 
     `settings` are the other fields of `tuning.search.config.RunConfig` (epochs,

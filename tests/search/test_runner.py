@@ -62,16 +62,6 @@ def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-u
     assert prepare_run(config_for(trials=3)).remaining == 0
 
 
-def test_hyperband_prunes_trials(config_for) -> None:  # type: ignore[no-untyped-def]
-    run = prepare_run(config_for(trials=12, epochs=4, max_train_samples=1000, seed=3))
-    run_study(run)
-    counts = state_counts(run.study.get_trials())
-    assert counts["PRUNED"] > 0 and counts["COMPLETE"] > 0
-    assert counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"] == 12
-    pruned = [t for t in run.study.get_trials() if t.state.name == "PRUNED"]
-    assert all(t.user_attrs["epochs_run"] < 4 for t in pruned)
-
-
 def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     from tuning.results.export import Export
 
@@ -87,30 +77,6 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
         joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving"))
     assert "was started with --precision bfloat16; this run uses float32" in caplog.text
     assert joined.setup.precision == "float32"
-
-
-def test_halving_reduction_factor_sets_the_rungs(config_for) -> None:  # type: ignore[no-untyped-def]
-    # Factor 2: rungs at epochs 1, 2, 4, so a 3-epoch trial is stopped after epoch 1 or 2, or completes
-    # (with the default 3 the rungs are at 1 and 3, and epoch 2 is never a stop).
-    run = prepare_run(config_for(trials=10, epochs=3, pruner="halving", reduction_factor=2, seed=3))
-    run_study(run)
-    trials = run.study.get_trials()
-    stopped_at = sorted(t.user_attrs["epochs_run"] for t in trials if t.state.name == "PRUNED")
-    assert set(stopped_at) == {1, 2}, stopped_at
-    assert all(t.user_attrs["epochs_run"] == 3 for t in trials if t.state.name == "COMPLETE")
-
-
-def test_bootstrap_count_stops_the_first_trials_at_each_rung(config_for) -> None:  # type: ignore[no-untyped-def]
-    # Without it, the first trial to reach a rung is always the best there and goes on to the end;
-    # with bootstrap_count 2, a rung stops every trial until 3 have reached it.
-    plain = prepare_run(config_for(trials=1, epochs=2, pruner="halving", reduction_factor=2, seed=3))
-    run_study(plain)
-    assert [(t.state.name, t.user_attrs["epochs_run"]) for t in plain.study.get_trials()] == [("COMPLETE", 2)]
-    run = prepare_run(
-        config_for(trials=2, epochs=2, pruner="halving", reduction_factor=2, bootstrap_count=2, seed=3, study_name="b")
-    )
-    run_study(run)
-    assert [(t.state.name, t.user_attrs["epochs_run"]) for t in run.study.get_trials()] == [("PRUNED", 1)] * 2
 
 
 def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -165,23 +131,3 @@ def test_resuming_with_another_space_is_refused(config_for, tmp_path: Path) -> N
     space.write_text('arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 2\n')
     with pytest.raises(TuneError, match="created with space_hash="):
         prepare_run(config_for(study_name="s", space_path=str(space)))
-
-
-@pytest.mark.parametrize(
-    ("settings", "message"),
-    [
-        ({"trials": 0}, "trials must be a whole number >= 1, but got trials=0"),
-        ({"trials": -3}, "but got trials=-3"),
-        ({"epochs": 0}, "epochs=0"),
-        ({"timeout": -1.0}, "timeout=-1.0"),
-        ({"arch": "rnn"}, "unknown architecture 'rnn'"),
-        ({"sampler": "grid"}, "unknown sampler 'grid'"),
-        ({"precision": "float16"}, "unknown precision 'float16'"),
-        ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got reduction_factor=1"),
-        ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got reduction_factor=2.5"),
-        ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got bootstrap_count=-1"),
-    ],
-)
-def test_impossible_settings_are_refused(settings: dict, message: str) -> None:
-    with pytest.raises(TuneError, match=message):
-        RunConfig(**{"arch": "mlp", **settings})

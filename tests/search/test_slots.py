@@ -6,10 +6,10 @@ import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import optuna
 import pytest
+from optuna.distributions import BaseDistribution
 
 from tuning.search import worker
 from tuning.search.storage import open_storage
@@ -17,27 +17,28 @@ from tuning.search.worker import run_worker
 
 # How long a worker that has counted the trials waits for the other one to have counted too. Ample for a
 # worker that is not held back (it only reads the study); one held back by the lock never comes.
-RENDEZVOUS_SECONDS = 1.0
+RENDEZVOUS_SECONDS = 0.5
 
 
-class RendezvousStudy:
+def instant(trial: optuna.Trial) -> float:
+    return 0.5
+
+
+class RendezvousStudy(optuna.Study):
     """A worker's study whose `ask` waits until the other worker has reached its own `ask`, or gives up.
 
     `ask` comes right after the worker counted the trials, so both workers have then counted before either
     starts a trial: only the slot lock, held from count to ask, keeps the second from counting too early.
     """
 
-    def __init__(self, study: optuna.Study, barrier: threading.Barrier) -> None:
-        self._study = study
-        self._barrier = barrier
+    def __init__(self, study_name: str, storage: optuna.storages.RDBStorage, rendezvous: threading.Barrier) -> None:
+        super().__init__(study_name=study_name, storage=storage)
+        self._rendezvous = rendezvous
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._study, name)
-
-    def ask(self, *args: Any, **kwargs: Any) -> optuna.Trial:
+    def ask(self, fixed_distributions: dict[str, BaseDistribution] | None = None) -> optuna.Trial:
         with contextlib.suppress(threading.BrokenBarrierError):  # the other worker never came
-            self._barrier.wait()
-        return self._study.ask(*args, **kwargs)
+            self._rendezvous.wait()
+        return super().ask(fixed_distributions)
 
 
 def race_for_the_last_slot(url: str, study_name: str) -> list[int]:
@@ -47,15 +48,15 @@ def race_for_the_last_slot(url: str, study_name: str) -> list[int]:
     """
     first = open_storage(url)
     study = optuna.create_study(study_name=study_name, storage=first, direction="maximize")
-    run_worker(study, first, lambda trial: 0.5, total=1)
-    barrier = threading.Barrier(2, timeout=RENDEZVOUS_SECONDS)
-    workers = []
-    for _ in range(2):
-        storage = open_storage(url, heartbeat=1)
-        workers.append((RendezvousStudy(optuna.load_study(study_name=study_name, storage=storage), barrier), storage))
+    run_worker(study, first, instant, total=1)
+    rendezvous = threading.Barrier(2, timeout=RENDEZVOUS_SECONDS)
+    storages = [open_storage(url, heartbeat=1) for _ in range(2)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = [pool.submit(run_worker, s, storage, lambda trial: 0.5, total=2) for s, storage in workers]
-        return sorted(run.result() for run in runs)
+        runs = [
+            pool.submit(run_worker, RendezvousStudy(study_name, storage, rendezvous), storage, instant, total=2)
+            for storage in storages
+        ]
+        return sorted(run.result(timeout=60) for run in runs)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

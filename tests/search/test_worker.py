@@ -28,7 +28,7 @@ def scripted(*outcomes: float | BaseException) -> Objective:
     return objective
 
 
-def constant(trial: optuna.Trial) -> float:
+def sampled(trial: optuna.Trial) -> float:
     return trial.suggest_float("x", 0.0, 1.0)
 
 
@@ -51,10 +51,10 @@ def states(study: optuna.Study) -> list[str]:
 def test_a_rerun_runs_only_the_remainder_and_then_nothing(
     storage: optuna.storages.RDBStorage, study: optuna.Study
 ) -> None:
-    assert run_worker(study, storage, constant, total=2) == 2
+    assert run_worker(study, storage, sampled, total=2) == 2
     rejoined = optuna.load_study(study_name=study.study_name, storage=storage)  # as a later `tune run` would
-    assert run_worker(rejoined, storage, constant, total=3) == 1
-    assert run_worker(rejoined, storage, constant, total=3) == 0
+    assert run_worker(rejoined, storage, sampled, total=3) == 1
+    assert run_worker(rejoined, storage, sampled, total=3) == 0
     assert states(study) == ["COMPLETE"] * 3
 
 
@@ -120,7 +120,8 @@ def test_a_dead_workers_trial_is_failed_and_retried_in_its_slot(
     storage.record_heartbeat(orphan._trial_id)
     seen: list[optuna.trial.FrozenTrial] = []
     # The total is taken, so the worker waits until the heartbeat is stale (3 s), fails the trial, runs its retry.
-    assert run_worker(study, storage, constant, total=1, callbacks=[lambda _, t: seen.append(t)]) == 1
+    # (The timeout only bounds a worker that never notices: it then runs nothing.)
+    assert run_worker(study, storage, sampled, total=1, timeout=60, callbacks=[lambda _, t: seen.append(t)]) == 1
     failed, retry = study.get_trials()
     assert failed.state.name == "FAIL" and attrs.FAIL_REASON not in failed.user_attrs  # failed as stale
     assert [t.number for t in seen] == [retry.number]

@@ -49,13 +49,13 @@ def _default(name: str) -> Any:
 @click.option(
     "--max-train-samples",
     type=int,
-    default=None,
+    default=_default("max_train_samples"),
     help="Train on a stratified subset of N images; the validation split shrinks in proportion.",
 )
 @click.option(
     "--seed",
     type=int,
-    default=None,
+    default=_default("seed"),
     help="Seed for the sampler; on a new study also its validation split and trial weights.",
 )
 @click.option("--sampler", type=click.Choice(SAMPLERS), default=_default("sampler"), show_default=True)
@@ -83,6 +83,7 @@ def _default(name: str) -> Any:
 @click.option(
     "--defaults-first",
     is_flag=True,
+    default=_default("defaults_first"),
     help="On a new study, make the first trial the default configuration (tuning/model/params.py), "
     "a hand-set baseline.",
 )
