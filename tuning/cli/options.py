@@ -13,13 +13,23 @@ from tuning.search.config import DEFAULT_STORAGE
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["console", "data_dir_option", "default_of", "storage_option"]
+__all__ = ["console", "data_dir_option", "default_of", "setting_option", "storage_option"]
 
 
 def default_of(settings: type, name: str) -> Any:
     """The default of field `name` of a settings dataclass (RunConfig, RetrainConfig): stated there, once."""
     (found,) = [f for f in dataclasses.fields(settings) if f.name == name]
     return found.default
+
+
+def setting_option(settings: type, flag: str, help: str, *aliases: str, **extra: Any) -> Any:
+    """A click option for the settings field named like `flag` (--max-train-samples: max_train_samples).
+
+    Its default is the field's; shown in --help unless it is None or a flag.
+    """
+    default = default_of(settings, flag.lstrip("-").replace("-", "_"))
+    shown = default is not None and not extra.get("is_flag")
+    return click.option(flag, *aliases, default=default, show_default=shown, help=help, **extra)
 
 
 storage_option = click.option(

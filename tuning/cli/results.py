@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tuning import api
-from tuning.cli.options import console, data_dir_option, default_of, storage_option
+from tuning.cli.options import console, data_dir_option, default_of, setting_option, storage_option
 from tuning.model.builders import PRECISIONS
 from tuning.results.retrain import RetrainConfig
 
@@ -39,13 +39,7 @@ def export(study: str, output: str | None, storage: str) -> None:
 @click.argument("export_path", metavar="EXPORT.json")
 @click.option("--epochs", type=int, default=None, help="Training epochs. [default: the export's best epoch]")
 @click.option("--output-dir", default=None, help="Folder for the model, metrics and plots. [default: models/STUDY/]")
-@click.option(
-    "--seeds",
-    type=int,
-    default=default_of(RetrainConfig, "seeds"),
-    show_default=True,
-    help="Train K times with different seeds; mean ± std.",
-)
+@setting_option(RetrainConfig, "--seeds", "Train K times with different seeds; mean ± std.")
 @click.option("--seed", type=int, default=None, help="Seed of the first training. [default: the best trial's seed]")
 @click.option(
     "--validation-split/--no-validation-split",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tuning.cli.options import console, data_dir_option, default_of, storage_option
+from tuning.cli.options import console, data_dir_option, setting_option, storage_option
 from tuning.model.builders import PRECISIONS
 from tuning.model.params import ARCHITECTURES
 from tuning.search.config import PRUNERS, SAMPLERS, RunConfig
@@ -21,94 +21,55 @@ if TYPE_CHECKING:
 __all__ = ["run"]
 
 
-def _default(name: str) -> Any:
-    return default_of(RunConfig, name)
+def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
+    """An option for the RunConfig field of the same name, with that field's default."""
+    return setting_option(RunConfig, flag, help, *aliases, **extra)
 
 
 @click.command()
 @click.argument("arch", type=click.Choice(ARCHITECTURES))
-@click.option(
+@_setting(
     "--trials",
-    type=int,
-    default=_default("trials"),
-    show_default=True,
-    help="Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
+    "Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
     "A re-run does the rest.",
 )
-@click.option("--timeout", type=float, default=_default("timeout"), help="Start no new trial after this many seconds.")
+@_setting("--timeout", "Start no new trial after this many seconds.", type=float)
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
 @storage_option
 @click.option("--space", "space_path", default=None, help="Search space TOML file. [default: search_spaces/ARCH.toml]")
-@click.option(
-    "--epochs",
-    type=int,
-    default=_default("epochs"),
-    show_default=True,
-    help="Most epochs per trial (the pruner may stop sooner).",
-)
-@click.option(
+@_setting("--epochs", "Most epochs per trial (the pruner may stop sooner).")
+@_setting(
     "--max-train-samples",
+    "Train on a stratified subset of N images; the validation split shrinks in proportion.",
     type=int,
-    default=_default("max_train_samples"),
-    help="Train on a stratified subset of N images; the validation split shrinks in proportion.",
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=_default("seed"),
-    help="Seed for the sampler; on a new study also its validation split and trial weights.",
-)
-@click.option("--sampler", type=click.Choice(SAMPLERS), default=_default("sampler"), show_default=True)
-@click.option(
+@_setting("--seed", "Seed for the sampler; on a new study also its validation split and trial weights.", type=int)
+@_setting("--sampler", "tpe: multivariate TPE; random: random search.", type=click.Choice(SAMPLERS))
+@_setting(
     "--pruner",
+    "hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
     type=click.Choice(PRUNERS),
-    default=_default("pruner"),
-    show_default=True,
-    help="hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
 )
-@click.option(
+@_setting(
     "--reduction-factor",
-    type=int,
-    default=_default("reduction_factor"),
-    show_default=True,
-    help="hyperband/halving: each rung keeps the best 1/N of its trials (rungs at epochs 1, N, N^2, ...).",
+    "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at epochs 1, N, N^2, ...).",
 )
-@click.option(
-    "--bootstrap-count",
-    type=int,
-    default=_default("bootstrap_count"),
-    show_default=True,
-    help="hyperband/halving: a rung stops every trial until more than N trials have reached it.",
-)
-@click.option(
+@_setting("--bootstrap-count", "hyperband/halving: a rung stops every trial until more than N trials have reached it.")
+@_setting(
     "--defaults-first",
+    "On a new study, make the first trial the default configuration (tuning/model/params.py), a hand-set baseline.",
     is_flag=True,
-    default=_default("defaults_first"),
-    help="On a new study, make the first trial the default configuration (tuning/model/params.py), "
-    "a hand-set baseline.",
 )
-@click.option(
+@_setting(
     "--precision",
+    "bfloat16: mixed precision; faster on CPUs with bfloat16 instructions (README, Speed).",
     type=click.Choice(list(PRECISIONS)),
-    default=_default("precision"),
-    show_default=True,
-    help="bfloat16: mixed precision; faster on CPUs with bfloat16 instructions (README, Speed).",
 )
 @data_dir_option
-@click.option(
-    "--jobs",
-    "-j",
-    type=int,
-    default=_default("jobs"),
-    show_default=True,
-    help="Worker processes on this machine, each with its share of the CPU cores.",
-)
-@click.option(
+@_setting("--jobs", "Worker processes on this machine, each with its share of the CPU cores.", "-j")
+@_setting(
     "--heartbeat",
-    type=int,
-    default=_default("heartbeat"),
-    show_default=True,
-    help="Seconds between a running trial's heartbeats; after 3 missed, its worker counts as dead "
+    "Seconds between a running trial's heartbeats; after 3 missed, its worker counts as dead "
     "and its parameters are retried.",
 )
 @click.pass_context
