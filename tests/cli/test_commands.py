@@ -43,15 +43,13 @@ def study_copy(
     return Path(shutil.copy(searched[0], tmp_path / "studies.db"))
 
 
-def test_run_shows_each_trial_and_the_best(
-    searched: tuple[Path, subprocess.CompletedProcess[str]], study_copy: Path
-) -> None:
-    result = searched[1]
+def test_run_shows_each_trial_and_the_best(searched: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    db, result = searched
     assert result.returncode == 0, result.stderr
     assert "study 'mlp' in sqlite:///studies.db: running 3 trial(s)" in result.stdout
     for number in range(3):
         assert f"trial   {number}  complete  val_acc 0." in result.stdout
-    best = optuna.load_study(study_name="mlp", storage=f"sqlite:///{study_copy}").best_trial
+    best = optuna.load_study(study_name="mlp", storage=f"sqlite:///{db}").best_trial
     assert f"best: trial {best.number}, validation accuracy {best.value:.4f}" in result.stdout
     assert "Traceback" not in result.stderr
 

@@ -30,10 +30,10 @@ class _TuneGroup(click.Group):
     ) -> NoReturn:
         extra.pop("standalone_mode", None)
         try:
-            super().main(args=args, prog_name=prog_name or "tune", standalone_mode=False, **extra)
+            status = super().main(args=args, prog_name=prog_name or "tune", standalone_mode=False, **extra)
         except Exception as exc:
             _exit_for(exc)
-        sys.exit(0)
+        sys.exit(status if isinstance(status, int) else 0)  # ctx.exit(n) returns n here
 
 
 def _exit_for(exc: Exception) -> NoReturn:
@@ -67,7 +67,9 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     sys.exit(status)
 
 
-@click.group(cls=_TuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    name="tune", cls=_TuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(package_name="tune")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
