@@ -26,6 +26,7 @@ __all__ = [
     "MAX_TRAIN_SAMPLES",
     "N_PARAMS",
     "PRECISION",
+    "PRECISION_REASON",
     "SEED",
     "SPACE",
     "SPACE_HASH",
@@ -51,6 +52,7 @@ VALIDATION_SIZE = "validation_size"
 MAX_TRAIN_SAMPLES = "max_train_samples"
 SPLIT_SEED = "split_seed"  # seeds the train/validation split
 EPOCHS = "epochs"  # the most epochs a trial trains (--epochs of the run that created the study)
+PRECISION_REASON = "precision_reason"  # why the study's precision: "as asked", or what --precision auto found
 
 # A run may join a study only if these match: trials scored on another architecture,
 # space, data or split are not comparable.

@@ -74,7 +74,7 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
     assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
     assert Export.from_study(run.study).precision == "bfloat16"
     with caplog.at_level("WARNING"):
-        joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving"))
+        joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="float32"))
     assert "was started with --precision bfloat16; this run uses float32" in caplog.text
     assert joined.setup.precision == "float32"
 

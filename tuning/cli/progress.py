@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["TrialProgress", "describe_trial", "progress_bars"]
+__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -58,10 +59,14 @@ class TrialProgress:
         self._console = console
         self._epochs = epochs
         self._progress = progress_bars(console)
+        self._total = total
+        self._done = 0
+        self._started = time.monotonic()
         self._trials = self._progress.add_task("trials", total=total, status="best -")
         self._epoch_task = None if epochs is None else self._progress.add_task("epochs", total=epochs, status="")
 
     def __enter__(self) -> TrialProgress:
+        self._started = time.monotonic()
         self._progress.start()
         return self
 
@@ -79,7 +84,10 @@ class TrialProgress:
     def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._console.print(describe_trial(trial))
         best = _best_value(study)
-        self._progress.update(self._trials, advance=1, status="best -" if best is None else f"best {best:.4f}")
+        self._done += 1
+        left = eta_seconds(time.monotonic() - self._started, self._done, self._total)
+        status = ("best -" if best is None else f"best {best:.4f}") + f"  ETA {format_duration(left)}"
+        self._progress.update(self._trials, advance=1, status=status)
         if self._epoch_task is not None:
             self._progress.reset(self._epoch_task, total=self._epochs, status="")
 
@@ -89,3 +97,22 @@ def _best_value(study: optuna.Study) -> float | None:
         return study.best_value
     except ValueError:  # no complete trial yet
         return None
+
+
+def eta_seconds(elapsed: float, done: int, total: int) -> float:
+    """Seconds until `total` trials, at the pace of the `done` trials this run has finished in `elapsed`."""
+    if done <= 0:
+        return float("nan")
+    return elapsed / done * max(total - done, 0)
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '12 min', '1 h 05 min'; '?' when unknown."""
+    if seconds != seconds:  # NaN: nothing finished yet
+        return "?"
+    minutes = round(seconds / 60)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tuning.cli.options import console, data_dir_option, setting_option, storage_option
-from tuning.model.builders import PRECISIONS
 from tuning.model.params import ARCHITECTURES
-from tuning.search.config import PRUNERS, SAMPLERS, RunConfig
+from tuning.search.config import PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
 
 if TYPE_CHECKING:
     import optuna
@@ -62,8 +61,9 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 )
 @_setting(
     "--precision",
-    "bfloat16: mixed precision; faster on CPUs with bfloat16 instructions (README, Speed).",
-    type=click.Choice(list(PRECISIONS)),
+    "auto: bfloat16 (mixed precision) where this CPU has bfloat16 instructions and a short probe finds it "
+    "faster, else float32.",
+    type=click.Choice(RUN_PRECISIONS),
 )
 @data_dir_option
 @_setting("--jobs", "Worker processes on this machine, each with its share of the CPU cores.", "-j")
@@ -108,7 +108,8 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
     workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
-        f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}."
+        f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
+        f"{config.precision} ({prepared.precision_reason})."
     )
     try:
         epoch_bar = config.epochs if config.jobs == 1 else None  # workers' epochs are not visible here

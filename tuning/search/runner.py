@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
@@ -30,6 +30,7 @@ class PreparedRun:
     storage: optuna.storages.RDBStorage
     setup: TrialSetup
     used_before: int  # trials already counting towards --trials (finished or running)
+    precision_reason: str  # why config.precision (resolved from "auto", or "as asked")
 
     @property
     def remaining(self) -> int:
@@ -39,10 +40,13 @@ class PreparedRun:
 def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     """Check every input before touching the storage; then create or join the study.
 
+    The returned run's config has `precision` resolved ("auto" becomes float32 or bfloat16).
+
     Order matters: a bad space, URL, data file or split fails before a study exists.
     A study keeps the split seed it was created with, whatever `--seed` a later worker has.
     """
     from tuning.data.load import load_fashion_mnist
+    from tuning.model.precision import resolve_precision
     from tuning.search.objective import TrialSetup
     from tuning.search.space import default_params, default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
@@ -55,6 +59,8 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     data = load_fashion_mnist(config.data_dir)
     split_seed = config.seed if config.seed is not None else 0
     split = _split(config, data, split_seed)  # also validates the split settings
+    choice = resolve_precision(config.precision)
+    config = replace(config, precision=choice.precision)
     identity: dict[str, Any] = {
         attrs.ARCH: config.arch,
         attrs.SPACE_HASH: space.hash,
@@ -65,7 +71,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         attrs.SPLIT_SEED: split_seed,
     }
     storage = open_storage(config.storage, heartbeat=config.heartbeat)
-    study = open_run_study(config, storage, identity, worker_index=worker_index)
+    study = open_run_study(config, storage, identity, worker_index=worker_index, precision_reason=choice.reason)
     stored_split_seed = int(study.user_attrs.get(attrs.SPLIT_SEED, split_seed))
     if stored_split_seed != split_seed:
         split = _split(config, data, stored_split_seed)
@@ -83,7 +89,9 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     used = slots_used(trials)
     if baseline is not None and not trials:
         study.enqueue_trial(baseline)  # counts as a slot once a worker claims it
-    return PreparedRun(config=config, study=study, storage=storage, setup=setup, used_before=used)
+    return PreparedRun(
+        config=config, study=study, storage=storage, setup=setup, used_before=used, precision_reason=choice.reason
+    )
 
 
 def _split(config: RunConfig, data: Any, seed: int) -> Any:

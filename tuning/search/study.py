@@ -66,7 +66,12 @@ def make_pruner(
 
 
 def open_run_study(
-    config: RunConfig, storage: optuna.storages.BaseStorage, identity: dict[str, Any], *, worker_index: int = 0
+    config: RunConfig,
+    storage: optuna.storages.BaseStorage,
+    identity: dict[str, Any],
+    *,
+    worker_index: int = 0,
+    precision_reason: str = "as asked",
 ) -> optuna.Study:
     """Create the study, or join it if `identity` matches what it was created with.
 
@@ -89,7 +94,8 @@ def open_run_study(
     stored = study.user_attrs
     if not stored:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
-        set_attrs(study, {**identity, attrs.SEED: seed, attrs.EPOCHS: config.epochs, attrs.PRECISION: config.precision})
+        settings = {attrs.SEED: seed, attrs.EPOCHS: config.epochs, attrs.PRECISION: config.precision}
+        set_attrs(study, {**identity, **settings, attrs.PRECISION_REASON: precision_reason})
         return study
     _check_identity(config.study_name, stored, identity)
     # Settings a joining run may change (with a warning): they change cost, not comparability much.
