@@ -112,3 +112,12 @@ def test_an_export_written_before_the_export_type_is_read_unchanged() -> None:
     export = Export.read(FORMAT_1)
     assert export.to_dict() == json.loads(FORMAT_1.read_text())
     assert (export.arch, export.best_trial, export.data.max_train_samples, export.format) == ("mlp", 0, 300, 1)
+
+
+def test_builder_parameters_added_since_an_export_take_their_defaults(export: dict[str, Any]) -> None:
+    """An export written before a builder parameter existed lacks it in model_params: read, with the default."""
+    older = {k: v for k, v in export["model_params"].items() if k != "lr_schedule"}
+    read = Export.from_dict({**export, "model_params": older}, "older export")
+    assert (
+        read.model_params == resolve_params("mlp", export["params"]) and read.model_params["lr_schedule"] == "constant"
+    )

@@ -112,6 +112,7 @@ def test_check_params_rejects_values_outside_space() -> None:
         "learning_rate": 1e-3,
         "batch_size": 128,
         "lr_schedule": "cosine",
+        "augment": False,
     }
     check_params(space, good)
     with pytest.raises(TuneError, match="filters_1=999"):

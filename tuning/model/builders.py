@@ -73,6 +73,7 @@ def _build_cnn(p: dict[str, Any]) -> keras.Model:
     inputs = keras.Input(shape=IMAGE_SHAPE, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
     x = keras.layers.Reshape((*IMAGE_SHAPE, 1))(x)
+    x = _augment(x, p)
     for block in range(1, p["n_blocks"] + 1):
         for conv in range(1, p["convs_per_block"] + 1):
             x = keras.layers.Conv2D(
@@ -93,3 +94,25 @@ def _build_cnn(p: dict[str, Any]) -> keras.Model:
     x = keras.layers.Dropout(p["dense_dropout"])(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="class", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="cnn")
+
+
+def _augment(x: keras.KerasTensor, p: dict[str, Any]) -> keras.KerasTensor:
+    """Random shifts and mirror images of (batch, 28, 28, 1) images when `p["augment"]`.
+
+    Keras' random preprocessing layers act only in training, so evaluation,
+    prediction and a saved model see the image unchanged.
+    """
+    import keras
+
+    if not p["augment"]:
+        return x
+    if p["translate"] > 0:
+        # Nearest-pixel shifts keep strokes as sharp as in the test images; the border
+        # fills with 0, the background colour of Fashion-MNIST.
+        translate = p["translate"]
+        x = keras.layers.RandomTranslation(
+            translate, translate, fill_mode="constant", interpolation="nearest", name="augment_translate"
+        )(x)
+    if p["flip"]:
+        x = keras.layers.RandomFlip("horizontal", name="augment_flip")(x)
+    return x

@@ -38,6 +38,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "conv_dropout": 0.2,
         "dense_units": 128,
         "dense_dropout": 0.3,
+        # Training-only data augmentation (random shifts, mirror images); off keeps the
+        # plain network. translate and flip take effect only with augment on, but are
+        # always resolved so an export holds the same keys either way.
+        "augment": False,
+        "translate": 0.1,  # largest shift, as a fraction of the 28-pixel side
+        "flip": False,  # random left-right mirroring
         "l2": 1e-5,
         "learning_rate": 1e-3,
         "lr_schedule": "constant",

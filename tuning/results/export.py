@@ -136,7 +136,8 @@ class Export:
         _check_keys(data, where)
         _check_values(data, where)
         _check_params(data, where)
-        return cls(**{**data, "data": DataRecord(**data["data"])})
+        model_params = resolve_params(data["arch"], data["model_params"])
+        return cls(**{**data, "model_params": model_params, "data": DataRecord(**data["data"])})
 
 
 _KEYS = frozenset(f.name for f in fields(Export))
@@ -219,5 +220,6 @@ def _check_params(data: dict[str, Any], where: str) -> None:
         check_params(space, params)
     except TuneError as exc:
         raise TuneError(f"{where}: {exc}") from None
-    if data["model_params"] != resolve_params(data["arch"], params):
+    # Builder parameters added since the export was written take their defaults on both sides.
+    if resolve_params(data["arch"], data["model_params"]) != resolve_params(data["arch"], params):
         raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")
