@@ -98,6 +98,11 @@ def _measure(arch: str, samples: int, epochs: int, spe: int, onednn: str | None,
     return float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
+def seconds_per_50k(name: str, samples: int, *, spe: int = 32, precision: str = "float32") -> float:
+    """One epoch of SEED_PARAMS[name] scaled to 50,000 images: a fresh process, one warm-up then one timed epoch."""
+    return _measure(name, samples, 1, spe, None, precision) * 50_000 / samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=[*SEED_PARAMS, "all"], default="all")
