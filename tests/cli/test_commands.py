@@ -102,7 +102,9 @@ def test_plots_refuse_a_study_with_too_few_complete_trials(
     monkeypatch.chdir(tmp_path)
     space = tmp_path / "space.toml"
     space.write_text('arch = "mlp"\n[params.learning_rate]\ntype = "categorical"\nchoices = [1e8]\n')
-    failed = invoke_tune(["run", "mlp", "--trials", "1", "--space", str(space), *SMALL], env=data_env)
+    failed = invoke_tune(
+        ["run", "mlp", "--trials", "1", "--space", str(space), "--pruner", "none", *SMALL], env=data_env
+    )
     assert failed.returncode == 0 and "failed    loss became NaN" in failed.stdout
     assert_clean_error(invoke_tune(["plots", "mlp"]), "0 complete trials")
     assert_clean_error(invoke_tune(["export", "mlp"]), "no complete trial")

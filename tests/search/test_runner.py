@@ -26,6 +26,7 @@ def config_for(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: 
             "epochs": 2,
             "max_train_samples": 600,
             "seed": 0,
+            "pruner": "none",  # pruning is tested with synthetic trials (test_pruners.py)
             "storage": f"sqlite:///{tmp_path / 'studies.db'}",
             "data_dir": str(fashion_dir),
         }

@@ -86,7 +86,7 @@ for _command in (run, studies, export, plots, retrain_command, evaluate_command)
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the `tune` script: SIGINT and SIGTERM record the running trial, then exit 128 + signal."""
-    from tuning.search.processes import raise_on_signals
+    from tuning.signals import raise_on_signals
 
     raise_on_signals()
     cli.main(args=argv)

@@ -119,6 +119,7 @@ def train_model(
     import tensorflow as tf
 
     from tuning.model.builders import build_model
+    from tuning.signals import interrupt_received
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -135,4 +136,9 @@ def train_model(
         )
     except tf.errors.ResourceExhaustedError as exc:
         raise TrialFailed(f"out of memory ({model.count_params()} parameters): {first_line(exc)}") from None
+    except Exception as exc:
+        interrupt = interrupt_received()  # a signal's exception that TensorFlow turned into another
+        if interrupt is None:
+            raise
+        raise interrupt from exc
     return model, result

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tuning.errors import Interrupted, TuneError
 
@@ -25,28 +25,10 @@ if TYPE_CHECKING:
     from tuning.search.config import RunConfig
     from tuning.search.worker import TrialCallback
 
-__all__ = ["CTRL_C_GRACE_SECONDS", "raise_on_signals", "run_workers", "start_workers", "stop_workers"]
+__all__ = ["CTRL_C_GRACE_SECONDS", "run_workers", "start_workers", "stop_workers"]
 
 _STOP_GRACE_SECONDS = 60
 CTRL_C_GRACE_SECONDS = 10
-
-
-def raise_on_signals() -> None:
-    """Make SIGINT and SIGTERM raise `Interrupted` once, so the running trial gets recorded.
-
-    Later signals are ignored: the clean-up (recording the trial) must not be cut short.
-    """
-
-    def ignore(signum: int, frame: Any) -> None:
-        pass  # a callable, not SIG_IGN: a signal already on its way must not raise "race condition"
-
-    def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGINT, ignore)
-        signal.signal(signal.SIGTERM, ignore)
-        raise Interrupted(signum)
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
 
 
 def run_workers(config: RunConfig, study: optuna.Study, callbacks: Sequence[TrialCallback] = ()) -> None:
@@ -119,6 +101,7 @@ def _worker_main(config: RunConfig, index: int, threads: int) -> None:
     import optuna
 
     from tuning.search.runner import prepare_run, run_trials
+    from tuning.signals import raise_on_signals
 
     raise_on_signals()
     logging.basicConfig(level=logging.WARNING, format=f"worker {index}: %(levelname)s %(name)s: %(message)s")
