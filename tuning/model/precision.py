@@ -68,7 +68,7 @@ def _cached_speedup(cache_dir: Path | None, batches: int) -> float:
         return float(cached[key])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    speedup = probe_speedup(batches)
+    speedup = round(probe_speedup(batches), 3)  # as cached, so a fresh and a cached decision read the same
     _store(path, key, speedup)
     return speedup
 
@@ -110,7 +110,7 @@ def _store(path: Path, key: str, speedup: float) -> None:
     except (OSError, ValueError):
         known = {}
     try:
-        write_text_atomically(path, json.dumps({**known, key: round(speedup, 3)}, indent=1) + "\n")
+        write_text_atomically(path, json.dumps({**known, key: speedup}, indent=1) + "\n")
     except TuneError as exc:  # an unwritable cache only costs a probe next time
         logger.warning("precision probe not cached: %s", exc)
 
