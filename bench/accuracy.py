@@ -198,7 +198,7 @@ def _study_seconds(trials: list[Any]) -> float:
         if t.state.name in ("COMPLETE", "PRUNED"):
             seconds += (t.datetime_complete - t.datetime_start).total_seconds()
         elif t.state.name == "FAIL":
-            seconds += sum(t.user_attrs.get(attrs.EPOCH_SECONDS, []))
+            seconds += sum(attrs.curve_of(t.user_attrs).seconds)
     return seconds
 
 

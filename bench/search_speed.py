@@ -49,7 +49,10 @@ if TYPE_CHECKING:
 # The flags of the defaults before 2026-11-30; "defaults" passes no tuning flag at all.
 PRESETS: dict[str, list[str]] = {
     "defaults": [],
-    "old": shlex.split("--epochs 10 --pruner hyperband --reduction-factor 3 --bootstrap-count 0 --precision float32"),
+    "old": shlex.split(
+        "--epochs 10 --checks-per-epoch 1 --pruner hyperband --reduction-factor 3 --bootstrap-count 0"
+        " --precision float32"
+    ),
 }
 # (validation accuracy, what it is): the hand-tuned MLP's and ConvNet's test accuracies.
 TARGETS = [(0.8811, "hand-tuned MLP"), (0.9185, "hand-tuned ConvNet")]
@@ -61,12 +64,13 @@ MAX_IDLE_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One finished epoch of one trial, `seconds` after the search began (pauses between runs cut out)."""
+    """One finished check of one trial, `seconds` after the search began (pauses between runs cut out)."""
 
     seconds: float
     trial: int
-    epoch: int
+    epoch: float  # epochs the trial had trained: 0.25, 0.5, ... with 4 checks per epoch
     val_accuracy: float
+    epochs: float  # epochs this check trained
 
 
 @dataclass(frozen=True)
@@ -290,7 +294,7 @@ def _busy_until(trial: FrozenTrial) -> float:
     ended_here = trial.state.name in ("COMPLETE", "PRUNED") or attrs.FAIL_REASON in trial.user_attrs
     if ended_here and trial.datetime_complete is not None:
         return trial.datetime_complete.timestamp()
-    return _started(trial) + sum(trial.user_attrs.get(attrs.EPOCH_SECONDS, []))
+    return _started(trial) + sum(attrs.curve_of(trial.user_attrs).seconds)
 
 
 def _timeline(trials: list[FrozenTrial]) -> Timeline:
@@ -309,19 +313,20 @@ def _timeline(trials: list[FrozenTrial]) -> Timeline:
 
 
 def _epoch_ends(trial: FrozenTrial, start: float) -> list[EpochEnd]:
-    seconds = trial.user_attrs.get(attrs.EPOCH_SECONDS, [])
-    scores = trial.user_attrs.get(attrs.VAL_ACCURACY_PER_EPOCH, [])
+    """One entry per check (per epoch in studies with one check per epoch)."""
+    curve = attrs.curve_of(trial.user_attrs)
     ends, elapsed = [], start
-    for epoch, (spent, score) in enumerate(zip(seconds, scores, strict=False), start=1):
+    for epoch, spent, score in zip(curve.epochs, curve.seconds, curve.val_accuracy, strict=False):
         elapsed += spent
-        ends.append(EpochEnd(elapsed, trial.number, epoch, score))
+        ends.append(EpochEnd(elapsed, trial.number, epoch, score, 1 / curve.checks_per_epoch))
     return ends
 
 
 def _curve_rows(ends: list[EpochEnd], r_seconds: float) -> list[dict[str, Any]]:
-    rows, best = [], float("-inf")
-    for spent, end in enumerate(ends, start=1):
+    rows, best, spent = [], float("-inf"), 0.0
+    for end in ends:
         best = max(best, end.val_accuracy)
+        spent = round(spent + end.epochs, 4)
         rows.append(
             {
                 "seconds": round(end.seconds, 2),
@@ -400,7 +405,7 @@ def _first_reached(rows: list[dict[str, Any]], target: float, label: str, r_seco
         return f"{name}: not reached"
     return (
         f"{name}: first reached after {_minutes(row['seconds'])} = {row['seconds'] / r_seconds:.1f} R, "
-        f"{row['epochs_spent']} epochs (trial {row['trial']}, epoch {row['epoch']})"
+        f"{row['epochs_spent']:g} epochs (trial {row['trial']}, epoch {row['epoch']:g})"
     )
 
 

@@ -8,6 +8,7 @@ these names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,11 +17,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ARCH",
     "BEST_EPOCH",
+    "CHECKS_PER_EPOCH",
+    "CHECK_SECONDS",
     "DATA_FINGERPRINT",
     "DATA_SOURCE",
     "EPOCHS",
     "EPOCHS_RUN",
-    "EPOCH_SECONDS",
     "FAIL_REASON",
     "IDENTITY",
     "MAX_TRAIN_SAMPLES",
@@ -31,10 +33,14 @@ __all__ = [
     "SPACE",
     "SPACE_HASH",
     "SPLIT_SEED",
-    "TRAIN_ACCURACY_PER_EPOCH",
+    "TRAIN_ACCURACY_PER_CHECK",
+    "TRAIN_LOSS_PER_CHECK",
     "TRAIN_SAMPLES",
     "VALIDATION_SIZE",
-    "VAL_ACCURACY_PER_EPOCH",
+    "VAL_ACCURACY_PER_CHECK",
+    "VAL_LOSS_PER_CHECK",
+    "TrialCurve",
+    "curve_of",
     "precision_of",
     "set_attrs",
 ]
@@ -44,6 +50,10 @@ ARCH = "arch"  # "mlp" or "cnn"
 DATA_FINGERPRINT = "data_fingerprint"  # content hash of the Fashion-MNIST files searched on
 PRECISION = "precision"  # "float32" or "bfloat16"; absent on studies and trials older than the option
 SEED = "seed"  # study: the seed trials derive theirs from; trial: the seed it trained with
+# Validations (and pruning decisions) per pass over the training images; study: as asked
+# (--checks-per-epoch), trial: what its pass really split into (fewer on tiny data).
+# Absent on studies and trials older than the option: one per epoch.
+CHECKS_PER_EPOCH = "checks_per_epoch"
 
 # --- on the study ---------------------------------------------------------------
 SPACE = "space"  # the search space, as SearchSpace.to_dict()
@@ -62,13 +72,21 @@ IDENTITY = (ARCH, SPACE_HASH, DATA_FINGERPRINT, VALIDATION_SIZE, MAX_TRAIN_SAMPL
 N_PARAMS = "n_params"  # trainable and other weights of the built model
 TRAIN_SAMPLES = "train_samples"
 DATA_SOURCE = "data_source"  # the folder the data came from
-EPOCHS_RUN = "epochs_run"
-EPOCH_SECONDS = "epoch_seconds"  # wall-clock of each epoch, validation included
-VAL_ACCURACY_PER_EPOCH = "val_accuracy_per_epoch"
-TRAIN_ACCURACY_PER_EPOCH = "train_accuracy_per_epoch"
-BEST_EPOCH = "best_epoch"  # from 1, by validation accuracy; complete trials only
+EPOCHS_RUN = "epochs_run"  # passes over the training images, e.g. 0.25 when pruned at the first check
+# Per check (see CHECKS_PER_EPOCH; trials older than checks stored per epoch under the old names):
+CHECK_SECONDS = "check_seconds"  # wall-clock of each check's training and validation
+VAL_ACCURACY_PER_CHECK = "val_accuracy_per_check"
+TRAIN_ACCURACY_PER_CHECK = "train_accuracy_per_check"  # running mean over the check's batches
+VAL_LOSS_PER_CHECK = "val_loss_per_check"
+TRAIN_LOSS_PER_CHECK = "train_loss_per_check"
+BEST_EPOCH = "best_epoch"  # from 1: the epoch holding the best check; complete trials only
 FAIL_REASON = "fail_reason"  # failed trials: NaN loss, out of memory, interrupted, a bug's message
 
+_OLD_PER_EPOCH = {  # names of the per-epoch lists trials stored before checks
+    CHECK_SECONDS: "epoch_seconds",
+    VAL_ACCURACY_PER_CHECK: "val_accuracy_per_epoch",
+    TRAIN_ACCURACY_PER_CHECK: "train_accuracy_per_epoch",
+}
 _OLDEST_PRECISION = "float32"  # what studies and trials older than the precision attribute ran in
 
 
@@ -81,3 +99,36 @@ def set_attrs(target: optuna.Trial | optuna.Study, attrs: dict[str, Any]) -> Non
     """Store every item of `attrs` as a user attribute of a trial or study."""
     for key, value in attrs.items():
         target.set_user_attr(key, value)
+
+
+@dataclass(frozen=True)
+class TrialCurve:
+    """A trial's learning curve, one entry per check, whichever tune version stored it."""
+
+    checks_per_epoch: int
+    seconds: list[float]
+    val_accuracy: list[float]
+    train_accuracy: list[float]
+    val_loss: list[float]
+    train_loss: list[float]
+
+    @property
+    def epochs(self) -> list[float]:
+        """Epochs trained at each check: 0.25, 0.5, ... with 4 checks per epoch."""
+        return [(i + 1) / self.checks_per_epoch for i in range(len(self.val_accuracy))]
+
+
+def curve_of(stored: dict[str, Any]) -> TrialCurve:
+    """The learning curve in a trial's user attributes (per-epoch lists of older trials read as 1 check)."""
+
+    def series(name: str) -> list[float]:
+        return list(stored.get(name, stored.get(_OLD_PER_EPOCH.get(name, ""), [])))
+
+    return TrialCurve(
+        checks_per_epoch=int(stored.get(CHECKS_PER_EPOCH, 1)),
+        seconds=series(CHECK_SECONDS),
+        val_accuracy=series(VAL_ACCURACY_PER_CHECK),
+        train_accuracy=series(TRAIN_ACCURACY_PER_CHECK),
+        val_loss=series(VAL_LOSS_PER_CHECK),
+        train_loss=series(TRAIN_LOSS_PER_CHECK),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
@@ -47,10 +48,16 @@ def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # t
         assert 0.1 < trial.value <= 1.0
         attrs = trial.user_attrs
         assert attrs["arch"] == "mlp" and attrs["n_params"] > 1000
-        assert len(attrs["epoch_seconds"]) == 2 and 1 <= attrs["best_epoch"] <= 2
+        checks = attrs["checks_per_epoch"]  # 4 asked; fewer where 600 images make too few batches
+        assert 2 <= checks <= 4 and attrs["epochs_run"] == 2 and 1 <= attrs["best_epoch"] <= 2
+        for name in ("check_seconds", "val_accuracy_per_check", "val_loss_per_check", "train_loss_per_check"):
+            assert len(attrs[name]) == 2 * checks, name
         assert attrs["data_fingerprint"] == run.study.user_attrs["data_fingerprint"]
-        assert set(trial.intermediate_values) == {1, 2}  # per-epoch (from 1) curve for the pruner and the dashboard
+        # per-check (from 1) curve for the pruner and the dashboard
+        assert set(trial.intermediate_values) == set(range(1, 2 * checks + 1))
+        assert [round(v, 5) for v in trial.intermediate_values.values()] == attrs["val_accuracy_per_check"]
         assert trial.value == max(trial.intermediate_values.values())
+    assert run.study.user_attrs["checks_per_epoch"] == 4
     assert run.study.user_attrs["space_hash"] == run.setup.space.hash
 
 
@@ -66,7 +73,9 @@ def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-u
 def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     from tuning.results.export import Export
 
-    run = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="bfloat16", seed=1))
+    run = prepare_run(
+        config_for(trials=8, epochs=3, checks_per_epoch=1, pruner="halving", precision="bfloat16", seed=1)
+    )
     run_study(run)
     trials = run.study.get_trials()
     counts = state_counts(trials)
@@ -78,6 +87,26 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
         joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="float32"))
     assert "was started with --precision bfloat16; this run uses float32" in caplog.text
     assert joined.setup.precision == "float32"
+    assert "keeps that (--checks-per-epoch 4 ignored)" in caplog.text  # pruning compares trials check by check
+    assert joined.setup.checks_per_epoch == 1
+
+
+def test_rungs_within_the_first_epoch(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    space = tmp_path / "batch64.toml"  # 600 images in batches of 64: 10 batches, checks of 5 + 5
+    space.write_text(
+        'arch = "mlp"\n[params.batch_size]\ntype = "categorical"\nchoices = [64]\n'
+        '[params.learning_rate]\ntype = "float"\nlow = 1e-5\nhigh = 1e-2\nlog = true\n'
+    )
+    config = config_for(trials=6, epochs=2, checks_per_epoch=2, pruner="halving", space_path=str(space))
+    run = prepare_run(replace(config, reduction_factor=2))
+    run_study(run)
+    trials = run.study.get_trials()
+    assert {t.user_attrs["checks_per_epoch"] for t in trials} == {2}
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
+    assert pruned and all(t.user_attrs["epochs_run"] in (0.5, 1) for t in pruned)  # rungs at checks 1, 2: half an epoch
+    assert any(t.user_attrs["epochs_run"] == 0.5 and set(t.intermediate_values) == {1} for t in pruned)
+    for trial in trials:
+        assert len(trial.user_attrs["val_accuracy_per_check"]) == trial.user_attrs["epochs_run"] * 2
 
 
 def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

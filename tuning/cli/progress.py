@@ -19,7 +19,8 @@ __all__ = ["TrialProgress", "describe_trial", "eta_seconds", "format_duration", 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     """One line saying how a finished trial ended."""
     stored = trial.user_attrs
-    seconds = sum(stored.get(attrs.EPOCH_SECONDS, []))
+    curve = attrs.curve_of(stored)
+    seconds = sum(curve.seconds)
     epochs = stored.get(attrs.EPOCHS_RUN, 0)
     state = trial.state.name
     if state == "COMPLETE":
@@ -28,7 +29,7 @@ def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
             f"{stored.get(attrs.BEST_EPOCH)}/{epochs}  ({seconds:.1f} s)"
         )
     if state == "PRUNED":
-        scores = stored.get(attrs.VAL_ACCURACY_PER_EPOCH) or [float("nan")]
+        scores = curve.val_accuracy or [float("nan")]
         return (
             f"trial {trial.number:>3}  [yellow]pruned[/]    after epoch {epochs}, val_acc {scores[-1]:.4f}"
             f"  ({seconds:.1f} s)"
@@ -75,7 +76,7 @@ class TrialProgress:
     ) -> None:
         self._progress.stop()
 
-    def on_epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch(self, trial_number: int, epoch: float, logs: dict[str, float]) -> None:
         if self._epoch_task is None:
             return
         status = f"trial {trial_number}: val_acc {logs.get('val_accuracy', float('nan')):.4f}"

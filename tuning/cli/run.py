@@ -38,6 +38,11 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @click.option("--space", "space_path", default=None, help="Search space TOML file. [default: search_spaces/ARCH.toml]")
 @_setting("--epochs", "Most epochs per trial (the pruner may stop sooner).")
 @_setting(
+    "--checks-per-epoch",
+    "Validations per epoch, each a chance to prune: with 4 the first rung judges a trial after a quarter "
+    "of an epoch. A study keeps the value it was created with.",
+)
+@_setting(
     "--max-train-samples",
     "Train on a stratified subset of N images; the validation split shrinks in proportion.",
     type=int,
@@ -51,7 +56,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 )
 @_setting(
     "--reduction-factor",
-    "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at epochs 1, N, N^2, ...).",
+    "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at checks 1, N, N^2, ...).",
 )
 @_setting("--bootstrap-count", "hyperband/halving: a rung stops every trial until more than N trials have reached it.")
 @_setting(

@@ -17,24 +17,40 @@ if TYPE_CHECKING:
     from tuning.data.splits import Split
     from tuning.model.callbacks import EpochRecorder
 
-__all__ = ["DEFAULT_STEPS_PER_EXECUTION", "TrainResult", "compile_model", "fit", "train_model"]
+__all__ = [
+    "DEFAULT_STEPS_PER_EXECUTION",
+    "CheckPlan",
+    "TrainResult",
+    "check_plan",
+    "compile_model",
+    "fit",
+    "train_model",
+]
 
 # Batches run per call into the TF graph; chosen with bench/epoch_speed.py (README, "Speed").
 DEFAULT_STEPS_PER_EXECUTION = 32
+# Validation images per batch: larger than training batches (no gradients to hold); same accuracy, fewer calls.
+VALIDATION_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
 class TrainResult:
     """What one training run produced, epoch by epoch."""
 
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
+    history: dict[str, list[float]]  # per check (per epoch when checks_per_epoch is 1)
+    epoch_seconds: list[float]  # per check, validation included
+    checks_per_epoch: int = 1  # validations per pass over the training images (see `fit`)
+
+    @property
+    def best_check(self) -> int:
+        """The check (from 1) with the highest validation accuracy; 0 without validation."""
+        scores = self.history.get("val_accuracy", [])
+        return max(range(len(scores)), key=scores.__getitem__) + 1 if scores else 0
 
     @property
     def best_epoch(self) -> int:
-        """The epoch (from 1) with the highest validation accuracy."""
-        scores = self.history.get("val_accuracy", [])
-        return max(range(len(scores)), key=scores.__getitem__) + 1 if scores else 0
+        """The epoch (from 1) in which the best check fell: train this many epochs to get there."""
+        return math.ceil(self.best_check / self.checks_per_epoch)
 
     @property
     def best_val_accuracy(self) -> float:
@@ -73,29 +89,66 @@ def fit(
     recorder: EpochRecorder,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+    checks_per_epoch: int = 1,
 ) -> TrainResult:
-    """Train for up to `epochs`, validating after each; raise TrialFailed on a NaN loss.
+    """Train for up to `epochs`, validating `checks_per_epoch` times per epoch; raise TrialFailed on a NaN loss.
 
+    A check validates on the whole validation split after a further part of
+    the epoch's shuffled pass (a quarter with 4 checks): Keras epochs become
+    checks. Each pass still sees every image once, and the learning-rate
+    schedule runs over the real number of batches. See `check_plan`.
     A split with no validation images trains without validating (retraining on
     all training images); the history then has no ``val_*`` entries.
     `recorder` runs first so that its record is complete even when a later
     callback (the pruner) stops training by raising.
     """
-    steps_per_epoch = math.ceil(len(split.y_train) / params["batch_size"])
-    compile_model(model, params, steps_per_execution=steps_per_execution, total_steps=epochs * steps_per_epoch)
+    batches = math.ceil(len(split.y_train) / params["batch_size"])
+    plan = check_plan(batches, checks_per_epoch, steps_per_execution)
+    compile_model(model, params, steps_per_execution=plan.steps_per_execution, total_steps=epochs * batches)
+    recorder.checks_per_epoch = plan.checks_per_epoch
     model.fit(
         split.x_train,
         split.y_train,
         batch_size=params["batch_size"],
-        epochs=epochs,
+        epochs=epochs * plan.checks_per_epoch,
+        steps_per_epoch=plan.steps_per_check,
         validation_data=(split.x_val, split.y_val) if len(split.y_val) else None,
+        validation_batch_size=max(params["batch_size"], VALIDATION_BATCH_SIZE),
         callbacks=[recorder, *callbacks],
         shuffle=True,
         verbose=0,
     )
     if recorder.nan_epoch is not None:
-        raise TrialFailed(f"loss became NaN at epoch {recorder.nan_epoch}")
-    return TrainResult(history=recorder.history, epoch_seconds=recorder.epoch_seconds)
+        raise TrialFailed(f"loss became NaN at epoch {recorder.nan_epoch:g}")
+    return TrainResult(
+        history=recorder.history, epoch_seconds=recorder.epoch_seconds, checks_per_epoch=plan.checks_per_epoch
+    )
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """How Keras is asked to split each pass over the training images into checks."""
+
+    checks_per_epoch: int  # what the pass really splits into (fewer than asked on tiny data)
+    steps_per_check: int | None  # Keras' steps_per_epoch; None: one check per pass
+    steps_per_execution: int
+
+
+def check_plan(batches: int, checks_per_epoch: int, steps_per_execution: int) -> CheckPlan:
+    """Split a pass of `batches` batches into (about) `checks_per_epoch` equal parts.
+
+    Keras, given ``steps_per_epoch``, continues the same shuffled pass from one
+    "epoch" to the next and starts a new pass only when the data runs out, so
+    a pass splits into ceil(batches / steps_per_check) checks, the last one
+    shorter. A check is a whole number of executions (`steps_per_execution`
+    batches per graph call, lowered for tiny checks), so checks stay aligned.
+    """
+    if checks_per_epoch <= 1 or batches <= 1:
+        return CheckPlan(1, None, steps_per_execution)
+    per_check = math.ceil(batches / checks_per_epoch)
+    execution = min(steps_per_execution, per_check)
+    per_check = math.ceil(per_check / execution) * execution
+    return CheckPlan(math.ceil(batches / per_check), per_check, execution)
 
 
 def train_model(
@@ -109,6 +162,7 @@ def train_model(
     precision: str = "float32",
     callbacks: Sequence[keras.callbacks.Callback] = (),
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+    checks_per_epoch: int = 1,
 ) -> tuple[keras.Model, TrainResult]:
     """Clear the Keras session, seed, build the `arch` model from `params`, and fit it.
 
@@ -133,6 +187,7 @@ def train_model(
             recorder=recorder,
             callbacks=callbacks,
             steps_per_execution=steps_per_execution,
+            checks_per_epoch=checks_per_epoch,
         )
     except tf.errors.ResourceExhaustedError as exc:
         raise TrialFailed(f"out of memory ({model.count_params()} parameters): {first_line(exc)}") from None

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TrialSetup", "make_objective", "trial_seed"]
 
-# Called after each epoch with (trial number, epoch from 1, that epoch's logs).
-TrialEpochHook = Callable[[int, int, dict[str, float]], None]
+# Called after each check with (trial number, epochs trained so far, e.g. 0.25 or 1, that check's logs).
+TrialEpochHook = Callable[[int, float, dict[str, float]], None]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class TrialSetup:
     space: SearchSpace
     split: Split
     epochs: int
+    checks_per_epoch: int  # validations, and chances to prune, per pass over the training images
     seed: int  # the study's seed; each trial derives its own from it
     steps_per_execution: int
     precision: str  # a key of model.builders.PRECISIONS; recorded on each trial
@@ -83,8 +84,9 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
             epochs=setup.epochs,
             recorder=recorder,
             precision=setup.precision,
-            callbacks=[PruningCallback(trial, setup.epochs)],
+            callbacks=[PruningCallback(trial, recorder)],
             steps_per_execution=setup.steps_per_execution,
+            checks_per_epoch=setup.checks_per_epoch,
         )
     except optuna.TrialPruned:
         _record(trial, recorder)
@@ -100,16 +102,19 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
 
 
 def _record(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:
-    """What the trial trained, however it ended."""
-    scores = recorder.history.get("val_accuracy", [])
+    """What the trial trained, however it ended: per check, and in epochs."""
+    history = recorder.history
     set_attrs(
         trial,
         {
             attrs.N_PARAMS: recorder.n_params,
-            attrs.EPOCHS_RUN: len(recorder.epoch_seconds),
-            attrs.EPOCH_SECONDS: [round(s, 3) for s in recorder.epoch_seconds],
-            attrs.VAL_ACCURACY_PER_EPOCH: [round(s, 5) for s in scores],
-            attrs.TRAIN_ACCURACY_PER_EPOCH: [round(s, 5) for s in recorder.history.get("accuracy", [])],
+            attrs.CHECKS_PER_EPOCH: recorder.checks_per_epoch,
+            attrs.EPOCHS_RUN: recorder.epochs_at(len(recorder.epoch_seconds)),
+            attrs.CHECK_SECONDS: [round(s, 3) for s in recorder.epoch_seconds],
+            attrs.VAL_ACCURACY_PER_CHECK: [round(s, 5) for s in history.get("val_accuracy", [])],
+            attrs.TRAIN_ACCURACY_PER_CHECK: [round(s, 5) for s in history.get("accuracy", [])],
+            attrs.VAL_LOSS_PER_CHECK: [round(s, 5) for s in history.get("val_loss", [])],
+            attrs.TRAIN_LOSS_PER_CHECK: [round(s, 5) for s in history.get("loss", [])],
             **(extra or {}),
         },
     )

@@ -11,20 +11,24 @@ from typing import Any
 import keras
 import optuna
 
+from tuning.model.callbacks import EpochRecorder
+
 __all__ = ["PruningCallback"]
 
 
 class PruningCallback(keras.callbacks.Callback):
-    """Report validation accuracy to the trial after every epoch (steps count from 1) and prune.
+    """Report validation accuracy to the trial after every check (steps count from 1) and prune.
 
-    Unlike optuna-integration's KerasPruningCallback it never prunes after the
-    last epoch: a fully trained trial keeps its value.
+    A check is a Keras epoch: a pass over the training images or, with several
+    checks per epoch, part of one (model/train.py `fit`). Unlike
+    optuna-integration's KerasPruningCallback it never prunes after the last
+    check: a fully trained trial keeps its value.
     """
 
-    def __init__(self, trial: optuna.Trial, epochs: int, monitor: str = "val_accuracy") -> None:
+    def __init__(self, trial: optuna.Trial, recorder: EpochRecorder, monitor: str = "val_accuracy") -> None:
         super().__init__()
         self._trial = trial
-        self._epochs = epochs
+        self._recorder = recorder  # knows how many checks make an epoch
         self._monitor = monitor
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -33,5 +37,5 @@ class PruningCallback(keras.callbacks.Callback):
             return
         step = epoch + 1
         self._trial.report(float(value), step)
-        if step < self._epochs and self._trial.should_prune():
-            raise optuna.TrialPruned(f"pruned after epoch {step}")
+        if step < self.params["epochs"] and self._trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {self._recorder.epochs_at(step):g}")

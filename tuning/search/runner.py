@@ -50,7 +50,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.search.objective import TrialSetup
     from tuning.search.space import default_params, default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
-    from tuning.search.study import open_run_study
+    from tuning.search.study import open_run_study, study_checks_per_epoch
     from tuning.search.worker import slots_used
 
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
@@ -80,6 +80,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         space=space,
         split=split,
         epochs=config.epochs,
+        checks_per_epoch=study_checks_per_epoch(study.user_attrs),
         seed=int(study.user_attrs[attrs.SEED]),
         steps_per_execution=config.steps_per_execution,
         precision=config.precision,

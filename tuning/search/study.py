@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
     from tuning.search.config import RunConfig
 
-__all__ = ["load_study", "make_pruner", "make_sampler", "open_run_study", "state_counts"]
+__all__ = [
+    "load_study",
+    "make_pruner",
+    "make_sampler",
+    "open_run_study",
+    "state_counts",
+    "study_checks_per_epoch",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +42,18 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
 
 
 def make_pruner(
-    name: str, epochs: int, reduction_factor: int = 3, bootstrap_count: int = 0
+    name: str, epochs: int, reduction_factor: int = 3, bootstrap_count: int = 0, checks_per_epoch: int = 1
 ) -> optuna.pruners.BasePruner:
-    """Hyperband over epochs (the default), successive halving, the median rule, or no pruning.
+    """Successive halving over checks (the default), Hyperband, the median rule, or no pruning.
 
-    Successive halving is Hyperband's most aggressive bracket alone: with
-    `reduction_factor` 3 a trial must be in the best third at epochs 1, 3, 9, ...
-    to go on (with 4: the best quarter at epochs 1, 4, 16, ...). It spends fewer
-    epochs than Hyperband (bench/pruner_cost.py, README "Speed"), at the risk of
-    stopping slow starters.
+    A step is a check: `checks_per_epoch` of them per pass over the training
+    images (model/train.py `fit`), so with 4 the first rung comes after a
+    quarter of an epoch. Successive halving is Hyperband's most aggressive
+    bracket alone: with `reduction_factor` 4 a trial must be in the best quarter
+    at checks 1, 4, 16, ... (epochs 0.25, 1, 4 with 4 checks) to go on. It
+    spends fewer epochs than Hyperband (bench/pruner_cost.py, README "Speed"),
+    at the risk of stopping slow starters. The median rule never prunes in a
+    trial's first epoch.
 
     `bootstrap_count` N (Optuna's own parameter): a trial reaching a rung is stopped
     while N or fewer trials (itself included) have reached it. Without it the first
@@ -59,9 +69,12 @@ def make_pruner(
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=checks_per_epoch)
     return optuna.pruners.HyperbandPruner(
-        min_resource=1, max_resource=epochs, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
+        min_resource=1,
+        max_resource=epochs * checks_per_epoch,
+        reduction_factor=reduction_factor,
+        bootstrap_count=bootstrap_count,
     )
 
 
@@ -76,7 +89,8 @@ def open_run_study(
     """Create the study, or join it if `identity` matches what it was created with.
 
     Each worker of a seeded run gets its own sampler seed, so workers do not
-    propose the same parameters.
+    propose the same parameters. A study keeps its checks per epoch (pruning
+    compares trials check by check); see `study_checks_per_epoch`.
     """
     import optuna
 
@@ -85,7 +99,6 @@ def open_run_study(
         study_name=config.study_name,
         storage=storage,
         sampler=make_sampler(config.sampler, sampler_seed),
-        pruner=make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count),
         direction="maximize",
         load_if_exists=True,
     )
@@ -94,11 +107,28 @@ def open_run_study(
     stored = study.user_attrs
     if not stored:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
-        settings = {attrs.SEED: seed, attrs.EPOCHS: config.epochs, attrs.PRECISION: config.precision}
+        settings = {
+            attrs.SEED: seed,
+            attrs.EPOCHS: config.epochs,
+            attrs.CHECKS_PER_EPOCH: config.checks_per_epoch,
+            attrs.PRECISION: config.precision,
+        }
         set_attrs(study, {**identity, **settings, attrs.PRECISION_REASON: precision_reason})
-        return study
-    _check_identity(config.study_name, stored, identity)
-    # Settings a joining run may change (with a warning): they change cost, not comparability much.
+    else:
+        _check_identity(config.study_name, stored, identity)
+        _warn_changed(config, stored)
+    checks = study_checks_per_epoch(study.user_attrs)
+    study.pruner = make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count, checks)
+    return study
+
+
+def study_checks_per_epoch(stored: dict[str, Any]) -> int:
+    """The checks per epoch of a study's trials: as created (1 for studies older than the setting)."""
+    return int(stored.get(attrs.CHECKS_PER_EPOCH, 1))
+
+
+def _warn_changed(config: RunConfig, stored: dict[str, Any]) -> None:
+    """Settings a joining run may change (with a warning): they change cost, not comparability much."""
     started = {attrs.EPOCHS: stored.get(attrs.EPOCHS), attrs.PRECISION: attrs.precision_of(stored)}
     for key, before in started.items():
         if before != getattr(config, key):
@@ -109,7 +139,14 @@ def open_run_study(
                 before,
                 getattr(config, key),
             )
-    return study
+    checks = study_checks_per_epoch(stored)
+    if checks != config.checks_per_epoch:
+        logger.warning(
+            "study %s checks %d time(s) per epoch; this run keeps that (--checks-per-epoch %d ignored)",
+            config.study_name,
+            checks,
+            config.checks_per_epoch,
+        )
 
 
 def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any]) -> None:
