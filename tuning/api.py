@@ -5,6 +5,8 @@
     import tuning
     study = tuning.run("mlp", trials=20, storage="sqlite:///studies.db")
     tuning.export("mlp", storage="sqlite:///studies.db", output="exports/mlp.json")
+    # or: the best mean over 3 runs of each of the 5 best configurations
+    tuning.export("mlp", storage="sqlite:///studies.db", robust=5, robust_seeds=2)
     result = tuning.retrain("exports/mlp.json", seeds=3)
     print(result.accuracy_mean, result.output_dir)
 
@@ -48,13 +50,32 @@ def default_export_path(study: str) -> Path:
     return Path("exports") / f"{study}.json"
 
 
-def export(study: str, *, storage: str = DEFAULT_STORAGE, output: str | Path | None = None) -> Export:
-    """Write the best trial of `study` as JSON (default: exports/STUDY.json) and return it."""
+def export(
+    study: str,
+    *,
+    storage: str = DEFAULT_STORAGE,
+    output: str | Path | None = None,
+    robust: int | None = None,
+    **settings: Any,
+) -> Export:
+    """Write the best trial of `study` as JSON (default: exports/STUDY.json) and return it.
+
+    With `robust=K`, train the K best configurations again with more seeds on the
+    search's validation split and export the one with the best mean validation
+    accuracy (`tune export --robust`); `settings` are the other fields of
+    `tuning.results.robust.RobustConfig` (robust_seeds, data_dir). The study is only read.
+    """
+    from tuning.errors import TuneError
     from tuning.results.export import Export
+    from tuning.results.robust import RobustConfig, prepare_robust, robust_export
     from tuning.search.storage import open_storage
     from tuning.search.study import load_study
 
-    best = Export.from_study(load_study(open_storage(storage, must_exist=True), study))
+    if robust is None and settings:
+        raise TuneError(f"{', '.join(settings)} only apply with robust=K")
+    config = None if robust is None else RobustConfig(robust=robust, **settings)
+    loaded = load_study(open_storage(storage, must_exist=True), study)
+    best = Export.from_study(loaded) if config is None else robust_export(prepare_robust(loaded, config))
     best.write(output or default_export_path(study))
     return best
 

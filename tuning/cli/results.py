@@ -11,12 +11,15 @@ from tuning import api
 from tuning.cli.options import console, data_dir_option, default_of, setting_option, storage_option
 from tuning.model.builders import PRECISIONS
 from tuning.results.retrain import RetrainConfig
+from tuning.results.robust import RobustConfig
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from tuning.results.evaluate import Evaluation
+    from tuning.results.export import Export
     from tuning.results.retrain import PreparedRetrain, RetrainResult
+    from tuning.results.robust import PreparedRobust
 
 __all__ = ["evaluate_command", "export", "retrain_command"]
 
@@ -24,15 +27,107 @@ __all__ = ["evaluate_command", "export", "retrain_command"]
 @click.command()
 @click.argument("study")
 @click.option("--output", "-o", default=None, help="JSON file to write. [default: exports/STUDY.json]")
+@click.option(
+    "--robust",
+    type=int,
+    default=None,
+    metavar="K",
+    help="Train the K best configurations again with --robust-seeds more seeds each, on the search's "
+    "validation split, and export the best mean validation accuracy (K*S more training runs).",
+)
+@setting_option(RobustConfig, "--robust-seeds", "With --robust: extra seeds per configuration.", metavar="S")
 @storage_option
-def export(study: str, output: str | None, storage: str) -> None:
-    """Write the best configuration of STUDY as JSON (for `tune retrain`)."""
+@data_dir_option
+def export(
+    study: str, output: str | None, robust: int | None, robust_seeds: int, storage: str, data_dir: str | None
+) -> None:
+    """Write the best configuration of STUDY as JSON (for `tune retrain`); with --robust, the best mean over seeds."""
     path = Path(output) if output else api.default_export_path(study)
-    best = api.export(study, storage=storage, output=path)
+    if robust is None:
+        if click.get_current_context().get_parameter_source("robust_seeds") != click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--robust-seeds needs --robust K")
+        best = api.export(study, storage=storage, output=path)
+    else:
+        best = _robust_export(study, storage, RobustConfig(robust, robust_seeds, data_dir), console())
+        best.write(path)
     console().print(
         f"wrote {path}: trial {best.best_trial}, validation accuracy "
         f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
     )
+
+
+def _robust_export(study: str, storage: str, config: RobustConfig, console: Console) -> Export:
+    """Train the candidates again with progress bars; print their table and whether the choice changed."""
+    from tuning.results.robust import prepare_robust
+    from tuning.search.storage import open_storage
+    from tuning.search.study import load_study
+
+    prepared = prepare_robust(load_study(open_storage(storage, must_exist=True), study), config)
+    split, trials = prepared.split, ", ".join(str(plan.trial.number) for plan in prepared.candidates)
+    console.print(
+        f"training the {len(prepared.candidates)} best configuration(s) of study {study!r} (trials {trials}) again "
+        f"with {config.robust_seeds} more seed(s) each: {len(prepared.runs)} runs on {len(split.y_train)} images, "
+        f"validating on {len(split.y_val)}"
+    )
+    chosen = _robust_with_progress(prepared, console)
+    _print_candidates(chosen, console)
+    return chosen
+
+
+def _robust_with_progress(prepared: PreparedRobust, console: Console) -> Export:
+    from tuning.cli.progress import progress_bars
+    from tuning.results.robust import RobustRun, robust_export
+
+    runs = prepared.runs
+    progress = progress_bars(console)
+    bar = progress.add_task("runs", total=len(runs), status="")
+    epochs = progress.add_task("epochs", total=runs[0][0].epochs, status="")
+
+    def on_epoch(index: int, epoch: float, logs: dict[str, float]) -> None:
+        plan, seed = runs[index]
+        status = f"trial {plan.trial.number}, seed {seed}: val_acc {logs.get('val_accuracy', float('nan')):.4f}"
+        progress.update(epochs, completed=epoch, status=status)
+
+    def on_run(run: RobustRun) -> None:
+        console.print(
+            f"trial {run.trial:>3}  seed {run.seed:>10}  val_acc {run.val_accuracy:.4f}  ({run.seconds:.1f} s)"
+        )
+        progress.update(bar, advance=1)
+        if run.index + 1 < len(runs):
+            progress.reset(epochs, total=runs[run.index + 1][0].epochs, status="")
+
+    with progress:
+        return robust_export(prepared, on_epoch=on_epoch, on_run=on_run)
+
+
+def _print_candidates(chosen: Export, console: Console) -> None:
+    from rich.table import Table
+
+    record = chosen.robust
+    assert record is not None
+    table = Table("trial", "seeds", "validation accuracy per run", "mean", "")
+    for candidate in record.candidates:
+        marks = [
+            name
+            for name, trial in (("plain best", record.plain_trial), ("chosen", record.chosen_trial))
+            if trial == candidate.trial
+        ]
+        scores = "  ".join(f"{score:.4f}" for score in candidate.val_accuracies)
+        seeds = ", ".join(map(str, candidate.seeds))
+        table.add_row(str(candidate.trial), seeds, scores, f"{candidate.mean:.4f}", ", ".join(marks))
+    console.print(table)
+    means = {candidate.trial: candidate.mean for candidate in record.candidates}
+    runs = record.robust_seeds + 1
+    if record.chosen_trial == record.plain_trial:
+        console.print(
+            f"robust choice: trial {record.chosen_trial} (mean {means[record.chosen_trial]:.4f} over "
+            f"{runs} runs), the same as the plain best"
+        )
+    else:
+        console.print(
+            f"robust choice: trial {record.chosen_trial} (mean {means[record.chosen_trial]:.4f} over {runs} runs) "
+            f"differs from the plain best, trial {record.plain_trial} (mean {means[record.plain_trial]:.4f})"
+        )
 
 
 @click.command("retrain")
@@ -87,7 +182,7 @@ def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> Retra
     runs = progress.add_task("seeds", total=len(prepared.seeds), status="")
     epochs = progress.add_task("epochs", total=prepared.epochs, status="")
 
-    def on_epoch(index: int, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch(index: int, epoch: float, logs: dict[str, float]) -> None:
         shown = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_accuracy") if key in logs]
         progress.update(epochs, completed=epoch, status=f"seed {prepared.seeds[index]}: {'  '.join(shown)}")
 

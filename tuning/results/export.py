@@ -4,13 +4,16 @@
 field checked. A file is refused, with the file and the problem named, when it
 is not JSON, lacks or adds keys, has another format, or when its parameters fall
 outside its stored space or do not match its builder parameters: signs of an
-edited or foreign file.
+edited or foreign file. The `robust` field (`tune export --robust`) is optional:
+an export without it reads as before.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import platform
+import statistics
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,7 +29,7 @@ from tuning.model.params import ARCHITECTURES, resolve_params
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["FORMAT", "DataRecord", "Export", "package_versions"]
+__all__ = ["FORMAT", "DataRecord", "Export", "RobustCandidate", "RobustRecord", "package_versions"]
 
 FORMAT = 1  # the export's layout; a reader refuses any other with the number named
 _PACKAGES = ("tune", "tensorflow", "keras", "optuna", "optuna-integration", "numpy")
@@ -56,6 +59,57 @@ class DataRecord:
 
 
 @dataclass(frozen=True)
+class RobustCandidate:
+    """One of the study's best configurations, trained again with more seeds on the search's own split."""
+
+    trial: int
+    epochs: int  # of each run: the trial's own
+    seeds: list[int]  # the trial's own seed first, then the extra ones
+    val_accuracies: list[float]  # each run's best validation accuracy, in the order of `seeds`
+    mean: float  # of val_accuracies
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> RobustCandidate:
+        if not isinstance(data, dict) or set(data) != _CANDIDATE_KEYS:
+            raise TuneError(f"{where}: each robust candidate must have the keys {sorted(_CANDIDATE_KEYS)}")
+        for name in ("trial", "epochs"):
+            _check_count(f"robust.{name}", data[name], where)
+        seeds, scores = data["seeds"], data["val_accuracies"]
+        if not isinstance(seeds, list) or not all(_is_count(seed) for seed in seeds):
+            raise TuneError(f"{where}: robust 'seeds' must be a list of whole numbers, but got {seeds!r:.60}")
+        if not isinstance(scores, list) or len(scores) != len(seeds) or not all(map(_is_number, scores)):
+            raise TuneError(f"{where}: robust 'val_accuracies' must be one number per seed, but got {scores!r:.60}")
+        if not seeds or not _is_number(data["mean"]) or not math.isclose(data["mean"], statistics.fmean(scores)):
+            raise TuneError(f"{where}: robust trial {data['trial']}: 'mean' is not the mean of its val_accuracies")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RobustRecord:
+    """How `tune export --robust` chose: every candidate, the best mean, and the plain rule's pick."""
+
+    robust_seeds: int  # extra runs per candidate, besides the trial's own
+    chosen_trial: int  # the candidate with the best mean: the exported trial
+    plain_trial: int  # the best single run, what `tune export` without --robust exports
+    candidates: list[RobustCandidate]  # best single run first
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> RobustRecord:
+        if not isinstance(data, dict) or set(data) != _ROBUST_KEYS:
+            raise TuneError(f"{where}: 'robust' must be an object with the keys {sorted(_ROBUST_KEYS)}")
+        if not isinstance(data["candidates"], list) or not data["candidates"]:
+            raise TuneError(f"{where}: robust 'candidates' must be a non-empty list")
+        for name in ("robust_seeds", "chosen_trial", "plain_trial"):
+            _check_count(f"robust.{name}", data[name], where)
+        candidates = [RobustCandidate.from_dict(candidate, where) for candidate in data["candidates"]]
+        record = cls(**{**data, "candidates": candidates})
+        trials = [candidate.trial for candidate in candidates]
+        if record.chosen_trial not in trials or record.plain_trial not in trials:
+            raise TuneError(f"{where}: robust 'chosen_trial' and 'plain_trial' must be among its candidates {trials}")
+        return record
+
+
+@dataclass(frozen=True)
 class Export:
     """The best complete trial of a study, as `tune export` writes it (format FORMAT)."""
 
@@ -74,19 +128,20 @@ class Export:
     space: dict[str, Any]
     data: DataRecord
     trials: dict[str, int]  # {"complete": ..., "total": ...} when exported
+    robust: RobustRecord | None = None  # how --robust chose best_trial; None (left out of the file) without it
     versions: dict[str, str] = field(default_factory=package_versions)
     exported_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = FORMAT
 
     @classmethod
-    def from_study(cls, study: optuna.Study) -> Export:
-        """The best complete trial of `study`, by the study's direction."""
+    def from_study(cls, study: optuna.Study, chosen: optuna.trial.FrozenTrial | None = None) -> Export:
+        """The best complete trial of `study`, by the study's direction; or `chosen`, a complete trial of it."""
         from optuna.trial import TrialState
 
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not complete:
             raise TuneError(f"study {study.study_name!r} has no complete trial yet; run `tune run` first")
-        best, stored = study.best_trial, study.user_attrs
+        best, stored = chosen or study.best_trial, study.user_attrs
         arch = best.user_attrs.get(attrs.ARCH) or stored.get(attrs.ARCH)
         if arch is None:
             raise TuneError(f"study {study.study_name!r} was not created by tune (no architecture recorded)")
@@ -117,8 +172,9 @@ class Export:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form, `format` first."""
-        return {"format": self.format, **{k: v for k, v in asdict(self).items() if k != "format"}}
+        """The JSON form, `format` first; `robust` only when there is one."""
+        body = {k: v for k, v in asdict(self).items() if k != "format" and not (k == "robust" and v is None)}
+        return {"format": self.format, **body}
 
     def write(self, path: str | Path) -> Path:
         """Write the JSON file atomically: a reader never sees half a file."""
@@ -137,11 +193,15 @@ class Export:
         _check_values(data, where)
         _check_params(data, where)
         model_params = resolve_params(data["arch"], data["model_params"])
-        return cls(**{**data, "model_params": model_params, "data": DataRecord(**data["data"])})
+        robust = _read_robust(data, where)
+        return cls(**{**data, "model_params": model_params, "data": DataRecord(**data["data"]), "robust": robust})
 
 
 _KEYS = frozenset(f.name for f in fields(Export))
+_OPTIONAL_KEYS = frozenset({"robust"})  # added after format 1's first files; absent from those
 _DATA_KEYS = frozenset(f.name for f in fields(DataRecord))
+_ROBUST_KEYS = frozenset(f.name for f in fields(RobustRecord))
+_CANDIDATE_KEYS = frozenset(f.name for f in fields(RobustCandidate))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -169,7 +229,7 @@ def _kind(value: Any) -> str:
 def _check_keys(data: dict[str, Any], where: str) -> None:
     if "format" in data and data["format"] != FORMAT:
         raise TuneError(f"{where} has format {data['format']!r}; this tune reads format {FORMAT}")
-    missing = sorted(_KEYS - set(data))
+    missing = sorted(_KEYS - _OPTIONAL_KEYS - set(data))
     if missing:
         raise TuneError(f"{where} lacks key(s) {missing}; write it again with `tune export`")
     extra = sorted(set(data) - _KEYS)
@@ -199,8 +259,26 @@ def _check_values(data: dict[str, Any], where: str) -> None:
 
 
 def _check_count(name: str, value: Any, where: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+    if value is not None and not _is_count(value):
         raise TuneError(f"{where}: {name!r} must be a whole number >= 0 or null, but got {name}={value!r}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_robust(data: dict[str, Any], where: str) -> RobustRecord | None:
+    """The `robust` record, if any; it must say that the exported trial is the one it chose."""
+    if data.get("robust") is None:
+        return None
+    record = RobustRecord.from_dict(data["robust"], where)
+    if record.chosen_trial != data["best_trial"]:
+        raise TuneError(f"{where}: robust 'chosen_trial' {record.chosen_trial} is not its best_trial; was it edited?")
+    return record
 
 
 def _check_params(data: dict[str, Any], where: str) -> None:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from tuning.data.load import Dataset
     from tuning.data.splits import Split
     from tuning.results.evaluate import Evaluation
+    from tuning.results.export import DataRecord
 
 __all__ = [
     "PreparedRetrain",
@@ -52,13 +53,14 @@ __all__ = [
     "default_epochs",
     "prepare_retrain",
     "retrain",
+    "search_split",
 ]
 
 logger = logging.getLogger(__name__)
 
 
 # Called after each epoch with (run index from 0, epoch from 1, that epoch's logs).
-RetrainEpochHook = Callable[[int, int, dict[str, float]], None]
+RetrainEpochHook = Callable[[int, float, dict[str, float]], None]
 # Called after each training run with (run index from 0, its result).
 RunHook = Callable[[int, "RunResult"], None]
 
@@ -168,6 +170,20 @@ def _check_fingerprint(export: Export, data: Dataset) -> None:
         )
 
 
+def search_split(record: DataRecord, data: Dataset, max_train_samples: int | None) -> Split:
+    """The search's own train/validation split of `data` (its validation size and split seed), on N images if given."""
+    from tuning.data.splits import train_validation_split
+
+    size = record.validation_size or VALIDATION_SIZE  # exports that do not record theirs
+    return train_validation_split(
+        data.x_train,
+        data.y_train,
+        validation_size=size,
+        max_train_samples=max_train_samples,
+        seed=record.split_seed or 0,
+    )
+
+
 def _training_split(config: RetrainConfig, export: Export, data: Dataset) -> Split:
     """All training images, a stratified subset of them, or the search's own train/validation split."""
     import numpy as np
@@ -178,8 +194,7 @@ def _training_split(config: RetrainConfig, export: Export, data: Dataset) -> Spl
     seed = export.data.split_seed or 0
     n = config.max_train_samples
     if config.validation_split:
-        size = export.data.validation_size or VALIDATION_SIZE  # exports that do not record theirs
-        return train_validation_split(x, y, validation_size=size, max_train_samples=n, seed=seed)
+        return search_split(export.data, data, n)
     if n is not None and n < len(y):
         n_classes = len(np.unique(y))
         if n < n_classes:
