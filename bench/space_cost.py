@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuning.search.space import SearchSpace
 
 
 def epoch_seconds(arch: str, params: dict[str, Any], x: Any, y: Any) -> float:
@@ -34,6 +37,22 @@ def epoch_seconds(arch: str, params: dict[str, Any], x: Any, y: Any) -> float:
     return (time.perf_counter() - start) * 50_000 / len(y)
 
 
+def sample_params(space: SearchSpace, count: int, seed: int) -> list[dict[str, Any]]:
+    """`count` configurations of `space` drawn by Optuna's RandomSampler, as a study's first trials are."""
+    import optuna
+
+    from tuning.search.space import suggest
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    drawn = []
+    for _ in range(count):
+        trial = study.ask()
+        drawn.append(suggest(trial, space))
+        study.tell(trial, 0.0)
+    return drawn
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["mlp", "cnn"], default="cnn")
@@ -43,14 +62,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import optuna
-
     from tuning.data.load import load_fashion_mnist
     from tuning.model.tfenv import quiet_tensorflow
-    from tuning.search.space import default_space_path, load_space, suggest
+    from tuning.search.space import default_space_path, load_space
 
     quiet_tensorflow()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = load_fashion_mnist()
     x, y = data.x_train[: args.samples], data.y_train[: args.samples]
     space = load_space(args.space or default_space_path(args.arch), args.arch)
@@ -68,14 +84,10 @@ def main() -> None:
     print(
         f"seconds per epoch of 50k images (timed on {args.samples}); baseline Conv32-Conv64-Dense128: {baseline:.1f} s"
     )
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=args.seed))
     times = []
-    for _ in range(args.configs):
-        trial = study.ask()
-        params = suggest(trial, space)
+    for params in sample_params(space, args.configs, args.seed):
         seconds = epoch_seconds(args.arch, params, x, y)
         times.append(seconds)
-        study.tell(trial, 0.0)
         shown = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
         print(f"{seconds:7.1f} s  x{seconds / baseline:5.1f}  {shown}", flush=True)
     quantiles = statistics.quantiles(times, n=10)
