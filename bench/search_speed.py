@@ -318,7 +318,7 @@ def _epoch_ends(trial: FrozenTrial, start: float) -> list[EpochEnd]:
     ends, elapsed = [], start
     for epoch, spent, score in zip(curve.epochs, curve.seconds, curve.val_accuracy, strict=False):
         elapsed += spent
-        ends.append(EpochEnd(elapsed, trial.number, epoch, score, 1 / curve.checks_per_epoch))
+        ends.append(EpochEnd(elapsed, trial.number, round(epoch, 4), score, 1 / curve.checks_per_epoch))
     return ends
 
 
@@ -366,7 +366,7 @@ def _summary(
         "command: " + shlex.join(["python", *command[1:]]),
         f"this session: {_minutes(session.seconds)}, exit status {session.returncode}{budget}",
         "trials: " + _states(trials),
-        f"epochs spent: {len(rows)}",
+        f"epochs spent: {rows[-1]['epochs_spent'] if rows else 0:g} ({len(rows)} checks)",
         f"study wall-clock: {_minutes(timeline.span_seconds)} = {timeline.span_seconds / r:.1f} R"
         + _cut_note(timeline),
         "best validation accuracy: " + _best(rows),
