@@ -59,6 +59,22 @@ def test_default_epochs(export: dict[str, Any], best_epoch: int | None, epochs: 
     assert got[0] == expected[0] and got[1].startswith(expected[1])
 
 
+@pytest.mark.parametrize(
+    ("best_epoch", "extend", "expected"),
+    [
+        (6, 2.0, (12, "the best trial still improved in its last epoch (6 of 6); x2")),
+        (6, 1.5, (9, "the best trial still improved in its last epoch (6 of 6); x1.5")),
+        (4, 2.0, (4, "the best trial's best epoch (4 of 6)")),  # it peaked earlier: more would not help
+        (6, 1.0, (6, "the best trial's best epoch (6 of 6)")),  # the default: no extension
+    ],
+)
+def test_extend_only_a_curve_still_rising(
+    export: dict[str, Any], best_epoch: int, extend: float, expected: tuple
+) -> None:
+    got = default_epochs(replace(Export.from_dict(export, "test"), best_epoch=best_epoch, epochs=6), extend)
+    assert got == expected
+
+
 def test_no_epochs_recorded_asks_for_epochs(export: dict[str, Any]) -> None:
     with pytest.raises(TuneError, match="pass --epochs"):
         default_epochs(replace(Export.from_dict(export, "test"), best_epoch=None, epochs=None))

@@ -134,6 +134,13 @@ def _print_candidates(chosen: Export, console: Console) -> None:
 @click.argument("export_path", metavar="EXPORT.json")
 @click.option("--epochs", type=int, default=None, help="Training epochs. [default: the export's best epoch]")
 @click.option("--output-dir", default=None, help="Folder for the model, metrics and plots. [default: models/STUDY/]")
+@setting_option(
+    RetrainConfig,
+    "--extend",
+    "Without --epochs: train F times the search's epochs when the best trial still improved in its last epoch.",
+    type=float,
+    metavar="F",
+)
 @setting_option(RetrainConfig, "--seeds", "Train K times with different seeds; mean ± std.")
 @click.option("--seed", type=int, default=None, help="Seed of the first training. [default: the best trial's seed]")
 @click.option(

@@ -22,6 +22,7 @@ renamed into place at the end, so a failure or Ctrl-C leaves nothing behind.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import statistics
 import time
@@ -71,6 +72,7 @@ class RetrainConfig:
 
     export_path: str  # JSON written by `tune export`
     epochs: int | None = None  # None: the export's best epoch (see the module docstring)
+    extend: float = 1.0  # F > 1: F times the search's epochs when the best trial still improved at its end
     output_dir: str | None = None  # None: models/STUDY/
     seeds: int = 1  # independent trainings; the test accuracy is reported as mean ± std over them
     seed: int | None = None  # seed of the first training (the k-th uses seed + k); None: the best trial's
@@ -90,13 +92,24 @@ class RetrainConfig:
         for name in ("epochs", "max_train_samples"):
             if getattr(self, name) is not None:
                 check_whole(name, getattr(self, name))
+        if not 1.0 <= self.extend <= 10.0:
+            raise TuneError(f"extend must be between 1 and 10, but got extend={self.extend}")
         if self.seed is not None and not 0 <= self.seed < 2**31:
             raise TuneError(f"seed must be between 0 and 2**31 - 1, but got seed={self.seed}")
 
 
-def default_epochs(export: Export) -> tuple[int, str]:
-    """The epochs to retrain for, and why: the best trial's best epoch (see the module docstring)."""
+def default_epochs(export: Export, extend: float = 1.0) -> tuple[int, str]:
+    """The epochs to retrain for, and why: the best trial's best epoch (see the module docstring).
+
+    With `extend` F > 1, a best trial whose validation accuracy was still rising in
+    its last epoch (its best epoch is the search's last) retrains for F times the
+    search's epochs, the cosine schedule stretched over them: the search's
+    validation curve says more training was still paying off.
+    """
     best, budget = export.best_epoch, export.epochs
+    if best and budget and extend > 1 and best >= budget:
+        longer = math.ceil(budget * extend)
+        return longer, f"the best trial still improved in its last epoch ({best} of {budget}); x{extend:g}"
     if best:
         of = f" of {budget}" if budget else ""
         return best, f"the best trial's best epoch ({best}{of})"
@@ -134,7 +147,7 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
 
     export_path = Path(config.export_path)
     export = Export.read(export_path)
-    epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export)
+    epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export, config.extend)
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)
     data = load_fashion_mnist(config.data_dir)
