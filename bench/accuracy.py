@@ -23,8 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tuning.model.builders import PRECISIONS
-from tuning.search.config import PRUNERS
+from tuning.cli.options import default_of
+from tuning.search.config import PRUNERS, RUN_PRECISIONS, RunConfig
+
+# The search settings this benchmark passes on; each defaults to `tune run`'s own default.
+SEARCH_SETTINGS = ("epochs", "checks_per_epoch", "pruner", "reduction_factor", "bootstrap_count", "precision")
 
 # (architecture, description, test accuracy in %); the figures the issue compares against.
 REFERENCES = [
@@ -66,7 +69,9 @@ def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["mlp", "cnn", "both"], default="both")
     parser.add_argument("--trials", type=int, default=50, help="finished trials per study")
-    parser.add_argument("--epochs", type=int, default=10, help="most epochs per trial")
+    for key in ("epochs", "checks_per_epoch", "reduction_factor", "bootstrap_count"):
+        flag = "--" + key.replace("_", "-")
+        parser.add_argument(flag, type=int, default=default_of(RunConfig, key), help=f"as tune run {flag}")
     parser.add_argument("--storage", default="sqlite:///bench/results/accuracy.db", help="Optuna storage URL")
     parser.add_argument("--max-train-samples", type=int, default=None, help="search and retrain on a subset (smoke)")
     parser.add_argument(
@@ -75,10 +80,11 @@ def _parse_args() -> argparse.Namespace:
         default=None,
         help="search on a stratified subset of N images, retrain on all (a cheaper search)",
     )
-    parser.add_argument("--pruner", choices=PRUNERS, default="hyperband", help="as tune run --pruner")
-    parser.add_argument("--reduction-factor", type=int, default=3, help="as tune run --reduction-factor")
-    parser.add_argument("--bootstrap-count", type=int, default=0, help="as tune run --bootstrap-count")
-    parser.add_argument("--precision", choices=list(PRECISIONS), default="float32", help="as tune run --precision")
+    parser.add_argument("--pruner", choices=PRUNERS, default=default_of(RunConfig, "pruner"), help="as tune run")
+    parser.add_argument(
+        "--precision", choices=RUN_PRECISIONS, default=default_of(RunConfig, "precision"), help="as tune run"
+    )
+    parser.add_argument("--extend", type=float, default=1.0, help="as tune retrain --extend")
     parser.add_argument(
         "--defaults-first",
         action="store_true",
@@ -95,36 +101,26 @@ def _parse_args() -> argparse.Namespace:
 
 def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run (or finish) the study and export its best trial; the row of figures so far."""
+    from tuning import attrs
     from tuning.results.export import Export
-    from tuning.search.config import RunConfig
     from tuning.search.runner import prepare_run, run_study
     from tuning.search.study import state_counts
 
     search_samples = args.search_samples or args.max_train_samples
     subset = f"-n{search_samples}" if search_samples else ""
-    variant = "".join(
-        [
-            f"-{args.pruner}" if args.pruner != "hyperband" else "",
-            f"-rf{args.reduction_factor}" if args.reduction_factor != 3 else "",
-            f"-b{args.bootstrap_count}" if args.bootstrap_count else "",
-            "-bf16" if args.precision == "bfloat16" else "",
-        ]
-    )
-    name = f"accuracy-{arch}-e{args.epochs}{subset}{variant}"
+    changed = {key: getattr(args, key) for key in SEARCH_SETTINGS if getattr(args, key) != default_of(RunConfig, key)}
+    variant = "".join(f"-{key.replace('_', '')}{value}" for key, value in changed.items()) or "-defaults"
+    name = f"accuracy-{arch}{subset}{variant}"
     config = RunConfig(
         arch=arch,
         trials=args.trials,
         study_name=name,
         storage=args.storage,
-        epochs=args.epochs,
         max_train_samples=search_samples,
         seed=args.seed,
         data_dir=args.data_dir,
-        pruner=args.pruner,
-        reduction_factor=args.reduction_factor,
-        bootstrap_count=args.bootstrap_count,
-        precision=args.precision,
         defaults_first=args.defaults_first,
+        **{key: getattr(args, key) for key in SEARCH_SETTINGS},
     )
     started = time.perf_counter()
     prepared = prepare_run(config)
@@ -135,7 +131,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     trials = prepared.study.get_trials(deepcopy=False)
     export = Export.from_study(prepared.study)
     export_path = export.write(Path(args.models_dir) / f"{name}.json")
-    epochs_trained = sum(len(t.intermediate_values) for t in trials)
+    epochs_trained = sum(float(t.user_attrs.get(attrs.EPOCHS_RUN, 0)) for t in trials)
     return {
         "arch": arch,
         "study": name,
@@ -149,6 +145,8 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         # the command's own clock (data loading, sampling, pruning included), when it ran the whole study
         "study_elapsed_seconds": elapsed if whole_study else None,
         "export": str(export_path),
+        "precision": prepared.config.precision,
+        "precision_reason": prepared.precision_reason,
     }
 
 
@@ -161,6 +159,7 @@ def _retrain(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         export_path=str(export_path),
         output_dir=str(Path(args.models_dir) / name),
         seeds=args.seeds,
+        extend=args.extend,
         max_train_samples=args.max_train_samples,
         data_dir=args.data_dir,
     )
@@ -260,7 +259,8 @@ def _markdown(report: dict[str, Any]) -> str:
         f" ({settings.get('pruner', 'hyperband')} pruner"
         + (f" with reduction factor {settings['reduction_factor']}" if settings.get("reduction_factor", 3) != 3 else "")
         + (f", bootstrap count {settings['bootstrap_count']}" if settings.get("bootstrap_count") else "")
-        + f", {settings.get('precision', 'float32')}"
+        + (f", {settings['checks_per_epoch']} checks per epoch" if settings.get("checks_per_epoch", 1) != 1 else "")
+        + f", precision {settings.get('precision', 'float32')}"
         + (", the default configuration first" if settings.get("defaults_first") else "")
         + ")"
         + (f" on a {subset}-image subset" if subset else "")
@@ -284,6 +284,9 @@ def _markdown(report: dict[str, Any]) -> str:
             f"| {counts['COMPLETE']} / {counts['PRUNED']} / {counts['FAIL']} |"
         )
     lines += ["", "Study wall-clock is the sum of trial durations (one worker)."]
+    for row in report["results"]:
+        if "precision" in row:
+            lines.append(f"The {row['arch']} study trained in {row['precision']} ({row['precision_reason']}).")
     for row in report["results"]:
         if row.get("study_elapsed_seconds"):
             lines.append(

@@ -1,7 +1,7 @@
 """Do two one-thread training processes beat one two-thread process here? (For `tune run --jobs auto`.)
 
-For each configuration, (a) one process with TensorFlow intra-op threads = N and
-(b) N processes started together with intra-op threads = 1 each (N = --cores,
+For each configuration, (a) one process with TensorFlow's default thread pools
+(every core, as `tune run --jobs 1`) and (b) N processes started together with intra-op threads = 1 each (N = --cores,
 default 2) train the same model: each process builds it, trains one warm-up epoch
 on --samples images, waits until every process of its side is warm, then trains
 --epochs timed epochs. Printed per configuration: images per second in total for
@@ -15,8 +15,10 @@ pools at their defaults (every core); with `--jobs J` it spawns J workers, each
 calling quiet_tensorflow(threads=cores // J), i.e. intra-op threads cores // J
 and inter-op threads min(that, 2). On an N-core machine (a) is `--jobs 1` and (b)
 `--jobs N`, less the workers' own costs (storage, claim lock, heartbeats).
-Every process here runs quiet_tensorflow(threads=...) the same way, at
-steps_per_execution 32 as `tune run` does. On a machine with more than N CPUs
+The processes of (b) run quiet_tensorflow(threads=1) the same way, at
+steps_per_execution 32 as `tune run` does. (A first version set (a)'s threads to N
+explicitly; its (a) ran at about 60% of bench/epoch_speed.py's speed for the same
+models, 2026-11-30, so its b/a figures are not used.) On a machine with more than N CPUs
 every process is pinned to the same N of them (os.sched_setaffinity), so both
 sides get N cores, as on the 2-core development machine; --no-pin lets them roam.
 
@@ -86,7 +88,7 @@ class Side:
 def _child(arch: str, params: dict[str, Any], samples: int, epochs: int, threads: int, precision: str) -> None:
     from tuning.model.tfenv import quiet_tensorflow
 
-    quiet_tensorflow(threads=threads)
+    quiet_tensorflow(threads=threads or None)  # 0: TensorFlow's own thread settings, as `tune run --jobs 1`
     timer = EpochTimer(arch, params, samples, spe=DEFAULT_STEPS_PER_EXECUTION, precision=precision)
     timer.epoch()  # warm-up: tracing, allocation
     print("ready", flush=True)
@@ -98,7 +100,8 @@ def _child(arch: str, params: dict[str, Any], samples: int, epochs: int, threads
 def _run_side(config: Config, side: Side, samples: int, epochs: int, precision: str, cpus: list[int]) -> list[dict]:
     """Start the side's processes, let them warm up, start their timed epochs together; their results."""
     command = [sys.executable, __file__, "--child", config.arch, "--params", json.dumps(config.params)]
-    command += ["--samples", str(samples), "--epochs", str(epochs), "--threads", str(side.threads)]
+    threads = 0 if side.processes == 1 else side.threads  # one process: what `tune run --jobs 1` does
+    command += ["--samples", str(samples), "--epochs", str(epochs), "--threads", str(threads)]
     command += ["--precision", precision, "--cpus", ",".join(map(str, cpus))]
     with contextlib.ExitStack() as stack:
         logs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _ in range(side.processes)]
