@@ -29,7 +29,9 @@ __all__ = [
     "N_PARAMS",
     "PRECISION",
     "PRECISION_REASON",
+    "RUN_SETTINGS",
     "SEED",
+    "SETTING_CHANGES",
     "SPACE",
     "SPACE_HASH",
     "SPLIT_SEED",
@@ -63,6 +65,12 @@ MAX_TRAIN_SAMPLES = "max_train_samples"
 SPLIT_SEED = "split_seed"  # seeds the train/validation split
 EPOCHS = "epochs"  # the most epochs a trial trains (--epochs of the run that created the study)
 PRECISION_REASON = "precision_reason"  # why the study's precision: "as asked", or what --precision auto found
+# The settings a run may change on an existing study (search/changes.py CHANGEABLE), as the latest run
+# that created or changed them used them: {"pruner": "halving", "epochs": 6, ...}. Absent on older studies.
+RUN_SETTINGS = "run_settings"
+# One entry per run that changed them: {"at": ISO 8601 UTC time, "changed": {setting: [before, this run]},
+# "ignored": {setting: [the study's, asked]}} (a setting the study keeps, such as checks_per_epoch).
+SETTING_CHANGES = "setting_changes"
 
 # A run may join a study only if these match: trials scored on another architecture,
 # space, data or split are not comparable.

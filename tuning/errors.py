@@ -11,11 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["Interrupted", "TrialFailed", "TuneError", "check_choice", "check_whole", "first_line"]
+__all__ = [
+    "Interrupted",
+    "SettingError",
+    "TrialFailed",
+    "TuneError",
+    "check_choice",
+    "check_whole",
+    "first_line",
+]
 
 
 class TuneError(Exception):
     """A user-facing problem, reported as one line with exit status 2."""
+
+
+class SettingError(TuneError):
+    """An impossible value of one setting, named as the Python API's keyword: "trials must be ..., but got trials=0".
+
+    The CLI words it as its option instead (`as_option`): "--trials must be ..., but got 0".
+    """
+
+    def __init__(self, setting: str, requirement: str, value: object, note: str = "") -> None:
+        self.setting = setting  # the keyword (a settings dataclass field), e.g. "max_train_samples"
+        self.requirement = requirement  # e.g. "must be a whole number >= 1"
+        self.value = value
+        self.note = note  # appended to the value, e.g. " (1499 images)"
+        super().__init__(f"{setting} {requirement}, but got {setting}={value!r}{note}")
+
+    def as_option(self, flag: str) -> TuneError:
+        """The same problem for a command line, where the setting is the option `flag` (e.g. "--trials")."""
+        return TuneError(f"{flag} {self.requirement}, but got {self.value!r}{self.note}")
 
 
 class TrialFailed(Exception):
@@ -35,9 +61,9 @@ class Interrupted(KeyboardInterrupt):
 
 
 def check_whole(name: str, value: object, minimum: int = 1) -> None:
-    """Raise TuneError unless `value` is a whole number (not a bool) >= `minimum`."""
+    """Raise SettingError unless `value` is a whole number (not a bool) >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise TuneError(f"{name} must be a whole number >= {minimum}, but got {name}={value!r}")
+        raise SettingError(name, f"must be a whole number >= {minimum}", value)
 
 
 def check_choice(what: str, value: object, choices: Iterable[str]) -> None:

@@ -48,6 +48,12 @@ def _csv_data(tmp_path: Path, line: str) -> Path:
     return folder
 
 
+def _file(tmp_path: Path, name: str, content: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
 def _space(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "space.toml"
     path.write_text(text)
@@ -57,8 +63,43 @@ def _space(tmp_path: Path, text: str) -> Path:
 # case: (the arguments, given tmp_path and the real data folder; fragments of the error line)
 BAD_INPUT: dict[str, tuple[Callable[[Path, Path], list[str]], list[str]]] = {
     "unknown arch": (lambda t, d: ["run", "rnn"], ["'rnn' is not one of 'mlp', 'cnn'", "(see `tune run --help`)"]),
-    "zero trials": (lambda t, d: ["run", "mlp", "--trials", "0"], ["trials=0"]),
-    "negative trials": (lambda t, d: ["run", "mlp", "--trials", "-4"], ["trials=-4"]),
+    "arch typo": (lambda t, d: ["run", "cnnn"], ["'cnnn' is not one of 'mlp', 'cnn'; did you mean 'cnn'?"]),
+    "pruner typo": (lambda t, d: ["run", "mlp", "--pruner", "halfing"], ["did you mean 'halving'?"]),
+    "zero trials": (lambda t, d: ["run", "mlp", "--trials", "0"], ["--trials must be a whole number >= 1, but got 0"]),
+    "negative trials": (lambda t, d: ["run", "mlp", "--trials", "-4"], ["--trials must be", "but got -4"]),
+    "reduction factor 1": (
+        lambda t, d: ["run", "mlp", "--reduction-factor", "1"],
+        ["--reduction-factor must be a whole number >= 2, but got 1"],
+    ),
+    "negative timeout": (
+        lambda t, d: ["run", "mlp", "--timeout", "-5"],
+        ["--timeout must be a positive number of seconds, but got -5.0"],
+    ),
+    "validation size 1.5": (
+        lambda t, d: ["run", "mlp", "--validation-size", "1.5"],
+        ["--validation-size must be a whole number >= 1 or a fraction between 0 and 1, but got 1.5"],
+    ),
+    "validation size too big": (
+        lambda t, d: ["run", "mlp", "--validation-size", "59995"],
+        ["--validation-size must hold out between 10 and 59990 of the 60000 images, but got 59995"],
+    ),
+    "max train samples 5": (
+        lambda t, d: ["run", "mlp", "--max-train-samples", "5"],
+        ["--max-train-samples must be between 10 and 50000, but got 5"],
+    ),
+    "robust 0": (lambda t, d: ["export", "mlp", "--robust", "0"], ["--robust must be a whole number >= 1, but got 0"]),
+    "retrain seeds 0": (
+        lambda t, d: ["retrain", "x.json", "--seeds", "0"],
+        ["--seeds must be a whole number >= 1, but got 0"],
+    ),
+    "retrain a keras model": (
+        lambda t, d: ["retrain", str(_file(t, "model.keras", b"PK\x03\x04" + bytes(range(256))))],
+        ["model.keras is a saved Keras model, not an export", "tune evaluate"],
+    ),
+    "retrain a binary file": (
+        lambda t, d: ["retrain", str(_file(t, "x.json", b"\xf9\x00" * 50))],
+        ["x.json is not a text file; an export is the JSON `tune export STUDY` writes"],
+    ),
     "missing data dir": (lambda t, d: ["run", "mlp", "--data-dir", str(t / "nowhere")], ["nowhere"]),
     "truncated data": (
         lambda t, d: ["run", "mlp", "--data-dir", str(_truncated_data(t, d))],
@@ -102,7 +143,18 @@ BAD_INPUT: dict[str, tuple[Callable[[Path, Path], list[str]], list[str]]] = {
         ],
         ["is for arch 'mlp', not 'cnn'"],
     ),
-    "malformed storage": (lambda t, d: ["run", "mlp", "--storage", "not-a-url"], ["malformed storage URL"]),
+    "malformed storage": (
+        lambda t, d: ["run", "mlp", "--storage", "sqlite:x.db"],
+        ["malformed storage URL 'sqlite:…'"],
+    ),
+    "storage in a missing folder": (
+        lambda t, d: ["run", "mlp", "--storage", "nowhere/x.db"],
+        ["cannot create storage nowhere/x.db: folder nowhere does not exist"],
+    ),
+    "no storage file": (
+        lambda t, d: ["studies", "--storage", "runs.db"],
+        ["no study database at runs.db (storage runs.db)"],
+    ),
     "unreachable storage": (
         lambda t, d: ["studies", "--storage", "postgresql://u:pw1234@127.0.0.1:9/x"],
         ["cannot open storage postgresql://u:***@127.0.0.1:9/x"],

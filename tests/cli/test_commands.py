@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,10 +13,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 from conftest import assert_clean_error, file_unchanged, invoke_tune
 from pgserver import free_port
+
+from tuning.errors import TuneError
+from tuning.search.config import RunConfig
+from tuning.search.runner import prepare_run
+from tuning.search.space import default_space_path
 
 pytestmark = pytest.mark.slow  # every test here trains real models, or reads a study that did
 
@@ -64,15 +72,16 @@ def test_rerun_resumes_to_the_total(study_copy: Path, data_env: dict[str, str]) 
 
 
 def test_studies_export_and_plots(study_copy: Path) -> None:
-    listing = invoke_tune(["studies"])
+    listing = invoke_tune(["studies", "--json"])
     assert listing.returncode == 0, listing.stderr
-    row = _table_row(listing.stdout, "mlp")
-    assert (row["arch"], row["complete"], row["pruned"], row["failed"]) == ("mlp", "3", "0", "0")
+    (row,) = json.loads(listing.stdout)
+    assert (row["study"], row["arch"]) == ("mlp", "mlp")
+    assert row["trials"] == {"complete": 3, "pruned": 0, "failed": 0, "running": 0, "queued": 0}
     exported = invoke_tune(["export", "mlp"])
     assert exported.returncode == 0, exported.stderr
     data = json.loads((study_copy.parent / "exports" / "mlp.json").read_text())
     assert data["arch"] == "mlp" and data["study"] == "mlp"
-    assert row["best trial"] == str(data["best_trial"])
+    assert row["best_trial"] == data["best_trial"] and row["best_value"] == data["best_val_accuracy"]
     assert 0.1 < data["best_val_accuracy"] <= 1 and data["best_epoch"] in (1, 2)
     assert data["model_params"]["n_layers"] == data["params"]["n_layers"]
     assert data["data"]["fingerprint"] and data["space_hash"] and data["versions"]["tensorflow"]
@@ -80,13 +89,6 @@ def test_studies_export_and_plots(study_copy: Path) -> None:
     assert plotted.returncode == 0, plotted.stderr
     for name in ("index", "history", "intermediate_values", "parallel_coordinate", "importance_ped_anova"):
         assert (study_copy.parent / "report" / f"{name}.html").stat().st_size > 1000
-
-
-def _table_row(listing: str, study: str) -> dict[str, str]:
-    """The row of `tune studies` for `study`, keyed by column heading."""
-    header, row = [line for line in listing.splitlines() if "┃ study" in line or f"│ {study} " in line]
-    headings = [cell.strip() for cell in header.split("┃")[1:-1]]
-    return dict(zip(headings, [cell.strip() for cell in row.split("│")[1:-1]], strict=True))
 
 
 def test_export_to_a_file_path_is_one_clean_line_and_loses_nothing(study_copy: Path, tmp_path: Path) -> None:
@@ -138,8 +140,15 @@ def test_optuna_dashboard_serves_learning_curves(study_copy: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
     trial = detail["trials"][0]
-    assert [v["step"] for v in trial["intermediate_values"]] == [1, 2]
-    assert {a["key"] for a in trial["user_attrs"]} >= {"arch", "n_params", "epoch_seconds", "data_fingerprint"}
+    stored = {a["key"]: a["value"] for a in trial["user_attrs"]}
+    checks = (
+        json.loads(stored["checks_per_epoch"])
+        if isinstance(stored["checks_per_epoch"], str)
+        else stored["checks_per_epoch"]
+    )
+    epochs = float(stored["epochs_run"])
+    assert [v["step"] for v in trial["intermediate_values"]] == list(range(1, round(epochs * int(checks)) + 1))
+    assert set(stored) >= {"arch", "n_params", "check_seconds", "val_accuracy_per_check", "data_fingerprint"}
     assert "n_layers" in {p["name"] for p in trial["params"]}
 
 
@@ -154,3 +163,49 @@ def _get_json(url: str, wait: float = 0) -> Any:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def _kaggle_csvs(folder: Path, fashion: Any, n_train: int, n_test: int) -> Path:
+    """Fashion-MNIST's first images as the two Kaggle CSVs (label, pixel1..pixel784)."""
+    folder.mkdir()
+    header = ",".join(["label", *(f"pixel{i}" for i in range(1, 785))])
+    for name, x, y in (
+        ("fashion-mnist_train.csv", fashion.x_train[:n_train], fashion.y_train[:n_train]),
+        ("fashion-mnist_test.csv", fashion.x_test[:n_test], fashion.y_test[:n_test]),
+    ):
+        rows = np.column_stack([y, x.reshape(len(y), -1)])
+        np.savetxt(folder / name, rows, fmt="%d", delimiter=",", header=header, comments="")
+    return folder
+
+
+def test_small_csv_data_and_a_timeout(
+    tmp_path: Path, fashion: Any, data_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,500 training rows validate on a sixth of them; the first line names the space; a timeout says how to go on."""
+    monkeypatch.chdir(tmp_path)
+    data = _kaggle_csvs(tmp_path / "csv", fashion, 1500, 300)
+    (tmp_path / "search_spaces").mkdir()  # a copy the run does not read without --space
+    (tmp_path / "search_spaces" / "mlp.toml").write_text(default_space_path("mlp").read_text())
+    args = ["run", "mlp", "--trials", "3", "--timeout", "0.001", "--epochs", "1", "--precision", "float32"]
+    args += ["--data-dir", str(data)]
+    result = invoke_tune(args, env={**data_env, "TUNE_DATA_DIR": None})
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert "on 1250 images, validating on 250; float32 (as asked); " in first
+    assert first.endswith(
+        f"space {default_space_path('mlp')} (the one shipped with tune; search_spaces/mlp.toml is read only "
+        "with --space search_spaces/mlp.toml)."
+    )
+    timed_out = re.search(
+        r"^timeout reached \(0.001 s\): the study holds [01] of 3 trials. Go on with: (.*)$", result.stdout, re.M
+    )
+    assert timed_out and shlex.split(timed_out.group(1)) == ["tune", *args]
+    study = optuna.load_study(study_name="mlp", storage="sqlite:///studies.db")
+    assert study.user_attrs["validation_size"] == 250
+
+    def join(size: int | float) -> None:  # another run on the study, without training
+        prepare_run(RunConfig("mlp", validation_size=size, data_dir=str(data), precision="float32", epochs=1))
+
+    join(250)  # the same count, asked as a count
+    with pytest.raises(TuneError, match="created with validation_size=250, but this run has validation_size=300"):
+        join(0.2)

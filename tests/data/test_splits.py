@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tuning.data.splits import Split, train_validation_split
-from tuning.errors import TuneError
+from tuning.data.splits import VALIDATION_SIZE, Split, train_validation_split, validation_count
+from tuning.errors import SettingError, TuneError
 
 N_CLASSES = 10
 
@@ -120,3 +120,38 @@ def test_default_validation_size_on_fashion_mnist_sized_labels() -> None:
     assert (len(split.y_train), len(split.y_val)) == (5000, 1000)
     assert np.bincount(split.y_train).tolist() == [500] * N_CLASSES
     assert np.bincount(split.y_val).tolist() == [100] * N_CLASSES
+
+
+@pytest.mark.parametrize(
+    ("n", "requested", "expected"),
+    [
+        (60000, VALIDATION_SIZE, 10000),  # the default where the data has room for it
+        (70000, VALIDATION_SIZE, 10000),
+        (1500, VALIDATION_SIZE, 250),  # else the same share: a sixth (a Kaggle CSV of 1,500 rows)
+        (30, VALIDATION_SIZE, 10),  # never below one image per class
+        (1500, 0.2, 300),  # a fraction of the images
+        (1500, 100, 100),  # a count
+        (60000, 5000, 5000),
+    ],
+)
+def test_validation_count(n: int, requested: int | float, expected: int) -> None:
+    y = (np.arange(n) % N_CLASSES).astype(np.uint8)
+    assert validation_count(requested, y) == expected
+
+
+@pytest.mark.parametrize(
+    ("requested", "message"),
+    [
+        (1491, "validation_size must hold out between 10 and 1490 of the 1500 images, but got validation_size=1491$"),
+        (0.999, "but got validation_size=0.999 \\(1498 of 1500 images\\)$"),
+        (0.001, "but got validation_size=0.001 \\(2 of 1500 images\\)$"),
+        (1.5, "validation_size must be a whole number >= 1 or a fraction between 0 and 1, but got validation_size=1.5"),
+        (0, "but got validation_size=0$"),
+        (True, "but got validation_size=True$"),
+    ],
+)
+def test_impossible_validation_sizes_show_the_value_asked(requested: int | float, message: str) -> None:
+    y = (np.arange(1500) % N_CLASSES).astype(np.uint8)
+    with pytest.raises(SettingError, match=message) as caught:
+        validation_count(requested, y)
+    assert caught.value.setting == "validation_size"

@@ -173,7 +173,7 @@ def test_foreign_output_dir_is_refused(export_file: Path, tmp_path: Path) -> Non
         ("not json", ["bad.json"], ["export bad.json is not valid JSON"]),
         ("outside space", ["outside.json"], ["units_1=5000 lies outside its space"]),
         ("under a file", ["good.json", "--output-dir", "plain/sub"], ["cannot create output dir plain/sub", "plain"]),
-        ("zero seeds", ["good.json", "--seeds", "0"], ["seeds=0"]),
+        ("zero seeds", ["good.json", "--seeds", "0"], ["--seeds must be a whole number >= 1, but got 0"]),
     ],
 )
 def test_bad_input_gives_one_clean_line(

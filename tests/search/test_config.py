@@ -22,6 +22,9 @@ from tuning.search.config import RunConfig
         ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got reduction_factor=1"),
         ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got reduction_factor=2.5"),
         ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got bootstrap_count=-1"),
+        ({"validation_size": 0}, "validation_size must be a whole number >= 1 or a fraction between 0 and 1"),
+        ({"validation_size": 1.0}, "but got validation_size=1.0"),
+        ({"validation_size": "0.2"}, "but got validation_size='0.2'"),
     ],
 )
 def test_impossible_settings_are_refused(settings: dict, message: str) -> None:
@@ -38,3 +41,8 @@ def test_the_command_line_defaults_are_the_run_settings_defaults() -> None:
             assert param.default == fields[param.name].default, param.name
             checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("size", [1, 5000, 0.2, 0.5])
+def test_validation_size_is_a_count_or_a_fraction(size: int | float) -> None:
+    assert RunConfig("mlp", validation_size=size).validation_size == size

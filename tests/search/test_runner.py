@@ -70,7 +70,7 @@ def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-u
     assert prepare_run(config_for(trials=3)).remaining == 0
 
 
-def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+def test_successive_halving_in_bfloat16(config_for) -> None:  # type: ignore[no-untyped-def]
     from tuning.results.export import Export
 
     run = prepare_run(
@@ -83,12 +83,13 @@ def test_successive_halving_in_bfloat16(config_for, caplog: pytest.LogCaptureFix
     assert all(t.user_attrs["epochs_run"] == 1 for t in trials if t.state.name == "PRUNED")  # rungs at 1, 3, 9
     assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
     assert Export.from_study(run.study).precision == "bfloat16"
-    with caplog.at_level("WARNING"):
-        joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="float32"))
-    assert "was started with --precision bfloat16; this run uses float32" in caplog.text
+    joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="float32"))
+    assert joined.changes.changed == {"precision": ("bfloat16", "float32")}
     assert joined.setup.precision == "float32"
-    assert "keeps that (--checks-per-epoch 4 ignored)" in caplog.text  # pruning compares trials check by check
+    assert joined.changes.ignored == {"checks_per_epoch": (1, 4)}  # pruning compares trials check by check
     assert joined.setup.checks_per_epoch == 1
+    (entry,) = joined.study.user_attrs["setting_changes"]
+    assert entry["changed"] == {"precision": ["bfloat16", "float32"]}
 
 
 def test_rungs_within_the_first_epoch(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

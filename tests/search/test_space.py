@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from tuning.errors import TuneError
-from tuning.search.space import check_params, default_space_path, load_space, suggest
+from tuning.search.space import check_params, check_queued, default_space_path, load_space, suggest
 
 MINIMAL = 'arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 3\n'
 
@@ -121,3 +121,39 @@ def test_check_params_rejects_values_outside_space() -> None:
         check_params(space, {**good, "n_blocks": 2})
     with pytest.raises(TuneError, match="kernel_size=4"):
         check_params(space, {**good, "kernel_size": 4})
+
+
+STEPPED = (
+    MINIMAL
+    + '[params.units_1]\ntype = "int"\nlow = 64\nhigh = 512\nstep = 64\n'
+    + '[params.dropout_1]\ntype = "float"\nlow = 0.0\nhigh = 0.5\nstep = 0.1\n'
+    + '[params.units_2]\ntype = "int"\nlow = 32\nhigh = 256\nwhen = { n_layers = [2, 3] }\n'
+)
+
+
+def test_check_queued_keeps_a_partial_configuration_in_space_order(tmp_path: Path) -> None:
+    space = load_space(write(tmp_path, STEPPED))
+    checked = check_queued(space, {"dropout_1": 0, "units_1": 128, "n_layers": 2, "units_2": 40})
+    assert checked == {"n_layers": 2, "units_1": 128, "dropout_1": 0.0, "units_2": 40}
+    assert list(checked) == ["n_layers", "units_1", "dropout_1", "units_2"] and isinstance(checked["dropout_1"], float)
+    assert check_queued(space, {}) == {}  # everything sampled
+    assert check_queued(space, {"dropout_1": 0.30000000000000004}) == {"dropout_1": 0.30000000000000004}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"units_1": 100}, r"units_1=100 is not on its grid \(int in \[64, 512\], step 64\)"),
+        ({"dropout_1": 0.25}, "dropout_1=0.25 is not on its grid"),
+        ({"units_1": 1024}, "units_1=1024 lies outside its space"),
+        ({"n_layers": True}, "n_layers=True must be an int"),
+        ({"n_layers": 1, "units_2": 64}, "'units_2' does not apply when n_layers=1"),
+        ({"units_2": 64}, "'units_2' exists only when n_layers is one of \\[2, 3\\]; give n_layers too"),
+        ({"n_layers": 4, "units_2": 64}, "n_layers=4 lies outside"),  # the parent is checked first
+        ({"units_3": 64}, "unknown parameter 'units_3'; the space .* has: n_layers, units_1, dropout_1, units_2"),
+    ],
+)
+def test_check_queued_names_the_parameter_it_refuses(tmp_path: Path, params: dict, message: str) -> None:
+    space = load_space(write(tmp_path, STEPPED))
+    with pytest.raises(TuneError, match=message):
+        check_queued(space, params)

@@ -128,3 +128,19 @@ def test_a_dead_workers_trial_is_failed_and_retried_in_its_slot(
     assert retry.state.name == "COMPLETE" and retry.params == failed.params
     assert retried_numbers([failed, retry]) == {failed.number}
     assert slots_used([failed, retry]) == 1
+
+
+@pytest.mark.parametrize(("finished", "queued", "total"), [(0, 1, 1), (0, 2, 1), (2, 1, 4), (2, 1, 2)])
+def test_queued_trials_run_first_and_count_towards_the_total(
+    storage: optuna.storages.RDBStorage, study: optuna.Study, finished: int, queued: int, total: int
+) -> None:
+    if finished:
+        run_worker(study, storage, sampled, total=finished)
+    given = [0.125 * (i + 1) for i in range(queued)]
+    for x in given:
+        study.enqueue_trial({"x": x})  # as `tune enqueue` does
+    # every queued trial runs, then new ones up to the total (PreparedRun.remaining says so up front)
+    assert run_worker(study, storage, sampled, total=total) == max(total - finished, queued)
+    trials = study.get_trials()
+    assert [t.params["x"] for t in trials[finished : finished + queued]] == given
+    assert len(trials) == max(total, finished + queued) and states(study) == ["COMPLETE"] * len(trials)

@@ -14,10 +14,12 @@ from typing import Any, NoReturn
 
 import click
 
-from tuning.cli.browse import plots, studies
+from tuning.cli.browse import plots, studies, trials
+from tuning.cli.commandline import option_flags
+from tuning.cli.manage import delete, enqueue
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
-from tuning.errors import Interrupted, TuneError
+from tuning.errors import Interrupted, SettingError, TuneError
 
 __all__ = ["cli", "main"]
 
@@ -34,6 +36,17 @@ class _TuneGroup(click.Group):
         except Exception as exc:
             _exit_for(exc)
         sys.exit(status if isinstance(status, int) else 0)  # ctx.exit(n) returns n here
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a bad setting is named by its option as typed (--trials, not trials)."""
+        try:
+            return super().invoke(ctx)
+        except SettingError as exc:
+            command = self.commands.get(ctx.invoked_subcommand or "")
+            flag = option_flags(command).get(exc.setting) if command else None
+            if flag is None:
+                raise
+            raise exc.as_option(flag) from None
 
 
 def _exit_for(exc: Exception) -> NoReturn:
@@ -80,7 +93,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-for _command in (run, studies, export, plots, retrain_command, evaluate_command):
+for _command in (run, studies, trials, enqueue, delete, export, plots, retrain_command, evaluate_command):
     cli.add_command(_command)
 
 

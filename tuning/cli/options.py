@@ -13,7 +13,42 @@ from tuning.search.config import DEFAULT_STORAGE
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["console", "data_dir_option", "default_of", "setting_option", "storage_option"]
+__all__ = [
+    "Choice",
+    "CountOrFraction",
+    "console",
+    "data_dir_option",
+    "default_of",
+    "setting_option",
+    "storage_option",
+]
+
+
+class Choice(click.Choice):
+    """click's Choice, whose error suggests the nearest choice ("...; did you mean 'cnn'?")."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        import difflib
+
+        message = super().get_invalid_choice_message(value, ctx)
+        near = difflib.get_close_matches(str(value), [str(choice) for choice in self.choices], n=1)
+        return f"{message.rstrip('.')}; did you mean {near[0]!r}?" if near else message
+
+
+class CountOrFraction(click.ParamType):
+    """A whole number (a count) or a decimal below 1 (a share): 5000 or 0.2."""
+
+    name = "count_or_fraction"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | float:
+        if isinstance(value, int | float):
+            return value
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        self.fail(f"{value!r} is neither a whole number nor a fraction such as 0.2", param, ctx)
 
 
 def default_of(settings: type, name: str) -> Any:
@@ -36,7 +71,8 @@ storage_option = click.option(
     "--storage",
     default=DEFAULT_STORAGE,
     show_default=False,
-    help=f"Optuna storage URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db). [default: {DEFAULT_STORAGE}]",
+    help="Optuna storage: a database URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db) or a SQLite "
+    f"file's path (runs/x.db, relative to this folder). [default: {DEFAULT_STORAGE}]",
 )
 data_dir_option = click.option(
     "--data-dir",

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tuning import api
-from tuning.cli.options import console, data_dir_option, default_of, setting_option, storage_option
+from tuning.cli.commandline import command_line
+from tuning.cli.options import Choice, console, data_dir_option, default_of, setting_option, storage_option
+from tuning.cli.tables import print_table
 from tuning.model.builders import PRECISIONS
 from tuning.results.retrain import RetrainConfig
 from tuning.results.robust import RobustConfig
@@ -54,6 +56,7 @@ def export(
         f"wrote {path}: trial {best.best_trial}, validation accuracy "
         f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
     )
+    console().print(f"next: {command_line('retrain', str(path))}", markup=False)
 
 
 def _robust_export(study: str, storage: str, config: RobustConfig, console: Console) -> Export:
@@ -101,11 +104,9 @@ def _robust_with_progress(prepared: PreparedRobust, console: Console) -> Export:
 
 
 def _print_candidates(chosen: Export, console: Console) -> None:
-    from rich.table import Table
-
     record = chosen.robust
     assert record is not None
-    table = Table("trial", "seeds", "validation accuracy per run", "mean", "")
+    rows = []
     for candidate in record.candidates:
         marks = [
             name
@@ -114,8 +115,8 @@ def _print_candidates(chosen: Export, console: Console) -> None:
         ]
         scores = "  ".join(f"{score:.4f}" for score in candidate.val_accuracies)
         seeds = ", ".join(map(str, candidate.seeds))
-        table.add_row(str(candidate.trial), seeds, scores, f"{candidate.mean:.4f}", ", ".join(marks))
-    console.print(table)
+        rows.append([str(candidate.trial), seeds, scores, f"{candidate.mean:.4f}", ", ".join(marks)])
+    print_table(console, ["trial", "seeds", "validation accuracy per run", "mean", ""], rows)
     means = {candidate.trial: candidate.mean for candidate in record.candidates}
     runs = record.robust_seeds + 1
     if record.chosen_trial == record.plain_trial:
@@ -152,7 +153,7 @@ def _print_candidates(chosen: Export, console: Console) -> None:
 @click.option("--max-train-samples", type=int, default=None, help="Train on a stratified subset of N images (quick).")
 @click.option(
     "--precision",
-    type=click.Choice(list(PRECISIONS)),
+    type=Choice(list(PRECISIONS)),
     default=None,
     help="float32 or bfloat16. [default: the precision of the best trial]",
 )
@@ -221,14 +222,12 @@ def evaluate_command(model_path: str, data_dir: str | None) -> None:
 
 
 def _print_evaluation(evaluation: Evaluation, console: Console) -> None:
-    from rich.table import Table
-
-    table = Table("class", "test accuracy", "images", "most often mistaken for")
+    rows = []
     confusion = evaluation.confusion
     for i, (name, accuracy) in enumerate(evaluation.per_class_accuracy.items()):
         row = confusion[i].copy()
         row[i] = 0
         other = int(row.argmax())
         mistaken = f"{list(evaluation.per_class_accuracy)[other]} ({row[other]})" if row[other] else "-"
-        table.add_row(name, f"{accuracy:.4f}", str(int(confusion[i].sum())), mistaken)
-    console.print(table)
+        rows.append([name, f"{accuracy:.4f}", str(int(confusion[i].sum())), mistaken])
+    print_table(console, ["class", "test accuracy", "images", "most often mistaken for"], rows)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from tuning.cli.options import console, data_dir_option, setting_option, storage_option
+from tuning import attrs
+from tuning.cli.commandline import command_line, option_flags, same_command
+from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
 from tuning.model.params import ARCHITECTURES
 from tuning.search.config import PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
+from tuning.search.space import default_space_path
 
 if TYPE_CHECKING:
     import optuna
     from rich.console import Console
 
+    from tuning.search.changes import SettingChanges
     from tuning.search.runner import PreparedRun
 
 __all__ = ["run"]
@@ -26,7 +31,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 
 
 @click.command()
-@click.argument("arch", type=click.Choice(ARCHITECTURES))
+@click.argument("arch", type=Choice(ARCHITECTURES))
 @_setting(
     "--trials",
     "Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
@@ -35,7 +40,13 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting("--timeout", "Start no new trial after this many seconds.", type=float)
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
 @storage_option
-@click.option("--space", "space_path", default=None, help="Search space TOML file. [default: search_spaces/ARCH.toml]")
+@click.option(
+    "--space",
+    "space_path",
+    default=None,
+    help="Search space TOML file. [default: the space shipped with tune for ARCH, "
+    f"{default_space_path(ARCHITECTURES[0]).parent}/ARCH.toml]",
+)
 @_setting("--epochs", "Most epochs per trial (the pruner may stop sooner).")
 @_setting(
     "--checks-per-epoch",
@@ -47,12 +58,24 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "Train on a stratified subset of N images; the validation split shrinks in proportion.",
     type=int,
 )
-@_setting("--seed", "Seed for the sampler; on a new study also its validation split and trial weights.", type=int)
-@_setting("--sampler", "tpe: multivariate TPE; random: random search.", type=click.Choice(SAMPLERS))
+@_setting(
+    "--validation-size",
+    "Training images held out to score trials: a count, or a fraction of them (e.g. 0.2). 10,000 becomes "
+    "a sixth of the images where they are fewer than 60,000. A study keeps the one it was created with.",
+    type=CountOrFraction(),
+    metavar="N|FRACTION",
+)
+@_setting(
+    "--seed",
+    "Seed for the sampler; on a new study also its validation split and trial weights. [default: none: "
+    "an unseeded sampler; a new study draws its trial seed at random and splits with seed 0]",
+    type=int,
+)
+@_setting("--sampler", "tpe: multivariate TPE; random: random search.", type=Choice(SAMPLERS))
 @_setting(
     "--pruner",
     "hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
-    type=click.Choice(PRUNERS),
+    type=Choice(PRUNERS),
 )
 @_setting(
     "--reduction-factor",
@@ -68,7 +91,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "--precision",
     "auto: bfloat16 (mixed precision) where this CPU has bfloat16 instructions and a short probe finds it "
     "faster, else float32.",
-    type=click.Choice(RUN_PRECISIONS),
+    type=Choice(RUN_PRECISIONS),
 )
 @data_dir_option
 @_setting("--jobs", "Worker processes on this machine, each with its share of the CPU cores.", "-j")
@@ -92,29 +115,34 @@ def run(ctx: click.Context, **options: Any) -> None:
     if ctx.obj["verbose"] == 0:
         optuna.logging.set_verbosity(logging.ERROR)
     prepared = prepare_run(RunConfig(**options))
-    _run_with_progress(prepared, console())
+    _run_with_progress(prepared, console(), ctx)
 
 
-def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
+def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Context) -> None:
     from tuning.cli.progress import TrialProgress
     from tuning.search.runner import run_study
     from tuning.search.storage import mask_url
 
     config, study = prepared.config, prepared.study
     where = f"study {config.study_name!r} in {mask_url(config.storage)}"
+    if prepared.changes:
+        console.print(_changes_line(config.study_name, prepared.changes, option_flags(ctx.command)))
     if prepared.remaining == 0:
+        more = max(config.trials, prepared.used_before) + 10
         console.print(
             f"{where} already holds {prepared.used_before} trials (asked for {config.trials}); "
-            "nothing to run. Raise --trials to run more."
+            f"nothing to run. To run more, raise --trials: {same_command(ctx, trials=more)}",
+            markup=False,  # commands and paths as they are, brackets included
         )
-        _print_best(study, console)
+        _print_best(study, config.storage, console)
         return
     resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
     workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
-        f"{config.precision} ({prepared.precision_reason})."
+        f"{config.precision} ({prepared.precision_reason}); space {_space_shown(config, prepared)}.",
+        markup=False,
     )
     try:
         epoch_bar = config.epochs if config.jobs == 1 else None  # workers' epochs are not visible here
@@ -124,10 +152,38 @@ def _run_with_progress(prepared: PreparedRun, console: Console) -> None:
         used = _slots_used(study)
         console.print(
             f"interrupted: running trials were recorded as failed (interrupted); {used} of "
-            f"{config.trials} trials in the study. Run the same command to resume."
+            f"{config.trials} trials in the study. Resume with: {same_command(ctx)}",
+            markup=False,
         )
         raise
-    _print_best(study, console)
+    used = _slots_used(study)
+    if config.timeout is not None and used < config.trials:
+        console.print(
+            f"timeout reached ({config.timeout:g} s): the study holds {used} of {config.trials} trials. "
+            f"Go on with: {same_command(ctx)}",
+            markup=False,
+        )
+    _print_best(study, config.storage, console)
+
+
+def _changes_line(study: str, changes: SettingChanges, flags: dict[str, str]) -> str:
+    """One line: what this run changes on the study, and what it asked for that the study keeps."""
+    said = []
+    if changes.changed:
+        changed = ", ".join(f"{flags[k]} {before} -> {now}" for k, (before, now) in changes.changed.items())
+        said.append(f"study {study!r} goes on with settings changed since its last run: {changed}")
+    for name, (kept, asked) in changes.ignored.items():
+        said.append(f"{flags[name]} {asked} ignored: study {study!r} keeps {kept}")
+    return "; ".join(said) + f" (recorded in the study's {attrs.SETTING_CHANGES!r})."
+
+
+def _space_shown(config: RunConfig, prepared: PreparedRun) -> str:
+    """The space file read, and a word about ./search_spaces/ARCH.toml if that one was not."""
+    source = prepared.setup.space.source
+    local = Path("search_spaces") / f"{config.arch}.toml"
+    if config.space_path is None and local.is_file() and local.resolve() != Path(source).resolve():
+        return f"{source} (the one shipped with tune; {local} is read only with --space {local})"
+    return source
 
 
 def _slots_used(study: optuna.Study) -> int:
@@ -136,7 +192,7 @@ def _slots_used(study: optuna.Study) -> int:
     return slots_used(study.get_trials(deepcopy=False))
 
 
-def _print_best(study: optuna.Study, console: Console) -> None:
+def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     from optuna.trial import TrialState
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -145,7 +201,8 @@ def _print_best(study: optuna.Study, console: Console) -> None:
     best = study.best_trial
     params = ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
     console.print(f"best: trial {best.number}, validation accuracy {best.value:.4f} ({params})")
-    console.print(f"next: tune export {study.study_name}  |  tune plots {study.study_name}")
+    console.print(f"next: {command_line('export', study.study_name, storage=storage)}", markup=False)
+    console.print(f"      {command_line('plots', study.study_name, storage=storage)}", markup=False)
 
 
 def _fmt(value: Any) -> str:

@@ -11,12 +11,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tuning.errors import TuneError
+from tuning.errors import SettingError, TuneError
 
-__all__ = ["VALIDATION_SIZE", "Split", "train_validation_split"]
+__all__ = [
+    "VALIDATION_SHARE",
+    "VALIDATION_SIZE",
+    "Split",
+    "check_validation_size",
+    "train_validation_split",
+    "validation_count",
+]
 
-# Training images held out for the objective by default: as many as the test set has.
+# Training images held out for the objective by default: as many as the test set has...
 VALIDATION_SIZE = 10_000
+# ...or, where the training images are fewer than 60,000, the same share of them (10,000 of 60,000).
+VALIDATION_SHARE = 1 / 6
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +65,43 @@ def train_validation_split(
     return Split(x_train=x[train_idx], y_train=y[train_idx], x_val=x[val_idx], y_val=y[val_idx])
 
 
+def check_validation_size(value: object) -> None:
+    """Raise SettingError unless `value` is a count of images (whole, >= 1) or a fraction (0 < f < 1) of them."""
+    if isinstance(value, float) and 0 < value < 1:
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return
+    raise SettingError("validation_size", "must be a whole number >= 1 or a fraction between 0 and 1", value)
+
+
+def validation_count(requested: int | float, y: np.ndarray) -> int:
+    """How many of the training images with labels `y` to hold out for validation.
+
+    A whole number is a count; a fraction below 1 is that share of the images.
+    The default, VALIDATION_SIZE, becomes VALIDATION_SHARE of the images where
+    they are fewer than 60,000 (1,500 images: 250). SettingError, naming the
+    value as asked, if a stratified split cannot hold out that many.
+    """
+    check_validation_size(requested)
+    n = len(y)
+    low, high = _validation_bounds(y)
+    if requested == VALIDATION_SIZE and n * VALIDATION_SHARE < VALIDATION_SIZE:
+        return min(max(round(n * VALIDATION_SHARE), low), high)
+    count = round(requested * n) if isinstance(requested, float) else requested
+    if not low <= count <= high:
+        note = "" if count == requested else f" ({count} of {n} images)"
+        raise SettingError(
+            "validation_size", f"must hold out between {low} and {high} of the {n} images", requested, note
+        )
+    return count
+
+
+def _validation_bounds(y: np.ndarray) -> tuple[int, int]:
+    """The fewest and most images a stratified split can hold out: one per class, and all but one per class."""
+    n_classes = int(np.unique(y).size)
+    return n_classes, len(y) - n_classes
+
+
 def _check_inputs(x: np.ndarray, y: np.ndarray, validation_size: int) -> int:
     """Return the number of classes, or raise TuneError if no stratified split exists."""
     if len(x) != len(y):
@@ -66,17 +112,16 @@ def _check_inputs(x: np.ndarray, y: np.ndarray, validation_size: int) -> int:
     if counts.min() < 2:
         rare = classes[counts.argmin()]
         raise TuneError(f"a stratified split needs at least 2 images per class, but class {rare} has 1")
-    n_classes = int(classes.size)
-    low, high = n_classes, len(y) - n_classes
+    low, high = _validation_bounds(y)
     if not low <= validation_size <= high:
-        raise TuneError(f"validation_size must be between {low} and {high}, but got {validation_size=}")
-    return n_classes
+        raise SettingError("validation_size", f"must be between {low} and {high}", validation_size)
+    return int(classes.size)
 
 
 def _check_max_train_samples(max_train_samples: int, n_classes: int, available: int) -> None:
     if n_classes <= max_train_samples <= available:
         return
-    raise TuneError(f"max_train_samples must be between {n_classes} and {available}, but got {max_train_samples=}")
+    raise SettingError("max_train_samples", f"must be between {n_classes} and {available}", max_train_samples)
 
 
 def _scaled_validation_size(n_train: int, validation_size: int, available: int, n_classes: int) -> int:

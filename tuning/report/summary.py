@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["StudyRow", "study_rows"]
+__all__ = ["STATE_WORDS", "StudyRow", "study_rows"]
+
+# Optuna's trial states as tune's tables and JSON name them ("queued": waiting to be run, e.g. by `tune enqueue`).
+STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "queued"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,17 @@ class StudyRow:
     best_value: float | None
     best_trial: int | None
     retried: int  # failed trials (dead workers) whose parameters were re-queued
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row for `tune studies --json`: trials counted by state in tune's words."""
+        return {
+            "study": self.name,
+            "arch": self.arch,
+            "trials": {word: self.counts.get(state, 0) for state, word in STATE_WORDS.items()},
+            "retried": self.retried,
+            "best_value": self.best_value,
+            "best_trial": self.best_trial,
+        }
 
 
 def study_rows(storage: optuna.storages.BaseStorage) -> list[StudyRow]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import shlex
 import statistics
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -204,15 +205,28 @@ _ROBUST_KEYS = frozenset(f.name for f in fields(RobustRecord))
 _CANDIDATE_KEYS = frozenset(f.name for f in fields(RobustCandidate))
 
 
+# How saved Keras models begin: a .keras file is a zip archive, a legacy .h5 file HDF5.
+_MODEL_MAGIC = (b"PK\x03\x04", b"\x89HDF\r\n\x1a\n")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise TuneError(f"export file not found: {path} (write one with `tune export STUDY`)") from None
     except IsADirectoryError:
         raise TuneError(f"export {path} is a directory, not a JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TuneError(f"cannot read export {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except OSError as exc:
+        raise TuneError(f"cannot read export {path}: {exc.strerror or exc}") from None
+    if raw.startswith(_MODEL_MAGIC):
+        raise TuneError(
+            f"{path} is a saved Keras model, not an export: retrain from the JSON `tune export STUDY` writes, "
+            f"or evaluate the model with `tune evaluate {shlex.quote(str(path))}`"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TuneError(f"export {path} is not a text file; an export is the JSON `tune export STUDY` writes") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tuning import attrs
-from tuning.errors import TrialFailed, TuneError, check_whole
+from tuning.errors import SettingError, TrialFailed, TuneError, check_whole
 from tuning.results.export import Export, RobustCandidate, RobustRecord
 from tuning.search.objective import trial_seed
 
@@ -93,10 +93,8 @@ def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
             distinct.append(trial)
     if k > len(distinct):
         of = "" if len(distinct) == len(complete) else f" of {len(distinct)} distinct configurations"
-        raise TuneError(
-            f"robust must be at most the number of complete trials, but got robust={k} "
-            f"and study {study.study_name!r} has {len(complete)} complete trial(s){of}"
-        )
+        has = f" and study {study.study_name!r} has {len(complete)} complete trial(s){of}"
+        raise SettingError("robust", "must be at most the number of complete trials", k, has)
     return distinct[:k]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuning.data.splits import VALIDATION_SIZE
-from tuning.errors import TuneError, check_choice, check_whole
+from tuning.data.splits import VALIDATION_SIZE, check_validation_size
+from tuning.errors import SettingError, check_choice, check_whole
 from tuning.model.builders import PRECISIONS
 from tuning.model.params import check_arch
 from tuning.model.precision import AUTO
@@ -28,12 +28,15 @@ class RunConfig:
     trials: int = 20  # finished trials (complete + pruned + failed) the study should end with
     timeout: float | None = None  # seconds after which no new trial starts
     study_name: str = ""  # defaults to the architecture name
-    storage: str = DEFAULT_STORAGE  # any SQLAlchemy URL Optuna accepts
-    space_path: str | None = None  # None: the shipped search_spaces/ARCH.toml
+    storage: str = DEFAULT_STORAGE  # any SQLAlchemy URL Optuna accepts, or a SQLite file's path
+    space_path: str | None = None  # None: the space shipped with tune for the architecture (search/space.py)
     epochs: int = 6  # the most epochs a trial trains; the pruner may stop it sooner (README, "Accuracy")
     checks_per_epoch: int = 4  # validations (chances to prune) per epoch: the first rung after 1/4 of one
     max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
-    validation_size: int = VALIDATION_SIZE  # images held out of the 60k training set for the objective
+    # Training images held out for the objective: a count, or a fraction of them. The default
+    # 10,000 becomes a sixth of the images where they are fewer than 60,000 (data/splits.py).
+    # prepare_run resolves it to the count, which a study keeps as part of its identity.
+    validation_size: int | float = VALIDATION_SIZE
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
     pruner: str = "halving"  # rungs at checks 1, 4, 16: epochs 0.25, 1, 4; cheaper than hyperband (README, "Speed")
@@ -53,14 +56,14 @@ class RunConfig:
         check_whole("trials", self.trials)
         check_whole("epochs", self.epochs)
         check_whole("checks_per_epoch", self.checks_per_epoch)
-        check_whole("validation_size", self.validation_size)
+        check_validation_size(self.validation_size)
         check_whole("steps_per_execution", self.steps_per_execution)
         check_whole("jobs", self.jobs)
         check_whole("heartbeat", self.heartbeat)
         if self.max_train_samples is not None:
             check_whole("max_train_samples", self.max_train_samples)
         if self.timeout is not None and not self.timeout > 0:
-            raise TuneError(f"timeout must be a positive number of seconds, but got timeout={self.timeout}")
+            raise SettingError("timeout", "must be a positive number of seconds", self.timeout)
         check_choice("sampler", self.sampler, SAMPLERS)
         check_choice("precision", self.precision, RUN_PRECISIONS)
         check_choice("pruner", self.pruner, PRUNERS)

@@ -12,6 +12,7 @@ from tuning import attrs
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.search.changes import SettingChanges
     from tuning.search.config import RunConfig
     from tuning.search.objective import TrialEpochHook, TrialSetup
     from tuning.search.worker import TrialCallback
@@ -30,23 +31,31 @@ class PreparedRun:
     storage: optuna.storages.RDBStorage
     setup: TrialSetup
     used_before: int  # trials already counting towards --trials (finished or running)
+    queued: int  # WAITING trials (tune enqueue, a dead worker's retry): they count too, and always run
     precision_reason: str  # why config.precision (resolved from "auto", or "as asked")
+    changes: SettingChanges  # settings that differ from the study's latest run (recorded on the study)
 
     @property
     def remaining(self) -> int:
-        return max(self.config.trials - self.used_before, 0)
+        """Trials this run will run: the queued ones first, then new ones up to the total."""
+        return max(self.config.trials - self.used_before, self.queued)
 
 
 def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     """Check every input before touching the storage; then create or join the study.
 
-    The returned run's config has `precision` resolved ("auto" becomes float32 or bfloat16).
+    The returned run's config has `precision` resolved ("auto" becomes float32 or bfloat16),
+    and `validation_size` (a fraction, or the default on small data) as a count of images.
 
     Order matters: a bad space, URL, data file or split fails before a study exists.
     A study keeps the split seed it was created with, whatever `--seed` a later worker has.
     """
+    from optuna.trial import TrialState
+
     from tuning.data.load import load_fashion_mnist
+    from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
+    from tuning.search.changes import record_changes
     from tuning.search.objective import TrialSetup
     from tuning.search.space import default_params, default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
@@ -57,6 +66,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     baseline = default_params(space) if config.defaults_first else None
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
+    config = replace(config, validation_size=validation_count(config.validation_size, data.y_train))
     split_seed = config.seed if config.seed is not None else 0
     split = _split(config, data, split_seed)  # also validates the split settings
     choice = resolve_precision(config.precision)
@@ -72,6 +82,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     }
     storage = open_storage(config.storage, heartbeat=config.heartbeat)
     study = open_run_study(config, storage, identity, worker_index=worker_index, precision_reason=choice.reason)
+    changes = record_changes(study, config)
     stored_split_seed = int(study.user_attrs.get(attrs.SPLIT_SEED, split_seed))
     if stored_split_seed != split_seed:
         split = _split(config, data, stored_split_seed)
@@ -87,11 +98,18 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         data_attrs={attrs.DATA_SOURCE: data.source, attrs.DATA_FINGERPRINT: data.fingerprint},
     )
     trials = study.get_trials(deepcopy=False)
-    used = slots_used(trials)
+    queued = sum(t.state == TrialState.WAITING for t in trials)
     if baseline is not None and not trials:
         study.enqueue_trial(baseline)  # counts as a slot once a worker claims it
     return PreparedRun(
-        config=config, study=study, storage=storage, setup=setup, used_before=used, precision_reason=choice.reason
+        config=config,
+        study=study,
+        storage=storage,
+        setup=setup,
+        used_before=slots_used(trials) - queued,
+        queued=queued,
+        precision_reason=choice.reason,
+        changes=changes,
     )
 
 
@@ -101,7 +119,7 @@ def _split(config: RunConfig, data: Any, seed: int) -> Any:
     return train_validation_split(
         data.x_train,
         data.y_train,
-        validation_size=config.validation_size,
+        validation_size=int(config.validation_size),  # a count by now (prepare_run)
         max_train_samples=config.max_train_samples,
         seed=seed,
     )

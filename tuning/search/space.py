@@ -38,6 +38,7 @@ __all__ = [
     "Param",
     "SearchSpace",
     "check_params",
+    "check_queued",
     "default_params",
     "default_space_path",
     "load_space",
@@ -296,6 +297,61 @@ def check_params(space: SearchSpace, params: dict[str, Any]) -> None:
         value = params[p.name]
         if not _contains(p, value):
             raise TuneError(f"parameter {p.name}={value!r} lies outside its space ({_describe(p)})")
+
+
+def check_queued(space: SearchSpace, params: dict[str, Any]) -> dict[str, Any]:
+    """A partial configuration to queue (`tune enqueue`): TuneError naming the first parameter it cannot hold.
+
+    Every name must be a parameter of `space` that applies: a conditional one needs
+    its parent given too, with a value it exists for. Every value must be one the
+    parameter can take (type, range, grid, choices). Parameters left out are sampled
+    as usual. Returns the values in space order, as the trial will hold them (a whole
+    number given for a float parameter becomes a float).
+    """
+    by_name = {p.name: p for p in space.params}
+    unknown = [name for name in params if name not in by_name]
+    if unknown:
+        raise TuneError(f"unknown parameter {unknown[0]!r}; the space {space.source} has: {', '.join(by_name)}")
+    checked: dict[str, Any] = {}
+    for p in space.params:
+        if p.name in params:
+            _check_applies(p, params)
+            checked[p.name] = _checked_value(p, params[p.name])
+    return checked
+
+
+def _check_applies(p: Param, params: dict[str, Any]) -> None:
+    if p.when is None:
+        return
+    parent, allowed = p.when
+    if parent not in params:
+        raise TuneError(f"parameter {p.name!r} exists only when {parent} is one of {list(allowed)}; give {parent} too")
+    if params[parent] not in allowed:
+        raise TuneError(
+            f"parameter {p.name!r} does not apply when {parent}={params[parent]!r} "
+            f"(only when {parent} is one of {list(allowed)}); leave it out"
+        )
+
+
+def _checked_value(p: Param, value: Any) -> Any:
+    where = f"parameter {p.name}={value!r}"
+    if p.type == "categorical":
+        if not _contains(p, value):
+            raise TuneError(f"{where} is not one of its choices {list(p.choices)}")
+        return value
+    wanted = int if p.type == "int" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, wanted):
+        raise TuneError(f"{where} must be a{'n int' if p.type == 'int' else ' number'} ({_describe(p)})")
+    if not _contains(p, value):
+        raise TuneError(f"{where} lies outside its space ({_describe(p)})")
+    if p.step is not None and not _on_grid(value, float(p.low or 0), p.step):
+        raise TuneError(f"{where} is not on its grid ({_describe(p)}, step {p.step})")
+    return value if p.type == "int" else float(value)
+
+
+def _on_grid(value: float, low: float, step: float) -> bool:
+    k = (value - low) / step
+    return abs(k - round(k)) < 1e-8  # Optuna's own tolerance for stepped distributions
 
 
 def _contains(p: Param, value: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,34 +14,61 @@ if TYPE_CHECKING:
     import optuna
     from sqlalchemy.engine import URL
 
-__all__ = ["HEARTBEAT", "check_url", "database_reason", "mask_url", "open_storage", "sqlite_path"]
+__all__ = ["HEARTBEAT", "check_url", "database_reason", "mask_url", "open_storage", "sqlite_path", "storage_url"]
 
 logger = logging.getLogger(__name__)
 
-_EXAMPLES = "e.g. sqlite:///studies.db or postgresql://user:password@host:5432/db"
+_EXAMPLES = "e.g. sqlite:///studies.db, runs/studies.db or postgresql://user:password@host:5432/db"
+# "name:" at the start: a URL missing its "//" (sqlite:studies.db), not a file path.
+_SCHEME_ONLY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def storage_url(storage: str) -> str:
+    """The database URL of a storage as the user gives it: a URL, or a SQLite file's path (anything without `://`).
+
+    A path is relative to the current folder, as `sqlite:///runs/x.db` is.
+    """
+    if "://" in storage or _SCHEME_ONLY.match(storage) or not storage.strip():
+        return storage  # a URL, or a malformed one for check_url to refuse
+    return f"sqlite:///{Path(storage).expanduser()}"
 
 
 def mask_url(url: str) -> str:
-    """`url` with any password replaced by ***, safe to print, log or store."""
+    """`url` with any password replaced by ***, safe to print, log or store; a SQLite file path as given."""
     from sqlalchemy.engine import make_url
 
+    if storage_url(url) != url:
+        return url  # a file path: no password to hide
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not even parseable: show only the scheme
-        return url.split("://", 1)[0] + "://…" if "://" in url else "<unparseable URL>"
+        if "://" in url:
+            return url.split("://", 1)[0] + "://…"
+        scheme = _SCHEME_ONLY.match(url)
+        return scheme.group(0) + "…" if scheme else "<unparseable URL>"
 
 
-def check_url(url: str) -> URL:
-    """Parse `url` without connecting; TuneError if it is not a usable SQLAlchemy URL."""
+def check_url(url: str, *, must_exist: bool = False) -> URL:
+    """Parse `url` (or a SQLite file path, see `storage_url`) without connecting; TuneError if it is not usable.
+
+    A SQLite file needs its folder (it is not created), and with `must_exist` the file itself.
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        parsed = make_url(url)
+        parsed = make_url(storage_url(url))
     except (ArgumentError, ValueError):
         raise TuneError(f"malformed storage URL {mask_url(url)!r}; expected a database URL, {_EXAMPLES}") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql", "mariadb", "oracle", "mssql"):
         raise TuneError(f"unsupported storage URL {mask_url(url)!r}; expected a database URL, {_EXAMPLES}")
+    path = sqlite_path(parsed)
+    if path is not None and must_exist and not path.is_file():
+        raise TuneError(
+            f"no study database at {path} (storage {mask_url(url)}); run `tune run` first or pass --storage"
+        )
+    if path is not None and not path.parent.is_dir():
+        raise TuneError(f"cannot create storage {mask_url(url)}: folder {path.parent} does not exist")
     return parsed
 
 
@@ -50,20 +78,15 @@ MAX_RETRIES = 2  # how often a dead worker's trial is re-queued with the same pa
 
 
 def open_storage(url: str, *, must_exist: bool = False, heartbeat: int = HEARTBEAT) -> optuna.storages.RDBStorage:
-    """Connect to the RDB storage at `url`, creating Optuna's tables if needed.
+    """Connect to the RDB storage at `url` (or a SQLite file path), creating Optuna's tables if needed.
 
     `must_exist` is for read-only commands: a SQLite file that is not there is
     an error rather than a new empty database. Trials carry a heartbeat; stale
     ones are failed and retried (see tuning.search.worker).
     """
-    parsed = check_url(url)
-    masked = mask_url(url)
-    path = sqlite_path(parsed)
-    if path is not None and must_exist and not path.is_file():
-        raise TuneError(f"no study database at {path} (storage {masked}); run `tune run` first or pass --storage")
-    if path is not None and not path.parent.is_dir():
-        raise TuneError(f"cannot create storage {masked}: folder {path.parent} does not exist")
-    return _connect(url, masked, path is not None and "timeout" not in parsed.query, heartbeat)
+    parsed = check_url(url, must_exist=must_exist)
+    sqlite_wait = sqlite_path(parsed) is not None and "timeout" not in parsed.query
+    return _connect(storage_url(url), mask_url(url), sqlite_wait, heartbeat)
 
 
 def sqlite_path(parsed: URL) -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,6 @@ __all__ = [
     "state_counts",
     "study_checks_per_epoch",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -90,7 +87,8 @@ def open_run_study(
 
     Each worker of a seeded run gets its own sampler seed, so workers do not
     propose the same parameters. A study keeps its checks per epoch (pruning
-    compares trials check by check); see `study_checks_per_epoch`.
+    compares trials check by check); see `study_checks_per_epoch`. Other
+    settings may differ from the study's latest run (search/changes.py).
     """
     import optuna
 
@@ -116,7 +114,6 @@ def open_run_study(
         set_attrs(study, {**identity, **settings, attrs.PRECISION_REASON: precision_reason})
     else:
         _check_identity(config.study_name, stored, identity)
-        _warn_changed(config, stored)
     checks = study_checks_per_epoch(study.user_attrs)
     study.pruner = make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count, checks)
     return study
@@ -125,28 +122,6 @@ def open_run_study(
 def study_checks_per_epoch(stored: dict[str, Any]) -> int:
     """The checks per epoch of a study's trials: as created (1 for studies older than the setting)."""
     return int(stored.get(attrs.CHECKS_PER_EPOCH, 1))
-
-
-def _warn_changed(config: RunConfig, stored: dict[str, Any]) -> None:
-    """Settings a joining run may change (with a warning): they change cost, not comparability much."""
-    started = {attrs.EPOCHS: stored.get(attrs.EPOCHS), attrs.PRECISION: attrs.precision_of(stored)}
-    for key, before in started.items():
-        if before != getattr(config, key):
-            logger.warning(
-                "study %s was started with --%s %s; this run uses %s",
-                config.study_name,
-                key,
-                before,
-                getattr(config, key),
-            )
-    checks = study_checks_per_epoch(stored)
-    if checks != config.checks_per_epoch:
-        logger.warning(
-            "study %s checks %d time(s) per epoch; this run keeps that (--checks-per-epoch %d ignored)",
-            config.study_name,
-            checks,
-            config.checks_per_epoch,
-        )
 
 
 def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any]) -> None:

@@ -1,0 +1,48 @@
+"""Tables on stdout: boxed in a terminal, plain aligned columns when piped (logs, grep, awk).
+
+Every command that prints a table prints it here, so they all switch the same way.
+Scripts that want the data rather than the text use the commands' `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["format_params", "print_json", "print_table"]
+
+
+def print_table(console: Console, headings: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A rich table where `console` is a terminal; otherwise one line per row, columns padded, never wrapped."""
+    rows = [list(row) for row in rows]
+    if console.is_terminal:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(*headings)
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # Text: a cell's "[...]" is not markup
+        console.print(table)
+        return
+    widths = [max(map(len, column)) for column in zip(headings, *rows, strict=True)]
+    for row in [list(headings), *rows]:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        console.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """`data` as indented JSON on stdout, and nothing else there: for scripts (`tune studies --json | jq`)."""
+    click.echo(json.dumps(data, indent=2, allow_nan=False))
+
+
+def format_params(params: dict[str, Any]) -> str:
+    """`name=value, ...` for a table cell or a message, floats to 4 significant digits."""
+    return ", ".join(
+        f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}" for name, value in params.items()
+    )
