@@ -247,6 +247,15 @@ def _write(report: dict[str, Any], out: Path) -> None:
     print(f"wrote {out / 'accuracy.md'} and {out / 'accuracy.json'}")
 
 
+def _epochs_text(epochs: int | None) -> str:
+    """The epoch budget as set, or each architecture's default."""
+    from tuning.search.config import DEFAULT_EPOCHS
+
+    if epochs is not None:
+        return str(epochs)
+    return " / ".join(f"{n} ({arch})" for arch, n in DEFAULT_EPOCHS.items())
+
+
 def _markdown(report: dict[str, Any]) -> str:
     settings = report["settings"]
     subset = settings.get("search_samples") or settings["max_train_samples"]
@@ -255,7 +264,7 @@ def _markdown(report: dict[str, Any]) -> str:
         "# Test accuracy of the best configurations",
         "",
         f"Machine: {_describe_machine(report['machine'])}. Finished {report.get('finished_at', '?')}.",
-        f"Studies of {settings['trials']} trials of up to {settings['epochs']} epochs"
+        f"Studies of {settings['trials']} trials of up to {_epochs_text(settings['epochs'])} epochs"
         f" ({settings.get('pruner', 'hyperband')} pruner"
         + (f" with reduction factor {settings['reduction_factor']}" if settings.get("reduction_factor", 3) != 3 else "")
         + (f", bootstrap count {settings['bootstrap_count']}" if settings.get("bootstrap_count") else "")

@@ -10,11 +10,14 @@ import pytest
 from conftest import invoke_tune
 
 from tuning import attrs
-from tuning.search.config import RunConfig
+from tuning.search.config import DEFAULT_EPOCHS, RunConfig
 from tuning.search.runner import prepare_run
 from tuning.search.space import default_space_path
 
-SMALL = ["--max-train-samples", "600", "--precision", "float32"]
+SMALL = ["--epochs", "1", "--max-train-samples", "600", "--precision", "float32"]
+
+
+E = DEFAULT_EPOCHS["mlp"]  # a run that does not set --epochs
 
 
 def _study_with_one_trial(storage: str, fashion_dir: Path) -> optuna.Study:
@@ -67,12 +70,12 @@ def test_changed_settings_are_one_line_and_recorded(in_tmp: Path, fashion_dir: P
     result = invoke_tune([*args, "--epochs", "2", "--pruner", "median", "--checks-per-epoch", "2"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        "study 's' goes on with settings changed since its last run: --pruner halving -> median, --epochs 6 -> 2; "
+        f"study 's' goes on with settings changed since its last run: --pruner halving -> median, --epochs {E} -> 2; "
         "--checks-per-epoch 2 ignored: study 's' keeps 4 (recorded in the study's 'setting_changes')."
     )
     assert result.stderr == ""
     (entry,) = optuna.load_study(study_name="s", storage="sqlite:///runs/x.db").user_attrs[attrs.SETTING_CHANGES]
-    assert entry["changed"] == {"pruner": ["halving", "median"], "epochs": [6, 2]}
+    assert entry["changed"] == {"pruner": ["halving", "median"], "epochs": [E, 2]}
     again = invoke_tune([*args, "--epochs", "2", "--pruner", "median"])
     assert "settings changed" not in again.stdout  # the same as the latest run
 

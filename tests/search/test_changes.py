@@ -9,13 +9,16 @@ import pytest
 
 from tuning import attrs
 from tuning.search.changes import CHANGEABLE, record_changes
-from tuning.search.config import RunConfig
+from tuning.search.config import DEFAULT_EPOCHS, RunConfig
 from tuning.search.study import open_run_study
 
 
 @pytest.fixture()
 def storage() -> optuna.storages.BaseStorage:
     return optuna.storages.InMemoryStorage()
+
+
+E = DEFAULT_EPOCHS["mlp"]  # the epochs of a run that does not set them
 
 
 def _join(storage: optuna.storages.BaseStorage, **settings: object) -> tuple[optuna.Study, object]:
@@ -37,15 +40,15 @@ def test_a_new_study_records_its_settings_and_no_change(storage: optuna.storages
 def test_each_run_that_changes_settings_is_recorded(storage: optuna.storages.BaseStorage) -> None:
     _join(storage)
     study, changes = _join(storage, epochs=8, pruner="median", sampler="random", checks_per_epoch=2)
-    assert changes.changed == {"sampler": ("tpe", "random"), "pruner": ("halving", "median"), "epochs": (6, 8)}
+    assert changes.changed == {"sampler": ("tpe", "random"), "pruner": ("halving", "median"), "epochs": (E, 8)}
     assert changes.ignored == {"checks_per_epoch": (4, 2)}  # the study keeps its checks per epoch
     (entry,) = study.user_attrs[attrs.SETTING_CHANGES]
     assert datetime.fromisoformat(entry["at"]).tzinfo is not None
-    assert entry["changed"] == {"sampler": ["tpe", "random"], "pruner": ["halving", "median"], "epochs": [6, 8]}
+    assert entry["changed"] == {"sampler": ["tpe", "random"], "pruner": ["halving", "median"], "epochs": [E, 8]}
     assert entry["ignored"] == {"checks_per_epoch": [4, 2]}
     assert study.user_attrs[attrs.RUN_SETTINGS]["epochs"] == 8
     assert study.user_attrs[attrs.RUN_SETTINGS]["checks_per_epoch"] == 4
-    assert study.user_attrs[attrs.EPOCHS] == 6  # what the study was created with stays
+    assert study.user_attrs[attrs.EPOCHS] == E  # what the study was created with stays
 
     study, changes = _join(storage, epochs=8, pruner="median", sampler="random")  # as the latest run: no change
     assert not changes and len(study.user_attrs[attrs.SETTING_CHANGES]) == 1
@@ -55,7 +58,7 @@ def test_each_run_that_changes_settings_is_recorded(storage: optuna.storages.Bas
         "pruner": ("median", "halving"),
         "reduction_factor": (4, 3),
         "bootstrap_count": (1, 0),
-        "epochs": (8, 6),
+        "epochs": (8, E),
         "precision": ("float32", "bfloat16"),
     }
     assert len(study.user_attrs[attrs.SETTING_CHANGES]) == 2
@@ -65,6 +68,6 @@ def test_a_study_older_than_the_record_compares_what_it_stored(storage: optuna.s
     study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
     attrs.set_attrs(study, {attrs.ARCH: "mlp", attrs.SEED: 1, attrs.EPOCHS: 10})  # no precision: float32
     study, changes = _join(storage, pruner="hyperband", precision="bfloat16")
-    assert changes.changed == {"epochs": (10, 6), "precision": ("float32", "bfloat16")}  # its pruner is unknown
+    assert changes.changed == {"epochs": (10, E), "precision": ("float32", "bfloat16")}  # its pruner is unknown
     assert changes.ignored == {"checks_per_epoch": (1, 4)}
     assert study.user_attrs[attrs.RUN_SETTINGS]["pruner"] == "hyperband"

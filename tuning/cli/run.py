@@ -12,7 +12,7 @@ from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
 from tuning.model.params import ARCHITECTURES
-from tuning.search.config import PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
+from tuning.search.config import DEFAULT_EPOCHS, PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
 from tuning.search.space import default_space_path
 
 if TYPE_CHECKING:
@@ -47,7 +47,13 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     help="Search space TOML file. [default: the space shipped with tune for ARCH, "
     f"{default_space_path(ARCHITECTURES[0]).parent}/ARCH.toml]",
 )
-@_setting("--epochs", "Most epochs per trial (the pruner may stop sooner).")
+@_setting(
+    "--epochs",
+    "Most epochs per trial (the pruner may stop sooner). [default: "
+    + ", ".join(f"{n} for {a}" for a, n in DEFAULT_EPOCHS.items())
+    + "]",
+    type=int,
+)
 @_setting(
     "--checks-per-epoch",
     "Validations per epoch, each a chance to prune: with 4 the first rung judges a trial after a quarter "

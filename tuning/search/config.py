@@ -12,12 +12,16 @@ from tuning.model.precision import AUTO
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.storage import HEARTBEAT
 
-__all__ = ["DEFAULT_STORAGE", "PRUNERS", "RUN_PRECISIONS", "SAMPLERS", "RunConfig"]
+__all__ = ["DEFAULT_EPOCHS", "DEFAULT_STORAGE", "PRUNERS", "RUN_PRECISIONS", "SAMPLERS", "RunConfig"]
 
 DEFAULT_STORAGE = "sqlite:///studies.db"
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("hyperband", "halving", "median", "none")
 RUN_PRECISIONS = (AUTO, *PRECISIONS)  # auto: bfloat16 where this CPU is faster in it (model/precision.py)
+# Most epochs a trial trains, per architecture (README, "Accuracy"). The ConvNet's 6 keep a
+# 50-trial study near 55 R; MLP epochs cost ~1/30 of a ConvNet's, and the MLP kept improving
+# to 30-60 epochs under a cosine schedule (bench/results/retrain_recipes_gpu.jsonl).
+DEFAULT_EPOCHS = {"mlp": 30, "cnn": 6}
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,9 @@ class RunConfig:
     study_name: str = ""  # defaults to the architecture name
     storage: str = DEFAULT_STORAGE  # any SQLAlchemy URL Optuna accepts, or a SQLite file's path
     space_path: str | None = None  # None: the space shipped with tune for the architecture (search/space.py)
-    epochs: int = 6  # the most epochs a trial trains; the pruner may stop it sooner (README, "Accuracy")
+    # The most epochs a trial trains; the pruner may stop it sooner. None: DEFAULT_EPOCHS[arch],
+    # resolved in __post_init__, so every reader sees an int.
+    epochs: int = None  # type: ignore[assignment]
     checks_per_epoch: int = 4  # validations (chances to prune) per epoch: the first rung after 1/4 of one
     max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
     # Training images held out for the objective: a count, or a fraction of them. The default
@@ -51,6 +57,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         check_arch(self.arch)
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", DEFAULT_EPOCHS[self.arch])
         if not self.study_name:
             object.__setattr__(self, "study_name", self.arch)
         check_whole("trials", self.trials)
