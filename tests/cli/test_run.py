@@ -14,7 +14,7 @@ from tuning.search.config import DEFAULT_EPOCHS, RunConfig
 from tuning.search.runner import prepare_run
 from tuning.search.space import default_space_path
 
-SMALL = ["--epochs", "1", "--max-train-samples", "600", "--precision", "float32"]
+SMALL = ["--max-train-samples", "600", "--precision", "float32"]
 
 
 E = DEFAULT_EPOCHS["mlp"]  # a run that does not set --epochs
