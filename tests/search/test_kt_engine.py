@@ -172,6 +172,8 @@ def test_options_that_do_not_apply_are_refused(extra: list[str], named: str, in_
         ([], ["--engine", "keras-tuner"], "searched with engine optuna, but this run asks for keras-tuner (hyperband)"),
         (["--engine", "keras-tuner"], [], "searched with engine keras-tuner (hyperband), but this run asks for optuna"),
         (["--engine", "keras-tuner"], ["--engine", "keras-tuner", "--kt-oracle", "bayesian"], "keras-tuner (bayesian)"),
+        (["--engine", "keras-tuner"], ["--engine", "keras-tuner", "--epochs", "3"], "--epochs must stay 6"),
+        (["--engine", "keras-tuner"], ["--engine", "keras-tuner", "--reduction-factor", "3"], "--reduction-factor"),
     ],
 )
 def test_a_study_of_another_engine_or_oracle_is_refused(

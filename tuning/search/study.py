@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 from tuning.attrs import set_attrs
-from tuning.errors import TuneError
+from tuning.errors import SettingError, TuneError
 
 if TYPE_CHECKING:
     import optuna
@@ -148,6 +148,12 @@ def _check_engine(config: RunConfig, stored: dict[str, Any]) -> None:
             f"study {config.study_name!r} was searched with engine {attrs.engine_of(stored)}, but this run asks "
             f"for {asked}; resume it with the same --engine and --kt-oracle or use a new --study name"
         )
+    if config.engine == "keras-tuner" and config.kt_oracle == "hyperband":  # its brackets are planned on these
+        kept = {"epochs": stored.get(attrs.EPOCHS), **stored.get(attrs.RUN_SETTINGS, {})}
+        for name in ("epochs", "reduction_factor"):
+            if name in kept and kept[name] != getattr(config, name):
+                reason = f"must stay {kept[name]} on study {config.study_name!r} (KerasTuner's Hyperband brackets)"
+                raise SettingError(name, reason, getattr(config, name))
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
