@@ -194,3 +194,37 @@ def test_a_space_keras_tuner_cannot_hold_is_refused_before_a_study_exists(in_tmp
     result = invoke_tune(["run", "mlp", "--engine", "keras-tuner", "--space", "mixed.toml", "--storage", "runs.db"])
     assert_clean_error(result, "parameter 'batch_size' mixes choice types (int, str)")
     assert not (in_tmp / "runs.db").exists()
+
+
+@pytest.mark.parametrize("leftover", ["a trial without KerasTuner's state", "a queued trial"])
+def test_a_study_keras_tuner_cannot_go_on_with_is_refused(leftover: str, in_tmp: Path) -> None:
+    settings = {"max_train_samples": 300, "precision": "float32", "storage": "runs.db", "engine": "keras-tuner"}
+    study = prepare_run(RunConfig("mlp", **settings)).study
+    if leftover == "a queued trial":
+        study.enqueue_trial({"n_layers": 1})
+    else:  # a finished trial, whose runs.keras-tuner/mlp folder was deleted
+        study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=0.5))
+    before = (in_tmp / "runs.db").read_bytes()
+    result = invoke_tune(
+        [
+            "run",
+            "mlp",
+            "--engine",
+            "keras-tuner",
+            "--storage",
+            "runs.db",
+            "--trials",
+            "3",
+            "--max-train-samples",
+            "300",
+            "--precision",
+            "float32",
+        ]
+    )
+    named = (
+        "holds 1 queued trial(s)"
+        if leftover == "a queued trial"
+        else "its KerasTuner state runs.keras-tuner/mlp is missing"
+    )
+    assert_clean_error(result, named)
+    assert (in_tmp / "runs.db").read_bytes() == before
