@@ -62,7 +62,7 @@ def test_compare_writes_its_page_and_table(tmp_path: Path, monkeypatch: pytest.M
         *(["2m00s", "2", "3m00s", "3"]),
     ]
     assert lines[2].split() == [
-        *(["slow", "keras-tuner", "(hyperband)", "hyperband", "(oracle)", "2", "complete,", "1", "fail", "88.50%"]),
+        *(["slow", "keras-tuner", "(hyperband)", "hyperband", "(oracle)", "2", "complete,", "1", "failed", "88.50%"]),
         *(["6m00s", "3", "not", "reached", "-"]),
     ]
     assert lines[-1] == "wrote out/c.html"

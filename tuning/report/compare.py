@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
+from tuning.report.summary import STATE_WORDS
 
 if TYPE_CHECKING:
     import optuna
@@ -108,7 +109,7 @@ def compare_rows(curves: list[StudyCurve], targets: tuple[float, ...]) -> tuple[
         headings += [f"time to {target:.2%}", f"epochs to {target:.2%}"]
     rows = []
     for curve in curves:
-        counts = ", ".join(f"{n} {state.lower()}" for state, n in curve.counts.items() if n)
+        counts = ", ".join(f"{n} {STATE_WORDS[state]}" for state, n in curve.counts.items() if n)
         row = [curve.name, curve.engine, curve.chooser, curve.pruner, counts or "none"]
         row.append(f"{curve.best[-1]:.2%}" if curve.best else "-")
         for target in targets:
