@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import optuna
@@ -10,6 +11,7 @@ import pytest
 from conftest import assert_clean_error, invoke_tune
 
 from tuning import attrs
+from tuning.cli.progress import describe_trial
 from tuning.errors import TuneError
 from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run, run_study
@@ -107,6 +109,7 @@ def test_hyperband_trials_land_in_the_study_and_a_rerun_resumes(tmp_path: Path, 
     assert sorted(promoted.intermediate_values) == [3, 4, 5, 6, 7, 8]  # its checks continue the parent's
     assert promoted.value == max(promoted.intermediate_values.values())
     assert promoted.user_attrs[attrs.EPOCHS_RUN] == 3 and 2 <= promoted.user_attrs[attrs.BEST_EPOCH] <= 4
+    assert re.search(r"complete\[/\]  val_acc \d\.\d{4}  best epoch [234]/4 ", describe_trial(promoted))
     assert promoted.value > max(parent.intermediate_values.values()) - 0.1  # it went on from the parent's weights
     state = tmp_path / "runs.keras-tuner" / "mlp"
     assert (state / "oracle.json").is_file() and (state / f"trial_{parent.user_attrs[attrs.KT_TRIAL_ID]}").is_dir()
