@@ -231,3 +231,17 @@ def test_a_study_keras_tuner_cannot_go_on_with_is_refused(leftover: str, in_tmp:
     )
     assert_clean_error(result, named)
     assert (in_tmp / "runs.db").read_bytes() == before
+
+
+def test_delete_removes_keras_tuners_state_too(in_tmp: Path) -> None:
+    prepare_run(RunConfig("mlp", storage="runs.db", engine="keras-tuner", max_train_samples=300, precision="float32"))
+    state = in_tmp / "runs.keras-tuner" / "mlp"
+    state.mkdir(parents=True)
+    (state / "oracle.json").write_text("{}")
+    (in_tmp / "runs.keras-tuner" / "other").mkdir()  # another study's: kept
+    result = invoke_tune(["delete", "mlp", "--storage", "runs.db", "--yes"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "deleted study 'mlp' and its 0 trial(s) from runs.db, and its KerasTuner state runs.keras-tuner/mlp"
+    )
+    assert not state.exists() and (in_tmp / "runs.keras-tuner" / "other").is_dir()

@@ -10,7 +10,7 @@ from its parent's best weights and trains on to its round's epochs, so its check
 intermediate values continue after the parent's (`attrs.KT_INITIAL_EPOCH`).
 
 KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside
-the storage (`kt_directory`); a re-run of the same command reloads it and goes on.
+the storage (search/storage.py `keras_tuner_dir`); a re-run of the same command reloads it and goes on.
 One process per study: `--jobs` above 1 is refused (search/config.py).
 
 Imports KerasTuner and Keras: import this module lazily.
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from tuning.search.runner import PreparedRun
     from tuning.search.worker import TrialCallback
 
-__all__ = ["OBJECTIVE", "kt_directory", "run_kt_trials"]
+__all__ = ["OBJECTIVE", "TuneTuner", "run_kt_trials"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,6 @@ OBJECTIVE = "val_accuracy"  # what the oracle maximises: a trial's best validati
 # A failed trial (NaN loss, out of memory) fails alone, as with the optuna engine; KerasTuner would stop after 3.
 _NEVER = 2**31
 _WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it
-
-
-def kt_directory(storage: str, study_name: str) -> Path:
-    """KerasTuner's folder for a study: `<file stem>.keras-tuner/<study>` beside a SQLite file, else
-    `keras-tuner/<study>` in the current folder."""
-    from tuning.search.storage import check_url, sqlite_path
-
-    database = sqlite_path(check_url(storage))
-    base = Path("keras-tuner") if database is None else database.with_name(f"{database.stem}.keras-tuner")
-    return base / study_name
 
 
 def run_kt_trials(
@@ -107,16 +97,22 @@ def run_kt_trials(
 
 def _open_tuner(run: PreparedRun) -> Any:
     """The tuner for the study's folder: reloaded if it exists, else new (refused if the study has trials)."""
-    folder = kt_directory(run.config.storage, run.config.study_name)
+    from tuning.search.storage import keras_tuner_dir
+
+    folder = keras_tuner_dir(run.config.storage, run.config.study_name)
     exists = (folder / "oracle.json").is_file()
     if run.used_before and not exists:
         raise TuneError(
             f"study {run.config.study_name!r} holds {run.used_before} KerasTuner trial(s) but its KerasTuner "
             f"state {folder} is missing; run from the folder that holds it, or use a new --study name"
         )
+    # A study without trials starts afresh: a state left there belongs to a deleted study of that name.
+    fresh = run.used_before == 0
+    if fresh and folder.exists():
+        logger.warning("study %s has no trials: KerasTuner's state in %s starts afresh", run.config.study_name, folder)
     oracle = _make_oracle(run)
     with contextlib.redirect_stdout(io.StringIO()) as said:  # "Reloading Tuner from ..."
-        tuner = TuneTuner(oracle, run, directory=str(folder.parent), project_name=folder.name)
+        tuner = TuneTuner(oracle, run, directory=str(folder.parent), project_name=folder.name, overwrite=fresh)
     logger.info("KerasTuner: %s", said.getvalue().strip() or f"new state in {folder}")
     tuner.oracle.verbose = 0  # KerasTuner's own trial tables: tune prints its progress
     max_epochs = getattr(tuner.oracle, "max_epochs", run.config.epochs)
