@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from pathlib import Path
 
 import optuna
@@ -246,3 +248,27 @@ def test_delete_removes_keras_tuners_state_too(in_tmp: Path) -> None:
         "deleted study 'mlp' and its 0 trial(s) from runs.db, and its KerasTuner state runs.keras-tuner/mlp"
     )
     assert not state.exists() and (in_tmp / "runs.keras-tuner" / "other").is_dir()
+
+
+@pytest.mark.slow
+def test_an_interrupted_trial_is_recorded_and_run_again_on_resume(tmp_path: Path, tune_env: dict[str, str]) -> None:
+    from conftest import run_tune
+    from procs import tune_process, wait_for_running_trial
+
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    args = ["run", "mlp", "--engine", "keras-tuner", "--kt-oracle", "random", "--trials", "2", "--seed", "0"]
+    small = ["--max-train-samples", "2000", "--precision", "float32"]
+    proc = tune_process([*args, *small, "--epochs", "20"], tmp_path, tune_env)
+    wait_for_running_trial(storage, proc)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in out + err and "Resume with: tune run mlp" in out
+    (interrupted,) = optuna.load_study(study_name="mlp", storage=storage).get_trials()
+    assert interrupted.state.name == "FAIL" and interrupted.user_attrs[attrs.FAIL_REASON] == "interrupted"
+    assert interrupted.intermediate_values  # what it trained is kept
+    resumed = run_tune([*args, *small, "--epochs", "1"], tmp_path, tune_env)  # KerasTuner's open trial first
+    assert resumed.returncode == 0, resumed.stderr
+    first, again = optuna.load_study(study_name="mlp", storage=storage).get_trials()
+    assert again.state.name == "COMPLETE" and again.params == first.params
+    assert again.user_attrs[attrs.KT_TRIAL_ID] == first.user_attrs[attrs.KT_TRIAL_ID] == "0000"

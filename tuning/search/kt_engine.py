@@ -115,6 +115,8 @@ def _open_tuner(run: PreparedRun) -> Any:
         tuner = TuneTuner(oracle, run, directory=str(folder.parent), project_name=folder.name, overwrite=fresh)
     logger.info("KerasTuner: %s", said.getvalue().strip() or f"new state in {folder}")
     tuner.oracle.verbose = 0  # KerasTuner's own trial tables: tune prints its progress
+    if fresh:
+        tuner.save()  # so that a run interrupted in its first trial reloads, and runs that trial again
     max_epochs = getattr(tuner.oracle, "max_epochs", run.config.epochs)
     factor = getattr(tuner.oracle, "factor", run.config.reduction_factor)
     if (max_epochs, factor) != (run.config.epochs, run.config.reduction_factor):
