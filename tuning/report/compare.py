@@ -65,10 +65,10 @@ def study_curve(study: optuna.Study) -> StudyCurve:
         (t for t in trials if t.datetime_start and t.datetime_complete and t.state != TrialState.WAITING),
         key=lambda t: t.datetime_complete,  # type: ignore[arg-type, return-value]
     )
-    spans = [(t.datetime_start.timestamp(), t.datetime_complete.timestamp()) for t in ended]  # type: ignore[union-attr]
+    spans = [_span(t) for t in ended]
     seconds, epochs, best = [], [], []
     spent, top = 0.0, float("-inf")
-    for trial, (_, end) in zip(ended, spans, strict=True):
+    for trial, (_, end) in zip(ended, spans, strict=True):  # in the order they ended
         spent += float(trial.user_attrs.get(attrs.EPOCHS_RUN, 0))
         scores = [*trial.intermediate_values.values(), *([trial.value] if trial.value is not None else [])]
         top = max([top, *scores])
@@ -90,6 +90,15 @@ def study_curve(study: optuna.Study) -> StudyCurve:
         best=tuple(best),
         identity={key: stored.get(key) for key in _IDENTITY},
     )
+
+
+def _span(trial: optuna.trial.FrozenTrial) -> tuple[float, float]:
+    """When a trial ran. A failed one counts its recorded checks only: one whose process was killed is
+    failed when found, maybe much later, so its start-to-end time would count the gap."""
+    start = trial.datetime_start.timestamp()  # type: ignore[union-attr]
+    if trial.state.name == "FAIL":
+        return start, start + sum(attrs.curve_of(trial.user_attrs).seconds)
+    return start, trial.datetime_complete.timestamp()  # type: ignore[union-attr]
 
 
 def _busy_seconds(spans: list[tuple[float, float]], until: float) -> float:
