@@ -135,6 +135,7 @@ def test_export_and_retrain_a_best_trial_found_by_keras_tuner(
     result = invoke_tune([*args, *small, "--trials", "2"], env=data_env)
     assert result.returncode == 0, result.stderr
     assert "best: trial" in result.stdout
+    assert "running 2 trial(s) proposed by KerasTuner's random oracle of up to 2 epochs" in result.stdout
     exported = invoke_tune(["export", "mlp", "--storage", "runs.db", "--output", "best.json"], env=data_env)
     assert exported.returncode == 0, exported.stderr
     best = json.loads((tmp_path / "best.json").read_text())
@@ -272,3 +273,29 @@ def test_an_interrupted_trial_is_recorded_and_run_again_on_resume(tmp_path: Path
     first, again = optuna.load_study(study_name="mlp", storage=storage).get_trials()
     assert again.state.name == "COMPLETE" and again.params == first.params
     assert again.user_attrs[attrs.KT_TRIAL_ID] == first.user_attrs[attrs.KT_TRIAL_ID] == "0000"
+
+
+def test_a_when_on_a_conditional_parameter_nests_the_scopes(tmp_path: Path) -> None:
+    import keras_tuner
+
+    from tuning.search.kt_space import kt_hyperparameters, space_values
+
+    path = tmp_path / "nested.toml"
+    path.write_text(
+        'arch = "cnn"\n'
+        '[params.augment]\ntype = "categorical"\nchoices = [true, false]\n'
+        '[params.flip]\ntype = "categorical"\nchoices = [true, false]\nwhen = { augment = [true] }\n'
+        '[params.translate]\ntype = "float"\nlow = 0.0\nhigh = 0.2\nstep = 0.05\nwhen = { flip = [true] }\n'
+    )
+    space = load_space(path)
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("val_accuracy", "max"), hyperparameters=kt_hyperparameters(space), seed=0
+    )
+    seen = set()
+    for _ in range(40):
+        values = space_values(space, oracle._random_values())
+        seen.add(tuple(values))
+        assert ("flip" in values) == values["augment"] and ("translate" in values) == values.get("flip", False)
+        if "translate" in values:  # on the step grid Optuna's distribution holds
+            assert distribution(space.params[2])._contains(values["translate"]), values
+    assert seen == {("augment",), ("augment", "flip"), ("augment", "flip", "translate")}

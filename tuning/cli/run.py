@@ -151,6 +151,8 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         return
     resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
     workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
+    if config.engine == "keras-tuner":
+        workers = f" proposed by KerasTuner's {config.kt_oracle} oracle"
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
