@@ -21,10 +21,17 @@ __all__ = [
     "CHECK_SECONDS",
     "DATA_FINGERPRINT",
     "DATA_SOURCE",
+    "ENGINE",
     "EPOCHS",
     "EPOCHS_RUN",
     "FAIL_REASON",
     "IDENTITY",
+    "KT_BRACKET",
+    "KT_INITIAL_EPOCH",
+    "KT_ORACLE",
+    "KT_PARENT",
+    "KT_ROUND",
+    "KT_TRIAL_ID",
     "MAX_TRAIN_SAMPLES",
     "N_PARAMS",
     "PRECISION",
@@ -43,6 +50,7 @@ __all__ = [
     "VAL_LOSS_PER_CHECK",
     "TrialCurve",
     "curve_of",
+    "engine_of",
     "precision_of",
     "set_attrs",
 ]
@@ -56,6 +64,10 @@ SEED = "seed"  # study: the seed trials derive theirs from; trial: the seed it t
 # (--checks-per-epoch), trial: what its pass really split into (fewer on tiny data).
 # Absent on studies and trials older than the option: one per epoch.
 CHECKS_PER_EPOCH = "checks_per_epoch"
+# Which search engine chose the parameters: "optuna" (absent on studies older than the option) or
+# "keras-tuner"; with keras-tuner, also which of its oracles: "hyperband", "bayesian" or "random".
+ENGINE = "engine"
+KT_ORACLE = "kt_oracle"
 
 # --- on the study ---------------------------------------------------------------
 SPACE = "space"  # the search space, as SearchSpace.to_dict()
@@ -89,6 +101,14 @@ VAL_LOSS_PER_CHECK = "val_loss_per_check"
 TRAIN_LOSS_PER_CHECK = "train_loss_per_check"
 BEST_EPOCH = "best_epoch"  # from 1: the epoch holding the best check; complete trials only
 FAIL_REASON = "fail_reason"  # failed trials: NaN loss, out of memory, interrupted, a bug's message
+# KerasTuner trials (search/kt_engine.py): its trial id; Hyperband's bracket and round; a promoted trial's
+# parent (the KerasTuner trial id whose weights it continues from) and the epoch it starts at (its
+# checks and intermediate values come after that epoch's; 0 for a trial trained from scratch).
+KT_TRIAL_ID = "kt_trial_id"
+KT_BRACKET = "kt_bracket"
+KT_ROUND = "kt_round"
+KT_PARENT = "kt_parent"
+KT_INITIAL_EPOCH = "kt_initial_epoch"
 
 _OLD_PER_EPOCH = {  # names of the per-epoch lists trials stored before checks
     CHECK_SECONDS: "epoch_seconds",
@@ -101,6 +121,12 @@ _OLDEST_PRECISION = "float32"  # what studies and trials older than the precisio
 def precision_of(attrs: dict[str, Any]) -> str:
     """The precision a study or trial ran in, from its user attributes."""
     return str(attrs.get(PRECISION, _OLDEST_PRECISION))
+
+
+def engine_of(stored: dict[str, Any]) -> str:
+    """The engine of a study from its user attributes: "optuna", or "keras-tuner (ORACLE)"."""
+    engine = str(stored.get(ENGINE, "optuna"))
+    return f"{engine} ({stored.get(KT_ORACLE)})" if engine == "keras-tuner" else engine
 
 
 def set_attrs(target: optuna.Trial | optuna.Study, attrs: dict[str, Any]) -> None:

@@ -132,6 +132,7 @@ def test_studies_json_is_the_storage_and_nothing_else(studies_db: Path) -> None:
     assert mlp == {
         "study": "mlp",
         "arch": "mlp",
+        "engine": "optuna",
         "trials": {"complete": 1, "pruned": 1, "failed": 1, "running": 1, "queued": 0},
         "retried": 0,
         "best_value": 0.8625,
@@ -144,9 +145,10 @@ def test_studies_piped_is_plain_text(studies_db: Path) -> None:
     out = _ok(["studies"])
     assert not BOX_DRAWING.search(out), out
     header, *rows = out.splitlines()
-    assert header.split()[:9] == [
+    assert header.split()[:10] == [
         "study",
         "arch",
+        "engine",
         "complete",
         "pruned",
         "failed",
@@ -155,7 +157,7 @@ def test_studies_piped_is_plain_text(studies_db: Path) -> None:
         "queued",
         "best",
     ]
-    assert rows[1].split() == ["mlp", "mlp", "1", "1", "1", "0", "1", "0", "0.8625", "0"]
+    assert rows[1].split() == ["mlp", "mlp", "optuna", "1", "1", "1", "0", "1", "0", "0.8625", "0"]
 
 
 def test_studies_json_of_an_empty_storage_is_an_empty_array(tmp_path: Path) -> None:

@@ -35,15 +35,17 @@ def studies(storage: str, as_json: bool) -> None:
     if not rows:
         out.print("no studies in this storage.")
         return
-    headings = ["study", "arch", "complete", "pruned", "failed", "retried", "running", "queued", "best val acc"]
-    print_table(out, [*headings, "best trial"], [_study_cells(row) for row in rows])
+    counts = ["complete", "pruned", "failed", "retried", "running", "queued"]
+    headings = ["study", "arch", "engine", *counts, "best val acc", "best trial"]
+    print_table(out, headings, [_study_cells(row) for row in rows])
 
 
 def _study_cells(row: StudyRow) -> list[str]:
     c = row.counts
     counts = [c["COMPLETE"], c["PRUNED"], c["FAIL"], row.retried, c["RUNNING"], c["WAITING"]]
     best = "-" if row.best_value is None else f"{row.best_value:.4f}"
-    return [row.name, row.arch, *map(str, counts), best, "-" if row.best_trial is None else str(row.best_trial)]
+    trial = "-" if row.best_trial is None else str(row.best_trial)
+    return [row.name, row.arch, row.engine, *map(str, counts), best, trial]
 
 
 @click.command()

@@ -101,11 +101,13 @@ def _read_params(params_json: str | None, params_file: str | None) -> dict[str, 
 @storage_option
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking (needed when stdin is not a terminal).")
 def delete(study: str, storage: str, yes: bool) -> None:
-    """Delete STUDY and all its trials from the storage, after asking."""
+    """Delete STUDY and all its trials from the storage (and KerasTuner's state of it, if any), after asking."""
+    import shutil
+
     import optuna
     from optuna.trial import TrialState
 
-    from tuning.search.storage import mask_url, open_storage
+    from tuning.search.storage import keras_tuner_dir, mask_url, open_storage
     from tuning.search.study import load_study
 
     opened = open_storage(storage, must_exist=True)
@@ -113,6 +115,9 @@ def delete(study: str, storage: str, yes: bool) -> None:
     running = sum(t.state == TrialState.RUNNING for t in trials)  # a `tune run` may be using it
     what = f"study {study!r} and its {len(trials)} trial(s)" + (f" ({running} running)" if running else "")
     what += f" from {mask_url(storage)}"
+    state = keras_tuner_dir(storage, study)
+    if state.is_dir():
+        what += f", and its KerasTuner state {state}"
     if not yes:
         if sys.stdin is None or not sys.stdin.isatty():
             raise TuneError(f"not deleting {what} without confirmation: stdin is not a terminal; pass --yes")
@@ -120,4 +125,6 @@ def delete(study: str, storage: str, yes: bool) -> None:
             console().print("nothing deleted.")
             return
     optuna.delete_study(study_name=study, storage=opened)
+    if state.is_dir():
+        shutil.rmtree(state)
     console().print(f"deleted {what}")

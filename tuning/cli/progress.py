@@ -21,7 +21,7 @@ def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     stored = trial.user_attrs
     curve = attrs.curve_of(stored)
     seconds = sum(curve.seconds)
-    epochs = stored.get(attrs.EPOCHS_RUN, 0)
+    epochs = stored.get(attrs.EPOCHS_RUN, 0) + stored.get(attrs.KT_INITIAL_EPOCH, 0)  # a promoted trial's parent's too
     state = trial.state.name
     if state == "COMPLETE":
         return (

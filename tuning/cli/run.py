@@ -12,7 +12,7 @@ from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
 from tuning.model.params import ARCHITECTURES
-from tuning.search.config import DEFAULT_EPOCHS, PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
+from tuning.search.config import DEFAULT_EPOCHS, ENGINES, KT_ORACLES, PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
 from tuning.search.space import default_space_path
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting(
     "--trials",
     "Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
-    "A re-run does the rest.",
+    "A re-run does the rest. With --kt-oracle hyperband every KerasTuner trial counts, a promoted one too "
+    "(it continues its parent for more epochs), so N may end within a bracket.",
 )
 @_setting("--timeout", "Start no new trial after this many seconds.", type=float)
 @click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
@@ -99,6 +100,18 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "faster, else float32.",
     type=Choice(RUN_PRECISIONS),
 )
+@_setting(
+    "--engine",
+    "Who proposes the configurations: optuna (--sampler, --pruner) or keras-tuner (--kt-oracle); trials "
+    "train and are recorded the same way.",
+    type=Choice(ENGINES),
+)
+@_setting(
+    "--kt-oracle",
+    "keras-tuner: hyperband (max epochs --epochs, factor --reduction-factor), bayesian (Gaussian process) or "
+    "random; each trial trains --epochs unless Hyperband gives it fewer.",
+    type=Choice(KT_ORACLES),
+)
 @data_dir_option
 @_setting("--jobs", "Worker processes on this machine, each with its share of the CPU cores.", "-j")
 @_setting(
@@ -144,6 +157,8 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         return
     resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
     workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
+    if config.engine == "keras-tuner":
+        workers = f" proposed by KerasTuner's {config.kt_oracle} oracle"
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "

@@ -20,6 +20,7 @@ STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RU
 class StudyRow:
     name: str
     arch: str
+    engine: str  # "optuna", or "keras-tuner (ORACLE)" (attrs.engine_of)
     counts: dict[str, int]  # trials by state name
     best_value: float | None
     best_trial: int | None
@@ -30,6 +31,7 @@ class StudyRow:
         return {
             "study": self.name,
             "arch": self.arch,
+            "engine": self.engine,
             "trials": {word: self.counts.get(state, 0) for state, word in STATE_WORDS.items()},
             "retried": self.retried,
             "best_value": self.best_value,
@@ -59,6 +61,7 @@ def _row(study: optuna.Study) -> StudyRow:
     return StudyRow(
         name=study.study_name,
         arch=str(study.user_attrs.get(attrs.ARCH, "?")),
+        engine=attrs.engine_of(study.user_attrs),
         counts=state_counts(trials),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,

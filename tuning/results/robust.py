@@ -162,7 +162,8 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
 
 def _plan(trial: optuna.trial.FrozenTrial, study: optuna.Study, study_seed: int, count: int) -> CandidatePlan:
     stored = trial.user_attrs
-    epochs = stored.get(attrs.EPOCHS_RUN) or study.user_attrs.get(attrs.EPOCHS)  # a complete trial ran its budget
+    run = stored.get(attrs.EPOCHS_RUN)  # a complete trial ran its budget; a promoted KerasTuner one, after its parent's
+    epochs = run + stored.get(attrs.KT_INITIAL_EPOCH, 0) if run else study.user_attrs.get(attrs.EPOCHS)
     if not epochs:
         raise TuneError(f"trial {trial.number} of study {study.study_name!r} records no epochs; was it made by tune?")
     return CandidatePlan(

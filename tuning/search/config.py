@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from tuning.data.splits import VALIDATION_SIZE, check_validation_size
 from tuning.errors import SettingError, check_choice, check_whole
@@ -12,11 +12,24 @@ from tuning.model.precision import AUTO
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.storage import HEARTBEAT
 
-__all__ = ["DEFAULT_EPOCHS", "DEFAULT_STORAGE", "PRUNERS", "RUN_PRECISIONS", "SAMPLERS", "RunConfig"]
+__all__ = [
+    "DEFAULT_EPOCHS",
+    "DEFAULT_STORAGE",
+    "ENGINES",
+    "KT_ORACLES",
+    "PRUNERS",
+    "RUN_PRECISIONS",
+    "SAMPLERS",
+    "RunConfig",
+]
 
 DEFAULT_STORAGE = "sqlite:///studies.db"
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("hyperband", "halving", "median", "none")
+ENGINES = ("optuna", "keras-tuner")  # who proposes the configurations; trials train the same way (search/kt_engine.py)
+KT_ORACLES = ("hyperband", "bayesian", "random")
+# Settings only the optuna engine uses: with keras-tuner each must keep its default.
+_OPTUNA_ONLY = ("sampler", "pruner", "bootstrap_count", "defaults_first")
 RUN_PRECISIONS = (AUTO, *PRECISIONS)  # auto: bfloat16 where this CPU is faster in it (model/precision.py)
 # Most epochs a trial trains, per architecture (README, "Accuracy"). The ConvNet's 6 keep a
 # 50-trial study near 55 R; MLP epochs cost ~1/30 of a ConvNet's, and the MLP kept improving
@@ -54,6 +67,8 @@ class RunConfig:
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
     defaults_first: bool = False  # a new study's first trial is the default configuration (model/params.py)
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
+    engine: str = "optuna"  # optuna, or keras-tuner: KerasTuner's oracle proposes, tune trains and records
+    kt_oracle: str = "hyperband"  # keras-tuner: hyperband (its factor is reduction_factor), bayesian or random
 
     def __post_init__(self) -> None:
         check_arch(self.arch)
@@ -77,3 +92,21 @@ class RunConfig:
         check_choice("pruner", self.pruner, PRUNERS)
         check_whole("reduction_factor", self.reduction_factor, minimum=2)
         check_whole("bootstrap_count", self.bootstrap_count, minimum=0)
+        check_choice("engine", self.engine, ENGINES)
+        check_choice("KerasTuner oracle", self.kt_oracle, KT_ORACLES)
+        self._check_engine_settings()
+
+    def _check_engine_settings(self) -> None:
+        """Refuse settings the chosen engine does not use (a setting at its default passes)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        if self.engine == "optuna":
+            if self.kt_oracle != defaults["kt_oracle"]:
+                raise SettingError("kt_oracle", "applies only to the keras-tuner engine", self.kt_oracle)
+            return
+        unused = [*_OPTUNA_ONLY, *(() if self.kt_oracle == "hyperband" else ("reduction_factor",))]
+        for name in unused:
+            if getattr(self, name) != defaults[name]:
+                reason = f"does not apply to the keras-tuner engine ({self.kt_oracle} oracle)"
+                raise SettingError(name, reason, getattr(self, name))
+        if self.jobs != 1:
+            raise SettingError("jobs", "must be 1 with the keras-tuner engine (one process per study)", self.jobs)

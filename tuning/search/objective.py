@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tuning.model.callbacks import EpochRecorder
     from tuning.search.space import SearchSpace
 
-__all__ = ["TrialSetup", "make_objective", "trial_seed"]
+__all__ = ["TrialSetup", "make_objective", "record_training", "trial_attrs", "trial_seed"]
 
 # Called after each check with (trial number, epochs trained so far, e.g. 0.25 or 1, that check's logs).
 TrialEpochHook = Callable[[int, float, dict[str, float]], None]
@@ -63,16 +63,7 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
 
     seed = trial_seed(setup.seed, trial.number)
     params = resolve_params(setup.arch, suggest(trial, setup.space))
-    set_attrs(
-        trial,
-        {
-            attrs.ARCH: setup.arch,
-            attrs.SEED: seed,
-            attrs.PRECISION: setup.precision,
-            attrs.TRAIN_SAMPLES: len(setup.split.y_train),
-            **setup.data_attrs,
-        },
-    )
+    set_attrs(trial, trial_attrs(setup, seed))
     hook = None if on_epoch is None else (lambda epoch, logs: on_epoch(trial.number, epoch, logs))
     recorder = EpochRecorder(hook)
     try:
@@ -89,19 +80,30 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
             checks_per_epoch=setup.checks_per_epoch,
         )
     except optuna.TrialPruned:
-        _record(trial, recorder)
+        record_training(trial, recorder)
         raise
     except TrialFailed as exc:
-        _record(trial, recorder, {attrs.FAIL_REASON: str(exc)})
+        record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
         raise
     except KeyboardInterrupt:
-        _record(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
+        record_training(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
         raise
-    _record(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
+    record_training(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
     return result.best_val_accuracy
 
 
-def _record(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:
+def trial_attrs(setup: TrialSetup, seed: int) -> dict[str, Any]:
+    """What a trial trains with, stored on it before it starts (whichever engine chose its parameters)."""
+    return {
+        attrs.ARCH: setup.arch,
+        attrs.SEED: seed,
+        attrs.PRECISION: setup.precision,
+        attrs.TRAIN_SAMPLES: len(setup.split.y_train),
+        **setup.data_attrs,
+    }
+
+
+def record_training(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:
     """What the trial trained, however it ended: per check, and in epochs."""
     history = recorder.history
     set_attrs(

@@ -56,6 +56,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
     from tuning.search.changes import record_changes
+    from tuning.search.kt_space import check_kt_space
     from tuning.search.objective import TrialSetup
     from tuning.search.space import default_params, default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
@@ -63,6 +64,8 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.search.worker import slots_used
 
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
+    if config.engine == "keras-tuner":
+        check_kt_space(space)
     baseline = default_params(space) if config.defaults_first else None
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
@@ -156,10 +159,15 @@ def run_study(
     """Run the study to its total: in this process, or in `config.jobs` worker processes.
 
     `callbacks` see every trial as it finishes; `on_epoch` sees epochs only in this process.
+    With engine keras-tuner, KerasTuner's oracle proposes the trials (search/kt_engine.py).
     """
     from tuning.search.processes import run_workers
 
-    if run.config.jobs == 1:
+    if run.config.engine == "keras-tuner":
+        from tuning.search.kt_engine import run_kt_trials
+
+        run_kt_trials(run, callbacks=callbacks, on_epoch=on_epoch)
+    elif run.config.jobs == 1:
         run_trials(run, callbacks=callbacks, on_epoch=on_epoch)
     elif run.remaining:
         run_workers(run.config, run.study, callbacks)

@@ -41,6 +41,8 @@ __all__ = [
     "check_queued",
     "default_params",
     "default_space_path",
+    "distribution",
+    "in_space",
     "load_space",
     "space_from_dict",
     "suggest",
@@ -274,6 +276,26 @@ def suggest(trial: optuna.trial.Trial, space: SearchSpace) -> dict[str, Any]:
         else:
             values[p.name] = trial.suggest_float(p.name, float(p.low or 0), float(p.high or 0), step=p.step, log=p.log)
     return values
+
+
+def distribution(p: Param) -> optuna.distributions.BaseDistribution:
+    """The Optuna distribution `suggest` samples `p` from: what a trial records for it."""
+    import optuna
+
+    if p.type == "categorical":
+        return optuna.distributions.CategoricalDistribution(list(p.choices))
+    if p.type == "int":
+        return optuna.distributions.IntDistribution(int(p.low or 0), int(p.high or 0), log=p.log, step=int(p.step or 1))
+    return optuna.distributions.FloatDistribution(float(p.low or 0), float(p.high or 0), log=p.log, step=p.step)
+
+
+def in_space(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `space` that `values` holds and that apply (their `when` holds), in space order."""
+    kept: dict[str, Any] = {}
+    for p in space.params:
+        if p.name in values and _is_active(p, kept):
+            kept[p.name] = values[p.name]
+    return kept
 
 
 def default_params(space: SearchSpace) -> dict[str, Any]:

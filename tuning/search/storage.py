@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     import optuna
     from sqlalchemy.engine import URL
 
-__all__ = ["HEARTBEAT", "check_url", "database_reason", "mask_url", "open_storage", "sqlite_path", "storage_url"]
+__all__ = [
+    "HEARTBEAT",
+    "check_url",
+    "database_reason",
+    "keras_tuner_dir",
+    "mask_url",
+    "open_storage",
+    "sqlite_path",
+    "storage_url",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +104,14 @@ def sqlite_path(parsed: URL) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
     return Path(database.removeprefix("file:"))
+
+
+def keras_tuner_dir(storage: str, study_name: str) -> Path:
+    """Where KerasTuner keeps a study's state (search/kt_engine.py): `<file stem>.keras-tuner/<study>` beside a
+    SQLite file, else `keras-tuner/<study>` in the current folder."""
+    database = sqlite_path(check_url(storage))
+    base = Path("keras-tuner") if database is None else database.with_name(f"{database.stem}.keras-tuner")
+    return base / study_name
 
 
 def _connect(url: str, masked: str, sqlite_wait: bool, heartbeat: int) -> optuna.storages.RDBStorage:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 from tuning.attrs import set_attrs
-from tuning.errors import TuneError
+from tuning.errors import SettingError, TuneError
 
 if TYPE_CHECKING:
     import optuna
@@ -93,10 +93,12 @@ def open_run_study(
     import optuna
 
     sampler_seed = None if config.seed is None else config.seed + worker_index
+    # With keras-tuner the oracle chooses; Optuna's sampler only records the chosen values (cheap: random).
+    sampler_name = config.sampler if config.engine == "optuna" else "random"
     study = optuna.create_study(
         study_name=config.study_name,
         storage=storage,
-        sampler=make_sampler(config.sampler, sampler_seed),
+        sampler=make_sampler(sampler_name, sampler_seed),
         direction="maximize",
         load_if_exists=True,
     )
@@ -110,10 +112,13 @@ def open_run_study(
             attrs.EPOCHS: config.epochs,
             attrs.CHECKS_PER_EPOCH: config.checks_per_epoch,
             attrs.PRECISION: config.precision,
+            attrs.ENGINE: config.engine,
+            **({attrs.KT_ORACLE: config.kt_oracle} if config.engine == "keras-tuner" else {}),
         }
         set_attrs(study, {**identity, **settings, attrs.PRECISION_REASON: precision_reason})
     else:
         _check_identity(config.study_name, stored, identity)
+        _check_engine(config, stored)
     checks = study_checks_per_epoch(study.user_attrs)
     study.pruner = make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count, checks)
     return study
@@ -131,6 +136,24 @@ def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any])
                 f"study {name!r} was created with {key}={stored.get(key)!r}, but this run has "
                 f"{key}={identity[key]!r}; resume it with the same settings or use a new --study name"
             )
+
+
+def _check_engine(config: RunConfig, stored: dict[str, Any]) -> None:
+    """A study's trials come from one engine (and oracle): refuse a run with another."""
+    asked = attrs.engine_of(
+        {attrs.ENGINE: config.engine, attrs.KT_ORACLE: config.kt_oracle} if config.engine != "optuna" else {}
+    )
+    if attrs.engine_of(stored) != asked:
+        raise TuneError(
+            f"study {config.study_name!r} was searched with engine {attrs.engine_of(stored)}, but this run asks "
+            f"for {asked}; resume it with the same --engine and --kt-oracle or use a new --study name"
+        )
+    if config.engine == "keras-tuner" and config.kt_oracle == "hyperband":  # its brackets are planned on these
+        kept = {"epochs": stored.get(attrs.EPOCHS), **stored.get(attrs.RUN_SETTINGS, {})}
+        for name in ("epochs", "reduction_factor"):
+            if name in kept and kept[name] != getattr(config, name):
+                reason = f"must stay {kept[name]} on study {config.study_name!r} (KerasTuner's Hyperband brackets)"
+                raise SettingError(name, reason, getattr(config, name))
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:

@@ -1,0 +1,288 @@
+"""KerasTuner as a search engine: its oracle proposes, tune's trainer trains, the Optuna study records each trial live.
+
+Each KerasTuner trial is one Optuna trial, created with the space's own distributions
+(search/space.py `distribution`), RUNNING while it trains, with validation accuracy
+reported after every check and the user attributes a trial of the optuna engine gets,
+plus the engine, the oracle, KerasTuner's trial id and Hyperband's bracket and round.
+A trial that trains the full `epochs` ends COMPLETE; a Hyperband trial whose bracket gave
+it fewer epochs ends PRUNED ("stopped by Hyperband"); a promoted Hyperband trial starts
+from its parent's best weights and trains on to its round's epochs, so its checks and
+intermediate values continue after the parent's (`attrs.KT_INITIAL_EPOCH`).
+
+KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside
+the storage (search/storage.py `keras_tuner_dir`); a re-run of the same command reloads it and goes on.
+One process per study: `--jobs` above 1 is refused (search/config.py).
+
+Imports KerasTuner and Keras: import this module lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import logging
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import keras
+import keras_tuner
+from keras_tuner.engine.trial import TrialStatus
+
+from tuning import attrs
+from tuning.attrs import set_attrs
+from tuning.errors import TrialFailed, TuneError
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuning.search.objective import TrialEpochHook
+    from tuning.search.runner import PreparedRun
+    from tuning.search.worker import TrialCallback
+
+__all__ = ["OBJECTIVE", "TuneTuner", "run_kt_trials"]
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVE = "val_accuracy"  # what the oracle maximises: a trial's best validation accuracy
+# A failed trial (NaN loss, out of memory) fails alone, as with the optuna engine; KerasTuner would stop after 3.
+_NEVER = 2**31
+_WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it
+
+
+def run_kt_trials(
+    run: PreparedRun,
+    *,
+    callbacks: Sequence[TrialCallback] = (),
+    on_epoch: TrialEpochHook | None = None,
+    threads: int | None = None,
+) -> int:
+    """Run KerasTuner trials until the study holds `config.trials` (or the timeout passes); return how many ran."""
+    from optuna.trial import TrialState
+
+    from tuning.model.tfenv import quiet_tensorflow
+
+    config, study = run.config, run.study
+    if run.queued:
+        raise TuneError(
+            f"study {config.study_name!r} holds {run.queued} queued trial(s) (tune enqueue), which KerasTuner's "
+            "oracle cannot run; delete them with tune delete or search this study with --engine optuna"
+        )
+    if run.remaining == 0:
+        return 0
+    quiet_tensorflow(threads)
+    tuner = _open_tuner(run)
+    for left in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):  # a killed run's trial
+        study.tell(left.number, state=TrialState.FAIL)
+    deadline = None if config.timeout is None else time.monotonic() + config.timeout
+    ran = 0
+    while run.used_before + ran < config.trials and (deadline is None or time.monotonic() < deadline):
+        kt_trial = tuner.oracle.create_trial(tuner.tuner_id)
+        if kt_trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE (only with other workers): nothing to run here
+            logger.info("KerasTuner's oracle has no trial to run (%s)", kt_trial.status)
+            break
+        frozen = tuner.run_trial(kt_trial, on_epoch=on_epoch)
+        tuner.on_trial_end(kt_trial)  # the oracle learns the result; KerasTuner's state is saved
+        ran += 1
+        for callback in callbacks:
+            callback(study, frozen)
+        gc.collect()
+    return ran
+
+
+def _open_tuner(run: PreparedRun) -> Any:
+    """The tuner for the study's folder: reloaded if it exists, else new (refused if the study has trials)."""
+    from tuning.search.storage import keras_tuner_dir
+
+    folder = keras_tuner_dir(run.config.storage, run.config.study_name)
+    exists = (folder / "oracle.json").is_file()
+    if run.used_before and not exists:
+        raise TuneError(
+            f"study {run.config.study_name!r} holds {run.used_before} KerasTuner trial(s) but its KerasTuner "
+            f"state {folder} is missing; run from the folder that holds it, or use a new --study name"
+        )
+    # A study without trials starts afresh: a state left there belongs to a deleted study of that name.
+    fresh = run.used_before == 0
+    if fresh and folder.exists():
+        logger.warning("study %s has no trials: KerasTuner's state in %s starts afresh", run.config.study_name, folder)
+    oracle = _make_oracle(run)
+    with contextlib.redirect_stdout(io.StringIO()) as said:  # "Reloading Tuner from ..."
+        tuner = TuneTuner(oracle, run, directory=str(folder.parent), project_name=folder.name, overwrite=fresh)
+    logger.info("KerasTuner: %s", said.getvalue().strip() or f"new state in {folder}")
+    tuner.oracle.verbose = 0  # KerasTuner's own trial tables: tune prints its progress
+    if fresh:
+        tuner.save()  # so that a run interrupted in its first trial reloads, and runs that trial again
+    max_epochs = getattr(tuner.oracle, "max_epochs", run.config.epochs)
+    factor = getattr(tuner.oracle, "factor", run.config.reduction_factor)
+    if (max_epochs, factor) != (run.config.epochs, run.config.reduction_factor):
+        raise TuneError(
+            f"study {run.config.study_name!r}'s Hyperband runs with --epochs {max_epochs} and --reduction-factor "
+            f"{factor} (KerasTuner's state in {folder}); resume it with those or use a new --study name"
+        )
+    return tuner
+
+
+def _make_oracle(run: PreparedRun) -> Any:
+    from tuning.search.kt_space import kt_hyperparameters
+
+    config = run.config
+    common: dict[str, Any] = {
+        "objective": keras_tuner.Objective(OBJECTIVE, direction="max"),
+        "hyperparameters": kt_hyperparameters(run.setup.space),
+        "seed": run.setup.seed,
+        "allow_new_entries": False,
+        "tune_new_entries": False,
+        "max_consecutive_failed_trials": _NEVER,
+    }
+    if config.kt_oracle == "hyperband":
+        # No limit of iterations: --trials (or --timeout) ends the search, possibly within a bracket.
+        return keras_tuner.oracles.HyperbandOracle(
+            max_epochs=config.epochs, factor=config.reduction_factor, hyperband_iterations=None, **common
+        )
+    if config.kt_oracle == "bayesian":
+        return keras_tuner.oracles.BayesianOptimizationOracle(max_trials=None, **common)
+    return keras_tuner.oracles.RandomSearchOracle(max_trials=None, **common)
+
+
+class TuneTuner(keras_tuner.engine.base_tuner.BaseTuner):
+    """A KerasTuner tuner whose trials train with tune's trainer and are recorded in the Optuna study."""
+
+    def __init__(self, oracle: Any, run: PreparedRun, **kwargs: Any) -> None:
+        self.prepared = run
+        super().__init__(oracle, hypermodel=None, **kwargs)
+
+    def run_trial(self, trial: Any, *args: Any, on_epoch: TrialEpochHook | None = None, **kwargs: Any) -> Any:
+        return _train_and_record(self, trial, on_epoch)
+
+
+def _train_and_record(tuner: Any, kt_trial: Any, on_epoch: TrialEpochHook | None) -> optuna.trial.FrozenTrial:
+    """Train one KerasTuner trial as a live Optuna trial; set its KerasTuner status; return the Optuna record."""
+    from optuna.trial import TrialState
+
+    from tuning.model.callbacks import EpochRecorder
+    from tuning.model.params import resolve_params
+    from tuning.model.train import train_model
+    from tuning.search.objective import record_training, trial_attrs, trial_seed
+
+    run = tuner.prepared
+    setup, study = run.setup, run.study
+    values = kt_trial.hyperparameters.values
+    trial = _ask(study, setup.space, values)
+    seed = trial_seed(setup.seed, trial.number)
+    epochs = int(values.get("tuner/epochs", setup.epochs))
+    initial = int(values.get("tuner/initial_epoch", 0))
+    parent = values.get("tuner/trial_id")
+    set_attrs(
+        trial,
+        {
+            **trial_attrs(setup, seed),
+            attrs.ENGINE: "keras-tuner",
+            attrs.KT_ORACLE: run.config.kt_oracle,
+            attrs.KT_TRIAL_ID: kt_trial.trial_id,
+            **({attrs.KT_BRACKET: values["tuner/bracket"]} if "tuner/bracket" in values else {}),
+            **({attrs.KT_ROUND: values["tuner/round"]} if "tuner/round" in values else {}),
+            **({attrs.KT_PARENT: parent} if parent is not None else {}),
+            attrs.KT_INITIAL_EPOCH: initial,
+        },
+    )
+    hook = None if on_epoch is None else (lambda done, logs: on_epoch(trial.number, initial + done, logs))
+    recorder = EpochRecorder(hook)
+    callbacks = [_Reporter(trial, recorder, initial)]
+    if parent is not None:
+        callbacks.append(_LoadWeights(os.path.join(tuner.get_trial_dir(parent), _WEIGHTS)))
+    if epochs < setup.epochs:  # a later round may continue this trial
+        callbacks.append(_SaveBest(os.path.join(tuner.get_trial_dir(kt_trial.trial_id), _WEIGHTS)))
+    try:
+        _, result = train_model(
+            setup.arch,
+            resolve_params(setup.arch, trial.params),
+            setup.split,
+            seed=seed,
+            epochs=epochs - initial,
+            recorder=recorder,
+            precision=setup.precision,
+            callbacks=callbacks,
+            steps_per_execution=setup.steps_per_execution,
+            checks_per_epoch=setup.checks_per_epoch,
+        )
+    except TrialFailed as exc:
+        record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
+        kt_trial.status, kt_trial.message = TrialStatus.FAILED, str(exc)
+        return study.tell(trial, state=TrialState.FAIL)
+    except BaseException as exc:  # interrupts, and bugs: record, then let them through (KerasTuner's trial stays open)
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"[:500]
+        record_training(trial, recorder, {attrs.FAIL_REASON: reason})
+        study.tell(trial, state=TrialState.FAIL)
+        raise
+    complete = epochs >= setup.epochs
+    record_training(trial, recorder, {attrs.BEST_EPOCH: initial + result.best_epoch} if complete else {})
+    tuner.oracle.update_trial(
+        kt_trial.trial_id, {OBJECTIVE: result.best_val_accuracy}, step=initial + result.best_epoch
+    )
+    kt_trial.status = TrialStatus.COMPLETED
+    if complete:
+        return study.tell(trial, result.best_val_accuracy)
+    return study.tell(trial, state=TrialState.PRUNED)
+
+
+def _ask(study: optuna.Study, space: Any, values: dict[str, Any]) -> optuna.Trial:
+    """A RUNNING Optuna trial holding the oracle's `values`, with the distributions the space file gives them."""
+    from tuning.search.kt_space import space_values
+    from tuning.search.space import distribution
+
+    params = space_values(space, values)
+    study.enqueue_trial(params)
+    with warnings.catch_warnings():  # no heartbeat: one process per study, and a killed run's trial is failed
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+        trial = study.ask({p.name: distribution(p) for p in space.params if p.name in params})
+    if trial.params != params:  # another process queued a trial meanwhile: not ours to run
+        raise TuneError(
+            f"study {study.study_name!r}: a trial was queued while KerasTuner ran; run one process per study"
+        )
+    return trial
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Report validation accuracy to the Optuna trial after every check (steps continue a parent's); never prunes."""
+
+    def __init__(self, trial: optuna.Trial, recorder: Any, initial_epoch: int) -> None:
+        super().__init__()
+        self._trial, self._recorder, self._initial = trial, recorder, initial_epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = (logs or {}).get(OBJECTIVE)
+        if value is not None and math.isfinite(float(value)):
+            self._trial.report(float(value), self._initial * self._recorder.checks_per_epoch + epoch + 1)
+
+
+class _SaveBest(keras.callbacks.Callback):
+    """Keep the weights of the best check so far (as KerasTuner's Hyperband does for promotion)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path, self._best = path, -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = float((logs or {}).get(OBJECTIVE, -math.inf))
+        if value > self._best:
+            self._best = value
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self.model.save_weights(self._path)
+
+
+class _LoadWeights(keras.callbacks.Callback):
+    """Start from a parent trial's saved weights."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if not os.path.isfile(self._path):
+            raise TrialFailed(f"the weights of the trial it continues are missing: {self._path}")
+        self.model.load_weights(self._path)
