@@ -63,7 +63,7 @@ def test_ctrl_c_mid_trial_keeps_the_study_usable(
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in out + err
-    assert "Resume with: tune run mlp --trials 2 --max-train-samples 3000 --pruner none" in out  # 6 epochs: the default
+    assert "Resume with: tune run mlp --trials 2 --epochs 6 --max-train-samples 3000 --pruner none" in out
     assert err.strip() == "tune: interrupted", err
     trials = optuna.load_study(study_name="mlp", storage=storage).get_trials()
     assert [t.state.name for t in trials] == ["FAIL"]
