@@ -36,6 +36,7 @@ class TrialSetup:
     steps_per_execution: int
     precision: str  # a key of model.builders.PRECISIONS; recorded on each trial
     data_attrs: dict[str, Any]  # data source and fingerprint, stored on every trial
+    artifact_dir: str | None = None  # where trials store dashboard artifacts (search/artifacts.py); None: nowhere
 
 
 def trial_seed(study_seed: int, number: int) -> int:
@@ -90,15 +91,28 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
         )
     except optuna.TrialPruned:
         _record(trial, recorder)
+        _publish(trial, setup, recorder, "pruned")
         raise
     except TrialFailed as exc:
         _record(trial, recorder, {attrs.FAIL_REASON: str(exc)})
+        _publish(trial, setup, recorder, "failed", str(exc))
         raise
     except KeyboardInterrupt:
         _record(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
+        _publish(trial, setup, recorder, "failed", "interrupted")
         raise
     _record(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
+    _publish(trial, setup, recorder, "complete")
     return result.best_val_accuracy
+
+
+def _publish(trial: optuna.Trial, setup: TrialSetup, recorder: EpochRecorder, state: str, reason: str = "") -> None:
+    """The trial's dashboard note and artifacts, stored while it still runs; a failure to store never fails it."""
+    from tuning.search.artifacts import upload_trial_artifacts
+    from tuning.search.notes import TrialEnding, save_trial_note
+
+    save_trial_note(trial, TrialEnding(state, reason or None))
+    upload_trial_artifacts(trial, setup.artifact_dir, recorder.model)
 
 
 def _record(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:

@@ -96,6 +96,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         steps_per_execution=config.steps_per_execution,
         precision=config.precision,
         data_attrs={attrs.DATA_SOURCE: data.source, attrs.DATA_FINGERPRINT: data.fingerprint},
+        artifact_dir=_artifact_dir(config),
     )
     trials = study.get_trials(deepcopy=False)
     queued = sum(t.state == TrialState.WAITING for t in trials)
@@ -111,6 +112,16 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         precision_reason=choice.reason,
         changes=changes,
     )
+
+
+def _artifact_dir(config: RunConfig) -> str | None:
+    from tuning.search.artifacts import artifact_dir_for
+    from tuning.search.storage import mask_url
+
+    folder = artifact_dir_for(config.storage, None)
+    if folder is None:
+        logger.info("no artifact folder for storage %s: trials store notes only", mask_url(config.storage))
+    return None if folder is None else str(folder)
 
 
 def _split(config: RunConfig, data: Any, seed: int) -> Any:
