@@ -16,6 +16,7 @@ import click
 
 from tuning.cli.browse import plots, studies, trials
 from tuning.cli.commandline import option_flags
+from tuning.cli.dashboard import dashboard
 from tuning.cli.manage import delete, enqueue
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
@@ -93,7 +94,18 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-for _command in (run, studies, trials, enqueue, delete, export, plots, retrain_command, evaluate_command):
+for _command in (
+    run,
+    studies,
+    trials,
+    enqueue,
+    delete,
+    export,
+    plots,
+    retrain_command,
+    evaluate_command,
+    dashboard,
+):
     cli.add_command(_command)
 
 
