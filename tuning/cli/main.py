@@ -18,6 +18,7 @@ from tuning.cli.browse import plots, studies, trials
 from tuning.cli.commandline import option_flags
 from tuning.cli.dashboard import dashboard
 from tuning.cli.manage import delete, enqueue
+from tuning.cli.report import report
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
 from tuning.errors import Interrupted, SettingError, TuneError
@@ -105,6 +106,7 @@ for _command in (
     retrain_command,
     evaluate_command,
     dashboard,
+    report,
 ):
     cli.add_command(_command)
 

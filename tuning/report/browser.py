@@ -18,8 +18,8 @@ from tuning.errors import TuneError
 
 __all__ = ["PageLoad", "open_page"]
 
-# The figures plotly.js has drawn: each gets a `js-plotly-plot` container with an SVG inside.
-_FIGURES_JS = "document.querySelectorAll('.js-plotly-plot .main-svg').length"
+# The figures plotly.js has drawn: each gets a `js-plotly-plot` container with SVG layers inside.
+_FIGURES_JS = "[...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('.main-svg')).length"
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class PageLoad:
 
     text: str  # document.body.innerText
     errors: tuple[str, ...]  # uncaught exceptions, console.error calls, failed loads
-    figures: int  # plotly SVG layers drawn (a figure has two or more)
+    figures: int  # plotly figures drawn
     ready: bool  # whether `wait_for` became true before the timeout
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,7 +94,15 @@ def _png_server() -> None:
     import kaleido
 
     kaleido.start_sync_server(silence_warnings=True)
-    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+    atexit.register(_stop_png_server)
+
+
+def _stop_png_server() -> None:
+    import kaleido
+
+    # Its DevTools pipe may log a harmless parse error of Chromium's goodbye while closing.
+    logging.getLogger("choreographer").setLevel(logging.CRITICAL)
+    kaleido.stop_sync_server(silence_warnings=True)
 
 
 def confusion_figure(confusion: np.ndarray, title: str) -> go.Figure:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TrialEnding",
     "describe_config",
+    "note_retrain",
     "pruned_reason",
     "retrain_note",
     "save_note",
@@ -163,6 +164,44 @@ def pruned_reason(step: int, run_settings: dict[str, Any]) -> str:
     if pruner == "median":
         return "the median rule stopped it: below the median of earlier trials at that check."
     return f"the {pruner or 'study'} pruner stopped it."
+
+
+def note_retrain(prepared: PreparedRetrain, result: RetrainResult) -> None:
+    """Note the retrain on its study, with its PNG figures as study artifacts, where the storage holds the study.
+
+    Skipped (logged) where the storage or the study is not there, or the study of that name is
+    not the one the export came from; never fails the retrain, whose outputs are written already.
+    """
+    from tuning.search.artifacts import artifact_dir_for, upload_study_files
+
+    config = prepared.config
+    study = _exported_study(config.storage, prepared.export.study, prepared.export.best_trial, prepared.export.params)
+    if study is None:
+        return
+    pngs = [result.output_dir / name for name in result.files if name.endswith(".png")]
+    stored = upload_study_files(study, artifact_dir_for(config.storage, config.artifact_dir), pngs)
+    save_note(study, retrain_note(prepared, result, [path.name for path in pngs] if stored else []))
+
+
+def _exported_study(storage: str, name: str, trial: int, params: dict[str, Any]) -> optuna.Study | None:
+    import optuna
+
+    from tuning.errors import TuneError
+    from tuning.search.storage import mask_url, open_storage
+
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(storage, must_exist=True))
+        trials = study.get_trials(deepcopy=False)
+    except (TuneError, KeyError) as exc:
+        logger.info("no dashboard note: study %r not found in %s (%s)", name, mask_url(storage), first_line(exc))
+        return None
+    except Exception as exc:  # the storage failed: the retrain's outputs matter more
+        _warn_once(f"{type(exc).__name__}: {first_line(exc)}")
+        return None
+    if not any(t.number == trial and t.params == params for t in trials):
+        logger.warning("no dashboard note: study %r in %s is not the one exported", name, mask_url(storage))
+        return None
+    return study
 
 
 def retrain_note(prepared: PreparedRetrain, result: RetrainResult, figures: list[str]) -> str:
