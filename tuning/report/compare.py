@@ -124,21 +124,28 @@ def _epoch_seconds(stored: dict[str, Any]) -> float | None:
 
 
 def _progress(trials: list[optuna.trial.FrozenTrial]) -> list[tuple[float, float]]:
-    """The best validation accuracy so far after each complete trial, against wall-clock minutes."""
+    """The best validation accuracy measured so far, after each finished trial, against wall-clock minutes.
+
+    A pruned trial counts with its best check: the search saw that accuracy, though it stopped the trial.
+    """
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     if not starts:
         return []
     first = min(starts)
-    done = sorted(
-        (t for t in trials if t.state.name == "COMPLETE" and t.value is not None and t.datetime_complete),
-        key=lambda t: t.datetime_complete,  # type: ignore[arg-type,return-value]
-    )
+    scored = [(t.datetime_complete, _best_check(t)) for t in trials if t.datetime_complete is not None]
     points, best = [], float("-inf")
-    for trial in done:
-        best = max(best, float(trial.value))  # type: ignore[arg-type]
-        minutes = (trial.datetime_complete - first).total_seconds() / 60  # type: ignore[operator]
-        points.append((round(minutes, 3), best))
+    for finished, value in sorted((when, value) for when, value in scored if value is not None):
+        best = max(best, value)
+        points.append((round((finished - first).total_seconds() / 60, 3), best))
     return points
+
+
+def _best_check(trial: optuna.trial.FrozenTrial) -> float | None:
+    if trial.state.name == "COMPLETE" and trial.value is not None:
+        return float(trial.value)
+    if trial.state.name == "PRUNED" and trial.intermediate_values:
+        return max(trial.intermediate_values.values())
+    return None
 
 
 def find_retrained(folders: list[Path]) -> dict[str, Retrained]:

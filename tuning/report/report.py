@@ -118,7 +118,8 @@ def _accuracy_figure(rows: list[StudyComparison]) -> go.Figure:
     fig.add_bar(x=names, y=[row.best_value for row in rows], name="best validation accuracy (search)")
     tests = [row.retrained.accuracy_mean if row.retrained else None for row in rows]
     spread = [(row.retrained.accuracy_std or 0.0) if row.retrained else None for row in rows]
-    fig.add_bar(x=names, y=tests, name="test accuracy (retrained, mean ± std)", error_y={"array": spread})
+    if any(test is not None for test in tests):
+        fig.add_bar(x=names, y=tests, name="test accuracy (retrained, mean ± std)", error_y={"array": spread})
     for label, value in REFERENCES:
         fig.add_hline(y=value, line_dash="dot", line_color="grey", annotation_text=f"{label} {100 * value:.2f}%")
     values = [v for v in [*(row.best_value for row in rows), *tests] if v is not None]
@@ -138,6 +139,14 @@ def _progress_figure(rows: list[StudyComparison]) -> go.Figure:
             fig.add_scatter(x=minutes, y=best, mode="lines+markers", line_shape="hv", name=row.name)
     fig.update_xaxes(title_text="minutes since the study's first trial started")
     fig.update_yaxes(title_text="best validation accuracy so far", tickformat=".1%")
+    fig.add_annotation(
+        text="each finished trial counts; a pruned one with its best check",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1.08,
+        showarrow=False,
+    )
     fig.update_layout(title_text="Search progress", height=420)
     return fig
 
