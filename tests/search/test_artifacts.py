@@ -98,3 +98,9 @@ def test_unwritable_artifact_dir_does_not_fail_trials(
 def _live(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> optuna.Trial:
     """A Trial handle on a stored trial, which get_note takes (it reads the study's system attributes)."""
     return optuna.Trial(study, frozen._trial_id)
+
+
+def test_run_puts_artifacts_beside_the_storage_or_where_told(tiny_run: RunConfig, tmp_path: Path) -> None:
+    assert prepare_run(tiny_run).setup.artifact_dir == str(tmp_path / "studies.artifacts")
+    elsewhere = str(tmp_path / "shared" / "artifacts")
+    assert prepare_run(replace(tiny_run, artifact_dir=elsewhere)).setup.artifact_dir == elsewhere

@@ -244,9 +244,7 @@ def write_pngs(figures: dict[str, go.Figure], out: Path, *, required: bool) -> l
     paths = [out / f"{stem}.png" for stem in figures]
     started = time.perf_counter()
     try:
-        with warnings.catch_warnings():  # where figures.figure_png started kaleido's server, it is used
-            warnings.filterwarnings("ignore", message="The kopts argument is ignored", category=UserWarning)
-            pio.write_images(list(figures.values()), paths)
+        pio.write_images(list(figures.values()), paths)
     except Exception as exc:  # kaleido/Chromium fail in many ways; PNGs are optional
         for path in paths:
             path.unlink(missing_ok=True)

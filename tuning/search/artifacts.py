@@ -68,13 +68,15 @@ def curve_csv(curve: TrialCurve) -> str:
     return out.getvalue()
 
 
-def upload_trial_artifacts(trial: optuna.Trial, artifact_dir: str | Path | None, model: keras.Model | None) -> None:
-    """Attach the running trial's learning curve (CSV, and PNG where Chromium is) and model summary."""
+def upload_trial_artifacts(
+    trial: optuna.Trial, artifact_dir: str | Path | None, model: keras.Model | None, *, png: bool = True
+) -> None:
+    """Attach the running trial's learning curve (CSV, and with `png` a PNG where Chromium is) and model summary."""
     if artifact_dir is None:
         return
     try:
         with tempfile.TemporaryDirectory(prefix="tune-artifacts-") as tmp:
-            files = _trial_files(trial, model, Path(tmp))
+            files = _trial_files(trial, model, Path(tmp), png)
             _upload(trial, Path(artifact_dir), files)
     except Exception as exc:  # any failure to store: the trial's result matters more than its pictures
         _warn_once("trial artifacts", str(artifact_dir), f"{type(exc).__name__}: {first_line(exc)}")
@@ -91,7 +93,7 @@ def upload_study_files(study: optuna.Study, artifact_dir: str | Path | None, fil
         return 0
 
 
-def _trial_files(trial: optuna.Trial, model: keras.Model | None, folder: Path) -> list[Path]:
+def _trial_files(trial: optuna.Trial, model: keras.Model | None, folder: Path, png: bool) -> list[Path]:
     from tuning.report.figures import curve_figure, figure_png
     from tuning.report.plots import png_wanted
 
@@ -101,7 +103,7 @@ def _trial_files(trial: optuna.Trial, model: keras.Model | None, folder: Path) -
     if model is not None:
         files.append(folder / "model_summary.txt")
         files[-1].write_text(_summary(model), encoding="utf-8")
-    if curve.val_accuracy and png_wanted(None):
+    if png and curve.val_accuracy and png_wanted(None):
         files.append(folder / "learning_curve.png")
         files[-1].write_bytes(figure_png(curve_figure(curve, f"trial {trial.number}: learning curve")))
     return files

@@ -48,6 +48,7 @@ class RunConfig:
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
     defaults_first: bool = False  # a new study's first trial is the default configuration (model/params.py)
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
+    artifact_dir: str | None = None  # trials' dashboard artifacts (search/artifacts.py); None: beside a SQLite file
 
     def __post_init__(self) -> None:
         check_arch(self.arch)

@@ -112,7 +112,8 @@ def _publish(trial: optuna.Trial, setup: TrialSetup, recorder: EpochRecorder, st
     from tuning.search.notes import TrialEnding, save_trial_note
 
     save_trial_note(trial, TrialEnding(state, reason or None))
-    upload_trial_artifacts(trial, setup.artifact_dir, recorder.model)
+    # On Ctrl-C the PNG's Chromium got the signal too, and the user wants out: CSV and summary only.
+    upload_trial_artifacts(trial, setup.artifact_dir, recorder.model, png=reason != "interrupted")
 
 
 def _record(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:

@@ -118,7 +118,7 @@ def _artifact_dir(config: RunConfig) -> str | None:
     from tuning.search.artifacts import artifact_dir_for
     from tuning.search.storage import mask_url
 
-    folder = artifact_dir_for(config.storage, None)
+    folder = artifact_dir_for(config.storage, config.artifact_dir)
     if folder is None:
         logger.info("no artifact folder for storage %s: trials store notes only", mask_url(config.storage))
     return None if folder is None else str(folder)
@@ -145,20 +145,22 @@ def run_trials(
 ) -> int:
     """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
     from tuning.model.tfenv import quiet_tensorflow
+    from tuning.report.figures import png_session
     from tuning.search.objective import make_objective
     from tuning.search.worker import run_worker
 
     if run.remaining == 0:
         return 0
     quiet_tensorflow(threads)
-    return run_worker(
-        run.study,
-        run.storage,
-        make_objective(run.setup, on_epoch),
-        total=run.config.trials,
-        timeout=run.config.timeout,
-        callbacks=callbacks,
-    )
+    with png_session():  # one Chromium for the trials' learning-curve PNGs (search/artifacts.py)
+        return run_worker(
+            run.study,
+            run.storage,
+            make_objective(run.setup, on_epoch),
+            total=run.config.trials,
+            timeout=run.config.timeout,
+            callbacks=callbacks,
+        )
 
 
 def run_study(
