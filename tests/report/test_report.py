@@ -18,8 +18,6 @@ from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain
 from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run, run_study
 
-pytestmark = pytest.mark.slow  # real searches and a real retrain on small subsets
-
 
 @pytest.fixture(scope="module")
 def searched(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, fashion_dir: Path) -> Iterator[Path]:
@@ -55,6 +53,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, fashion_
         yield root
 
 
+@pytest.mark.slow  # uses the real searches and retrain of `searched`
 def test_retrain_notes_its_result_and_figures_on_the_study(searched: Path) -> None:
     storage = f"sqlite:///{searched / 'studies.db'}"
     study = optuna.load_study(study_name="mlp-a", storage=storage)
@@ -68,6 +67,7 @@ def test_retrain_notes_its_result_and_figures_on_the_study(searched: Path) -> No
     assert optuna_dashboard.get_note(optuna.load_study(study_name="mlp-b", storage=storage)) == ""
 
 
+@pytest.mark.slow  # uses the real searches and retrain of `searched`
 def test_report_renders_both_studies_in_chromium(searched: Path) -> None:
     if _find_chromium() is None:
         pytest.skip("no Chromium installed")
@@ -87,6 +87,20 @@ def test_report_renders_both_studies_in_chromium(searched: Path) -> None:
         assert text in page.text, text
 
 
+@pytest.mark.slow  # uses the real searches and retrain of `searched`
 def test_report_of_an_unknown_study_is_one_line(searched: Path) -> None:
     result = invoke_tune(["report", "nope", "--storage", str(searched / "studies.db")])
     assert_clean_error(result, "no study named 'nope'", "mlp-a, mlp-b")
+
+
+def test_report_bad_input_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "studies.db"
+    optuna.create_study(study_name="s", storage=f"sqlite:///{db}")
+    missing = invoke_tune(["report", "--storage", str(db), "--models", str(tmp_path / "nope")])
+    assert_clean_error(missing, f"--models {tmp_path / 'nope'}: no such folder")
+    (tmp_path / "file").write_text("")
+    unwritable = invoke_tune(["report", "--storage", str(db), "-o", str(tmp_path / "file" / "report.html")])
+    assert_clean_error(unwritable, "cannot write")
+    empty = tmp_path / "empty.db"
+    optuna.storages.RDBStorage(f"sqlite:///{empty}")
+    assert_clean_error(invoke_tune(["report", "--storage", str(empty)]), "no studies in this storage")

@@ -37,6 +37,9 @@ def report(study_names: tuple[str, ...], storage: str, model_dirs: tuple[str, ..
     names = list(study_names) or sorted(optuna.get_all_study_names(opened))
     if not names:
         raise TuneError("no studies in this storage; run `tune run` first or pass --storage")
+    missing = [folder for folder in model_dirs if not Path(folder).is_dir()]
+    if missing:
+        raise TuneError(f"--models {missing[0]}: no such folder")
     retrained = find_retrained([Path(folder) for folder in model_dirs or ("models",)])
     rows = [compare_study(load_study(opened, name), retrained.get(name)) for name in names]
     paths = write_report(rows, Path(output))

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuning.errors import TuneError
 from tuning.report.compare import REFERENCES, StudyComparison
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ def write_report(rows: list[StudyComparison], output: Path, *, png: bool | None 
     from tuning.atomic import write_text_atomically
     from tuning.report.plots import png_wanted
 
-    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TuneError(f"cannot write {output}: {exc.strerror or exc}") from None
     written = [write_text_atomically(output, report_html(rows))]
     if png_wanted(png):
         snapshot = _snapshot(output, len(_figures(rows)))
