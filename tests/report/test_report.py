@@ -104,3 +104,25 @@ def test_report_bad_input_is_one_line(tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     optuna.storages.RDBStorage(f"sqlite:///{empty}")
     assert_clean_error(invoke_tune(["report", "--storage", str(empty)]), "no studies in this storage")
+
+
+def test_a_study_without_complete_trials_is_shown_with_what_it_has() -> None:
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from tuning.report.compare import compare_study
+    from tuning.report.report import report_html
+
+    study = optuna.create_study(study_name="young", direction="maximize")
+    pruned = create_trial(
+        state=TrialState.PRUNED,
+        params={"lr": 0.01},
+        distributions={"lr": FloatDistribution(1e-4, 1.0)},
+        intermediate_values={1: 0.61},
+    )
+    study.add_trial(pruned)
+    row = compare_study(study, None)
+    assert (row.best_value, row.best_trial, row.importances, row.retrained) == (None, None, {}, None)
+    assert row.counts["PRUNED"] == 1 and [value for _, value in row.progress] == [0.61]
+    page = report_html([row])
+    assert "young" in page and "not retrained" in page and page.count('class="plotly-graph-div"') == 2
