@@ -17,7 +17,9 @@ import click
 from tuning.cli.browse import plots, studies, trials
 from tuning.cli.commandline import option_flags
 from tuning.cli.compare import compare
+from tuning.cli.dashboard import dashboard
 from tuning.cli.manage import delete, enqueue
+from tuning.cli.report import report
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
 from tuning.errors import Interrupted, SettingError, TuneError
@@ -94,7 +96,20 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-for _command in (run, studies, trials, enqueue, delete, export, plots, retrain_command, evaluate_command, compare):
+for _command in (
+    run,
+    studies,
+    trials,
+    enqueue,
+    delete,
+    export,
+    plots,
+    retrain_command,
+    evaluate_command,
+    dashboard,
+    report,
+    compare,
+):
     cli.add_command(_command)
 
 

@@ -159,6 +159,17 @@ def _print_candidates(chosen: Export, console: Console) -> None:
 )
 @click.option("--png/--no-png", default=None, help="PNG copies of the plots. [default: when a Chromium is installed]")
 @data_dir_option
+@setting_option(
+    RetrainConfig,
+    "--storage",
+    "The study's storage (URL or SQLite file): its optuna-dashboard note gets the test accuracy and its "
+    "artifacts the PNG figures; skipped where the study is not there.",
+)
+@click.option(
+    "--artifact-dir",
+    default=None,
+    help="Folder of the study's dashboard artifacts. [default: beside a SQLite storage, studies.artifacts/]",
+)
 def retrain_command(export_path: str, **options: Any) -> None:
     """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
     from tuning.results.retrain import prepare_retrain

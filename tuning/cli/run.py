@@ -113,6 +113,11 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     type=Choice(KT_ORACLES),
 )
 @data_dir_option
+@_setting(
+    "--artifact-dir",
+    "Folder for each trial's dashboard artifacts (learning curve, model summary). [default: beside a SQLite "
+    "storage, studies.db -> studies.artifacts/; none for other storages]",
+)
 @_setting("--jobs", "Worker processes on this machine, each with its share of the CPU cores.", "-j")
 @_setting(
     "--heartbeat",

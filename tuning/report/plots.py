@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from optuna.importance import BaseImportanceEvaluator
     from optuna.trial import FrozenTrial
 
-__all__ = ["MIN_COMPLETE_TRIALS", "png_wanted", "write_html", "write_plots", "write_pngs"]
+__all__ = ["MIN_COMPLETE_TRIALS", "png_wanted", "study_importances", "write_html", "write_plots", "write_pngs"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,16 @@ def _check_study(study: optuna.Study) -> list[FrozenTrial]:
         f"need at least {MIN_COMPLETE_TRIALS}. Run more trials "
         f"(tune run ... --study {shlex.quote(name)} --trials {more}); pruned trials do not count"
     )
+
+
+def study_importances(study: optuna.Study) -> dict[str, float] | None:
+    """The study's PED-ANOVA importances, as `tune plots` ranks them; None where they are undefined."""
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if len(complete) < MIN_COMPLETE_TRIALS:
+        return None
+    return _evaluate(study, complete, *_evaluators()[0]).values
 
 
 def png_wanted(png: bool | None) -> bool:

@@ -37,6 +37,7 @@ from tuning.model.builders import check_precision
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.results.export import Export
 from tuning.results.outputs import check_output_dir, write_outputs
+from tuning.search.config import DEFAULT_STORAGE
 
 if TYPE_CHECKING:
     import keras
@@ -83,6 +84,8 @@ class RetrainConfig:
     png: bool | None = None  # PNG copies of the plots; None: when a Chromium is installed
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION
     precision: str | None = None  # None: the precision the best trial trained in (the export's)
+    storage: str = DEFAULT_STORAGE  # the study's storage: its dashboard note gets the result, where the study is there
+    artifact_dir: str | None = None  # the study's dashboard artifacts (figures); None: beside a SQLite storage
 
     def __post_init__(self) -> None:
         if self.precision is not None:
@@ -283,6 +286,7 @@ def retrain(
     """
     from tuning.atomic import atomic_path
     from tuning.model.tfenv import quiet_tensorflow
+    from tuning.search.notes import note_retrain
 
     quiet_tensorflow()
     started = time.perf_counter()
@@ -300,7 +304,9 @@ def retrain(
         result = RetrainResult(tuple(runs), saved, prepared.output_dir, (), time.perf_counter() - started)
         files = write_outputs(prepared, result, staging)
         check_output_dir(prepared.output_dir)  # nothing foreign arrived while we trained
-    return replace(result, files=tuple(files), seconds=time.perf_counter() - started)
+    result = replace(result, files=tuple(files), seconds=time.perf_counter() - started)
+    note_retrain(prepared, result)
+    return result
 
 
 def _better(run: RunResult, best: RunResult) -> bool:

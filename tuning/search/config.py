@@ -69,6 +69,7 @@ class RunConfig:
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
     engine: str = "optuna"  # optuna, or keras-tuner: KerasTuner's oracle proposes, tune trains and records
     kt_oracle: str = "hyperband"  # keras-tuner: hyperband (its factor is reduction_factor), bayesian or random
+    artifact_dir: str | None = None  # trials' dashboard artifacts (search/artifacts.py); None: beside a SQLite file
 
     def __post_init__(self) -> None:
         check_arch(self.arch)

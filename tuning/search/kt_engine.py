@@ -167,7 +167,7 @@ def _train_and_record(tuner: Any, kt_trial: Any, on_epoch: TrialEpochHook | None
     from tuning.model.callbacks import EpochRecorder
     from tuning.model.params import resolve_params
     from tuning.model.train import train_model
-    from tuning.search.objective import record_training, trial_attrs, trial_seed
+    from tuning.search.objective import publish_trial, record_training, trial_attrs, trial_seed
 
     run = tuner.prepared
     setup, study = run.setup, run.study
@@ -212,15 +212,19 @@ def _train_and_record(tuner: Any, kt_trial: Any, on_epoch: TrialEpochHook | None
         )
     except TrialFailed as exc:
         record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
+        publish_trial(trial, setup, recorder, "failed", str(exc))
         kt_trial.status, kt_trial.message = TrialStatus.FAILED, str(exc)
         return study.tell(trial, state=TrialState.FAIL)
     except BaseException as exc:  # interrupts, and bugs: record, then let them through (KerasTuner's trial stays open)
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"[:500]
         record_training(trial, recorder, {attrs.FAIL_REASON: reason})
+        publish_trial(trial, setup, recorder, "failed", reason)
         study.tell(trial, state=TrialState.FAIL)
         raise
     complete = epochs >= setup.epochs
     record_training(trial, recorder, {attrs.BEST_EPOCH: initial + result.best_epoch} if complete else {})
+    stopped = f"KerasTuner's Hyperband gave it {epochs} of {setup.epochs} epochs in its round; a later round may go on."
+    publish_trial(trial, setup, recorder, "complete" if complete else "pruned", "" if complete else stopped)
     tuner.oracle.update_trial(
         kt_trial.trial_id, {OBJECTIVE: result.best_val_accuracy}, step=initial + result.best_epoch
     )

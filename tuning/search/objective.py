@@ -36,6 +36,7 @@ class TrialSetup:
     steps_per_execution: int
     precision: str  # a key of model.builders.PRECISIONS; recorded on each trial
     data_attrs: dict[str, Any]  # data source and fingerprint, stored on every trial
+    artifact_dir: str | None = None  # where trials store dashboard artifacts (search/artifacts.py); None: nowhere
 
 
 def trial_seed(study_seed: int, number: int) -> int:
@@ -81,15 +82,35 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
         )
     except optuna.TrialPruned:
         record_training(trial, recorder)
+        publish_trial(trial, setup, recorder, "pruned")
         raise
     except TrialFailed as exc:
         record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
+        publish_trial(trial, setup, recorder, "failed", str(exc))
         raise
     except KeyboardInterrupt:
         record_training(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
+        publish_trial(trial, setup, recorder, "failed", "interrupted")
         raise
     record_training(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
+    publish_trial(trial, setup, recorder, "complete")
     return result.best_val_accuracy
+
+
+def publish_trial(
+    trial: optuna.Trial, setup: TrialSetup, recorder: EpochRecorder, state: str, reason: str = ""
+) -> None:
+    """The trial's dashboard note and artifacts, stored while it still runs; a failure to store never fails it.
+
+    `state` is complete, pruned or failed; `reason` says why it failed (or, for a pruned
+    trial, what stopped it where the study's pruner does not say).
+    """
+    from tuning.search.artifacts import upload_trial_artifacts
+    from tuning.search.notes import TrialEnding, save_trial_note
+
+    save_trial_note(trial, TrialEnding(state, reason or None))
+    # On Ctrl-C the PNG's Chromium got the signal too, and the user wants out: CSV and summary only.
+    upload_trial_artifacts(trial, setup.artifact_dir, recorder.model, png=reason != "interrupted")
 
 
 def trial_attrs(setup: TrialSetup, seed: int) -> dict[str, Any]:

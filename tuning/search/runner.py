@@ -99,6 +99,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         steps_per_execution=config.steps_per_execution,
         precision=config.precision,
         data_attrs={attrs.DATA_SOURCE: data.source, attrs.DATA_FINGERPRINT: data.fingerprint},
+        artifact_dir=_artifact_dir(config),
     )
     trials = study.get_trials(deepcopy=False)
     queued = sum(t.state == TrialState.WAITING for t in trials)
@@ -114,6 +115,16 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         precision_reason=choice.reason,
         changes=changes,
     )
+
+
+def _artifact_dir(config: RunConfig) -> str | None:
+    from tuning.search.artifacts import artifact_dir_for
+    from tuning.search.storage import mask_url
+
+    folder = artifact_dir_for(config.storage, config.artifact_dir)
+    if folder is None:
+        logger.info("no artifact folder for storage %s: trials store notes only", mask_url(config.storage))
+    return None if folder is None else str(folder)
 
 
 def _split(config: RunConfig, data: Any, seed: int) -> Any:
@@ -137,20 +148,22 @@ def run_trials(
 ) -> int:
     """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
     from tuning.model.tfenv import quiet_tensorflow
+    from tuning.report.figures import png_session
     from tuning.search.objective import make_objective
     from tuning.search.worker import run_worker
 
     if run.remaining == 0:
         return 0
     quiet_tensorflow(threads)
-    return run_worker(
-        run.study,
-        run.storage,
-        make_objective(run.setup, on_epoch),
-        total=run.config.trials,
-        timeout=run.config.timeout,
-        callbacks=callbacks,
-    )
+    with png_session():  # one Chromium for the trials' learning-curve PNGs (search/artifacts.py)
+        return run_worker(
+            run.study,
+            run.storage,
+            make_objective(run.setup, on_epoch),
+            total=run.config.trials,
+            timeout=run.config.timeout,
+            callbacks=callbacks,
+        )
 
 
 def run_study(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tuning.search.config import RunConfig
 
 __all__ = [
+    "METRIC_NAME",
     "load_study",
     "make_pruner",
     "make_sampler",
@@ -23,6 +24,9 @@ __all__ = [
     "state_counts",
     "study_checks_per_epoch",
 ]
+
+
+METRIC_NAME = "val_accuracy"  # the objective: best validation accuracy over a trial's checks
 
 
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -104,6 +108,9 @@ def open_run_study(
     )
     if study.direction != optuna.study.StudyDirection.MAXIMIZE:
         raise TuneError(f"study {config.study_name!r} minimises; it was not created by tune")
+    with warnings.catch_warnings():  # set_metric_names is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([METRIC_NAME])  # what optuna-dashboard labels the objective
     stored = study.user_attrs
     if not stored:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)

@@ -1,0 +1,166 @@
+"""What `tune report` compares: per study its search (best trial, cost, progress, importances) and its retrained model.
+
+A study's retrained model is found by the `metrics.json` that `tune retrain`
+writes (results/outputs.py), whose `study` names it; a study without one is
+compared on what its search has.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuning import attrs
+from tuning.attrs import curve_of
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["REFERENCES", "Retrained", "StudyComparison", "compare_study", "find_retrained"]
+
+logger = logging.getLogger(__name__)
+
+# Published Fashion-MNIST test accuracies the results are read against.
+REFERENCES = (
+    ("hand-tuned MLP", 0.8811),
+    ("Kaggle SVM baseline", 0.897),
+    ("hand-tuned ConvNet", 0.9185),
+    ("small ConvNets with batch norm", 0.934),
+    ("Google AutoML", 0.939),
+)
+TOP_IMPORTANCES = 5
+
+
+@dataclass(frozen=True)
+class Retrained:
+    """A retrained model's test figures, from its metrics.json."""
+
+    path: Path  # the metrics.json
+    trial: int  # the exported trial it was retrained from
+    params: dict[str, Any]  # that trial's sampled parameters
+    accuracy_mean: float
+    accuracy_std: float | None  # None for one seed
+    seeds: int
+    per_class: dict[str, float]
+    confusion: list[list[int]]  # rows: true class
+
+    @classmethod
+    def read(cls, path: Path) -> Retrained:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        export = metrics["export"]["content"]
+        return cls(
+            path=path,
+            trial=int(export["best_trial"]),
+            params=dict(export["params"]),
+            accuracy_mean=float(metrics["test_accuracy_mean"]),
+            accuracy_std=metrics.get("test_accuracy_std"),
+            seeds=len(metrics.get("seeds", [])) or 1,
+            per_class={str(k): float(v) for k, v in metrics["per_class_accuracy"].items()},
+            confusion=[[int(n) for n in row] for row in metrics["confusion_matrix"]],
+        )
+
+
+@dataclass(frozen=True)
+class StudyComparison:
+    """One study's line in the report."""
+
+    name: str
+    arch: str
+    counts: dict[str, int]  # trials by state name
+    best_value: float | None  # best validation accuracy; None before a complete trial
+    best_trial: int | None
+    n_params: int | None  # of the best trial's model
+    epoch_seconds: float | None  # the best trial's mean seconds per epoch of training and validation
+    progress: list[tuple[float, float]]  # (minutes since the study's first trial started, best value so far)
+    importances: dict[str, float]  # PED-ANOVA, the top TOP_IMPORTANCES; empty where undefined
+    retrained: Retrained | None
+
+
+def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComparison:
+    """Gather what the report shows of `study`."""
+    from tuning.report.plots import study_importances
+    from tuning.search.study import state_counts
+
+    trials = study.get_trials(deepcopy=False)
+    if retrained is not None and not _retrained_from(trials, retrained):
+        logger.warning(
+            "%s is not a retrain of study %r as stored now (its trial %d had other parameters); left out",
+            retrained.path,
+            study.study_name,
+            retrained.trial,
+        )
+        retrained = None
+    complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
+    best = max(complete, key=lambda t: t.value or 0.0, default=None)
+    importances = study_importances(study) or {}
+    top = dict(sorted(importances.items(), key=lambda item: -item[1])[:TOP_IMPORTANCES])
+    return StudyComparison(
+        name=study.study_name,
+        arch=str(study.user_attrs.get(attrs.ARCH, "?")),
+        counts=state_counts(trials),
+        best_value=best.value if best else None,
+        best_trial=best.number if best else None,
+        n_params=best.user_attrs.get(attrs.N_PARAMS) if best else None,
+        epoch_seconds=_epoch_seconds(best.user_attrs) if best else None,
+        progress=_progress(trials),
+        importances=top,
+        retrained=retrained,
+    )
+
+
+def _retrained_from(trials: list[optuna.trial.FrozenTrial], retrained: Retrained) -> bool:
+    """Whether the model was retrained from one of these trials (not from an older study of the same name)."""
+    return any(t.number == retrained.trial and t.params == retrained.params for t in trials)
+
+
+def _epoch_seconds(stored: dict[str, Any]) -> float | None:
+    curve = curve_of(stored)
+    if not curve.seconds:
+        return None
+    return sum(curve.seconds) / (len(curve.seconds) / curve.checks_per_epoch)
+
+
+def _progress(trials: list[optuna.trial.FrozenTrial]) -> list[tuple[float, float]]:
+    """The best validation accuracy measured so far, after each finished trial, against wall-clock minutes.
+
+    A pruned trial counts with its best check: the search saw that accuracy, though it stopped the trial.
+    """
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    if not starts:
+        return []
+    first = min(starts)
+    scored = [(t.datetime_complete, _best_check(t)) for t in trials if t.datetime_complete is not None]
+    points, best = [], float("-inf")
+    for finished, value in sorted((when, value) for when, value in scored if value is not None):
+        best = max(best, value)
+        points.append((round((finished - first).total_seconds() / 60, 3), best))
+    return points
+
+
+def _best_check(trial: optuna.trial.FrozenTrial) -> float | None:
+    if trial.state.name == "COMPLETE" and trial.value is not None:
+        return float(trial.value)
+    if trial.state.name == "PRUNED" and trial.intermediate_values:
+        return max(trial.intermediate_values.values())
+    return None
+
+
+def find_retrained(folders: list[Path]) -> dict[str, Retrained]:
+    """The newest retrained model of each study in `folders` (retrain output folders, or folders holding them)."""
+    found: dict[str, tuple[float, Retrained]] = {}
+    for folder in folders:
+        candidates = [folder / "metrics.json", *sorted(folder.glob("*/metrics.json"))]
+        for path in filter(Path.is_file, candidates):
+            try:
+                study = str(json.loads(path.read_text(encoding="utf-8"))["study"])
+                retrained = Retrained.read(path)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                logger.warning("skipping %s: not a tune retrain metrics file (%s)", path, exc)
+                continue
+            mtime = path.stat().st_mtime
+            if study not in found or found[study][0] < mtime:
+                found[study] = (mtime, retrained)
+    return {study: retrained for study, (_, retrained) in found.items()}

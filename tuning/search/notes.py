@@ -1,0 +1,233 @@
+"""Markdown notes optuna-dashboard shows: each trial's configuration in words and how it ended; a retrain's result.
+
+A trial's note is saved while the trial runs, as it ends (completed, pruned,
+failed); the study's note after `tune retrain`. Like artifacts, a note that
+cannot be stored is logged once and never fails a trial.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tuning import attrs
+from tuning.attrs import TrialCurve, curve_of
+from tuning.errors import first_line
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuning.results.retrain import PreparedRetrain, RetrainResult
+
+__all__ = [
+    "TrialEnding",
+    "describe_config",
+    "note_retrain",
+    "pruned_reason",
+    "retrain_note",
+    "save_note",
+    "save_trial_note",
+    "trial_note",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrialEnding:
+    """How a trial ended: "complete", "pruned" or "failed", and for a failure its reason."""
+
+    state: str
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in ("complete", "pruned", "failed"):
+            raise ValueError(f"state must be complete, pruned or failed, but got state={self.state!r}")
+
+
+def save_note(target: optuna.Trial | optuna.Study, body: str) -> None:
+    """Store `body` as the dashboard note of a running trial or a study; log once if the storage refuses."""
+    import optuna_dashboard
+
+    try:
+        optuna_dashboard.save_note(target, body)
+    except Exception as exc:  # a note is for the reader; the result is already stored
+        _warn_once(f"{type(exc).__name__}: {first_line(exc)}")
+
+
+def save_trial_note(trial: optuna.Trial, ending: TrialEnding) -> None:
+    """Note on the running trial how it ended and what it was, from what the trial and its study store."""
+    try:
+        stored = trial.user_attrs
+        settings = trial.study.user_attrs.get(attrs.RUN_SETTINGS, {})
+        body = trial_note(trial.number, str(stored.get(attrs.ARCH)), trial.params, stored, settings, ending)
+    except Exception as exc:  # the storage failed to answer: no note, the trial goes on
+        _warn_once(f"{type(exc).__name__}: {first_line(exc)}")
+        return
+    save_note(trial, body)
+
+
+def trial_note(
+    number: int,
+    arch: str,
+    params: dict[str, Any],
+    stored: dict[str, Any],
+    run_settings: dict[str, Any],
+    ending: TrialEnding,
+) -> str:
+    """The note of trial `number`: its outcome, its configuration in words, and its parameters."""
+    curve = curve_of(stored)
+    outcome = _outcome(curve, run_settings, ending, stored.get(attrs.EPOCHS_RUN))
+    size = stored.get(attrs.N_PARAMS)
+    sized = f" {size:,} parameters," if size else ""
+    lines = [
+        f"### Trial {number}: {outcome.split(':')[0]}",
+        "",
+        f"**How it ended:** {outcome}",
+        "",
+        f"**Configuration:** {describe_config(arch, params)}{sized} trained in {attrs.precision_of(stored)}.",
+        "",
+        "| parameter | value |",
+        "|---|---|",
+        *(f"| {name} | {_number(value)} |" for name, value in sorted(params.items())),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def describe_config(arch: str, params: dict[str, Any]) -> str:
+    """A configuration in a sentence or two ("An MLP of 2 dense layers ...")."""
+    from tuning.model.params import resolve_params
+
+    full = resolve_params(arch, params)
+    body = _cnn_words(full) if arch == "cnn" else _mlp_words(full)
+    schedule = "cosine decay to 0" if full["lr_schedule"] == "cosine" else "constant"
+    return (
+        f"{body} Adam at learning rate {_number(full['learning_rate'])} ({schedule}), "
+        f"batch {full['batch_size']}, L2 {_number(full['l2'])};"
+    )
+
+
+def _mlp_words(p: dict[str, Any]) -> str:
+    n = int(p["n_layers"])
+    layers = ", ".join(f"{p[f'units_{i}']} (dropout {_number(p[f'dropout_{i}'])})" for i in range(1, n + 1))
+    return f"An MLP of {n} dense layer{'s' * (n != 1)} of {layers} units."
+
+
+def _cnn_words(p: dict[str, Any]) -> str:
+    n, convs, k = int(p["n_blocks"]), int(p["convs_per_block"]), p["kernel_size"]
+    filters = ", ".join(str(p[f"filters_{i}"]) for i in range(1, n + 1))
+    norm = " with batch normalisation" if p["batch_norm"] else ""
+    augment = "no augmentation"
+    if p["augment"]:
+        augment = f"augmented by shifts up to {_number(p['translate'])} of the side" + (" and flips" * bool(p["flip"]))
+    return (
+        f"A ConvNet of {n} block{'s' * (n != 1)} ({filters} filters) of {convs} {k}x{k} convolution"
+        f"{'s' * (convs != 1)}{norm}, 2x2 max pooling and dropout {_number(p['conv_dropout'])}; a dense layer of "
+        f"{p['dense_units']} units (dropout {_number(p['dense_dropout'])}); {augment}."
+    )
+
+
+def _outcome(curve: TrialCurve, run_settings: dict[str, Any], ending: TrialEnding, epochs_run: Any) -> str:
+    checks = len(curve.val_accuracy)
+    best = max(curve.val_accuracy, default=math.nan)
+    at = f"{curve.epochs[curve.val_accuracy.index(best)]:g}" if checks else "-"
+    trained = f"{epochs_run:g}" if isinstance(epochs_run, int | float) else f"{checks / curve.checks_per_epoch:g}"
+    if ending.state == "complete":
+        return f"completed: {trained} epochs, best validation accuracy {best:.4f} after epoch {at}."
+    if ending.state == "pruned":
+        last = curve.val_accuracy[-1] if checks else math.nan
+        return (
+            f"pruned after epoch {trained} (check {checks}): {ending.reason or pruned_reason(checks, run_settings)} "
+            f"Validation accuracy there {last:.4f}, best {best:.4f}."
+        )
+    reason = ending.reason or "unknown reason"
+    if reason == "interrupted":
+        reason = "interrupted (Ctrl-C or SIGTERM stopped the run; the trial's parameters can be queued again)"
+    return f"failed: {reason}, after epoch {trained}."
+
+
+def pruned_reason(step: int, run_settings: dict[str, Any]) -> str:
+    """Which pruner stopped a trial at check `step`, and at which rung, from the run's settings."""
+    pruner = run_settings.get("pruner")
+    factor = int(run_settings.get("reduction_factor") or 3)
+    bootstrap = int(run_settings.get("bootstrap_count") or 0)
+    waiting = f" (a rung stops every trial until more than {bootstrap} have reached it)" if bootstrap else ""
+    if pruner == "halving":
+        rung = round(math.log(step, factor)) if step >= 1 else 0
+        where = f"rung {rung} (check {step})" if factor**rung == step else f"check {step}"
+        return f"successive halving stopped it at {where}: not in the best 1/{factor} there{waiting}."
+    if pruner == "hyperband":
+        return f"Hyperband stopped it at a rung of its bracket (check {step}, keeping the best 1/{factor}){waiting}."
+    if pruner == "median":
+        return "the median rule stopped it: below the median of earlier trials at that check."
+    return f"the {pruner or 'study'} pruner stopped it."
+
+
+def note_retrain(prepared: PreparedRetrain, result: RetrainResult) -> None:
+    """Note the retrain on its study, with its PNG figures as study artifacts, where the storage holds the study.
+
+    Skipped (logged) where the storage or the study is not there, or the study of that name is
+    not the one the export came from; never fails the retrain, whose outputs are written already.
+    """
+    from tuning.search.artifacts import artifact_dir_for, upload_study_files
+
+    config = prepared.config
+    study = _exported_study(config.storage, prepared.export.study, prepared.export.best_trial, prepared.export.params)
+    if study is None:
+        return
+    pngs = [result.output_dir / name for name in result.files if name.endswith(".png")]
+    stored = upload_study_files(study, artifact_dir_for(config.storage, config.artifact_dir), pngs)
+    save_note(study, retrain_note(prepared, result, [path.name for path in pngs] if stored else []))
+
+
+def _exported_study(storage: str, name: str, trial: int, params: dict[str, Any]) -> optuna.Study | None:
+    import optuna
+
+    from tuning.errors import TuneError
+    from tuning.search.storage import mask_url, open_storage
+
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(storage, must_exist=True))
+        trials = study.get_trials(deepcopy=False)
+    except (TuneError, KeyError) as exc:
+        logger.info("no dashboard note: study %r not found in %s (%s)", name, mask_url(storage), first_line(exc))
+        return None
+    except Exception as exc:  # the storage failed: the retrain's outputs matter more
+        _warn_once(f"{type(exc).__name__}: {first_line(exc)}")
+        return None
+    if not any(t.number == trial and t.params == params for t in trials):
+        logger.warning("no dashboard note: study %r in %s is not the one exported", name, mask_url(storage))
+        return None
+    return study
+
+
+def retrain_note(prepared: PreparedRetrain, result: RetrainResult, figures: list[str]) -> str:
+    """The study's note after `tune retrain`: export, test accuracy mean ± std over seeds, the saved model."""
+    export = prepared.export
+    accuracies = ", ".join(f"{run.evaluation.accuracy:.4f} (seed {run.seed})" for run in result.runs)
+    spread = "" if result.accuracy_std is None else f" ± {result.accuracy_std:.4f}"
+    lines = [
+        f"## Retrained: test accuracy {result.accuracy_mean:.4f}{spread} over {len(result.runs)} seed(s)",
+        "",
+        f"- export: `{prepared.export_path.resolve()}` (trial {export.best_trial}, "
+        f"validation accuracy {export.best_val_accuracy:.4f})",
+        f"- test accuracy per seed: {accuracies}",
+        f"- saved model: `{(result.output_dir / 'model.keras').resolve()}` (seed {result.saved.seed})",
+        f"- epochs: {prepared.epochs} ({prepared.epochs_reason}), {len(prepared.split.y_train)} training images, "
+        f"{prepared.precision}",
+    ]
+    if figures:
+        lines.append(f"- figures (artifacts of this study): {', '.join(figures)}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+@functools.cache
+def _warn_once(reason: str) -> None:
+    logger.warning("could not store a dashboard note (%s); the search goes on without it", reason)
