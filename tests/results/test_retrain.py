@@ -63,6 +63,7 @@ def test_retrain_command_end_to_end(
 
     result = run_tune(["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # tune's lines only, with TF_CPP_MIN_LOG_LEVEL=2 set (tune_env)
     assert "epochs: 1 (the best trial's best epoch (1 of 1)); seeds: 0, 1" in result.stdout
     assert "on 1000 images" in result.stdout and "(mean ± sample std over 2 seeds)" in result.stdout
     out = tmp_path / "out"

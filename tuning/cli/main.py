@@ -20,6 +20,7 @@ from tuning.cli.manage import delete, enqueue
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
 from tuning.errors import Interrupted, SettingError, TuneError
+from tuning.model.tfenv import show_tensorflow_logs
 
 __all__ = ["cli", "main"]
 
@@ -84,12 +85,13 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     name="tune", cls=_TuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(package_name="tune")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug, with TensorFlow's own lines).")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Pruned Optuna hyperparameter searches over Keras classifiers on Fashion-MNIST."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    show_tensorflow_logs(verbose >= 2)  # tune's lines only, whatever TF_CPP_MIN_LOG_LEVEL says; TF's with -vv
     ctx.obj = {"verbose": verbose}
 
 
