@@ -21,6 +21,7 @@ from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
 from tuning.errors import Interrupted, SettingError, TuneError
 from tuning.model.tfenv import show_tensorflow_logs
+from tuning.signals import discard_lost_output, raise_on_signals
 
 __all__ = ["cli", "main"]
 
@@ -48,6 +49,19 @@ class _TuneGroup(click.Group):
             if flag is None:
                 raise
             raise exc.as_option(flag) from None
+        except Interrupted as exc:
+            if exc.signum != signal.SIGPIPE:
+                raise  # click turns it into Abort
+            raise _output_closed() from None
+        except OSError:
+            if not discard_lost_output():
+                raise
+            raise _output_closed() from None
+
+
+def _output_closed() -> click.exceptions.Exit:
+    """Stdout's reader went away (`tune trials | head -1`): exit quietly with 141, as one killed by SIGPIPE."""
+    return click.exceptions.Exit(128 + signal.SIGPIPE)
 
 
 def _exit_for(exc: Exception) -> NoReturn:
@@ -62,10 +76,12 @@ def _exit_for(exc: Exception) -> NoReturn:
         _fail(f"{exc.format_message()}{hint}")
     if isinstance(exc, TuneError):
         _fail(str(exc))
-    if isinstance(exc, click.exceptions.Abort):  # how click passes on Ctrl-C, or SIGTERM as Interrupted
+    if isinstance(exc, click.exceptions.Abort):  # how click passes on Ctrl-C, or SIGTERM/SIGHUP as Interrupted
         cause = exc.__cause__
+        signum = cause.signum if isinstance(cause, Interrupted) else signal.SIGINT
+        discard_lost_output()  # a hung-up terminal (SIGHUP): the line below goes nowhere, without failing
         click.echo("tune: interrupted", err=True)
-        sys.exit(128 + (cause.signum if isinstance(cause, Interrupted) else signal.SIGINT))
+        sys.exit(128 + signum)
     if isinstance(exc, click.exceptions.Exit):
         sys.exit(exc.exit_code)
     if isinstance(exc, click.ClickException):
@@ -100,8 +116,9 @@ for _command in (run, studies, trials, enqueue, delete, export, plots, retrain_c
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point of the `tune` script: SIGINT and SIGTERM record the running trial, then exit 128 + signal."""
-    from tuning.signals import raise_on_signals
+    """Entry point of the `tune` script.
 
+    SIGINT, SIGTERM, SIGHUP and a closed stdout record the running trial, then exit 128 + signal.
+    """
     raise_on_signals()
     cli.main(args=argv)
