@@ -282,10 +282,17 @@ def _summary_table(study: optuna.Study) -> str:
         (f"best {_TARGET_NAME}", html.escape(_fmt(best.value))),
         ("best trial", str(best.number)),
         ("best params", _table([(k, _fmt(v)) for k, v in best.params.items()])),
+        ("best trial trained with", _table([(k, _fmt(v)) for k, v in _ran_with(study, best).items()])),
     ]
-    attrs = sorted(study.user_attrs.items())
-    rows += [(html.escape(key), html.escape(_fmt(value))) for key, value in attrs]
+    stored = sorted(study.user_attrs.items())  # as the study was created: a resume may change epochs
+    rows += [(f"study {html.escape(key)}", html.escape(_fmt(value))) for key, value in stored]
     return _raw_table(rows)
+
+
+def _ran_with(study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+    from tuning import attrs
+
+    return attrs.trial_settings(trial.user_attrs, study.user_attrs)
 
 
 def _state_counts(study: optuna.Study) -> list[tuple[str, str]]:

@@ -70,6 +70,9 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
             attrs.SEED: seed,
             attrs.PRECISION: setup.precision,
             attrs.TRAIN_SAMPLES: len(setup.split.y_train),
+            attrs.VALIDATION_SAMPLES: len(setup.split.y_val),
+            attrs.EPOCHS: setup.epochs,
+            attrs.STEPS_PER_EXECUTION: setup.steps_per_execution,
             **setup.data_attrs,
         },
     )
