@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tuning import attrs
-from tuning.errors import SettingError, TrialFailed, TuneError, check_whole
+from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.results.export import Export, RobustCandidate, RobustRecord
 from tuning.search.objective import trial_seed
 
@@ -58,8 +58,7 @@ class RobustConfig:
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
 
     def __post_init__(self) -> None:
-        check_whole("robust", self.robust)
-        check_whole("robust_seeds", self.robust_seeds)
+        check_whole_fields(self, ("robust", "robust_seeds"))
 
 
 def extra_seeds(study_seed: int, trial_number: int, count: int) -> tuple[int, ...]:
