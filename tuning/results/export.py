@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tuning import attrs
 from tuning.atomic import write_text_atomically
 from tuning.errors import TuneError
+from tuning.jsonobject import parse_json_object
 from tuning.model.builders import PRECISIONS
 from tuning.model.params import ARCHITECTURES, resolve_params
 
@@ -237,17 +238,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TuneError(f"export {path} is not a text file; an export is the JSON `tune export STUDY` writes") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TuneError(f"export {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise TuneError(f"export {path} must hold a JSON object as `tune export` writes, but holds a {_kind(data)}")
-    return data
-
-
-def _kind(value: Any) -> str:
-    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+    return parse_json_object(text, f"export {path}", "as `tune export` writes")
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:
