@@ -147,8 +147,10 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         markup=False,
     )
     try:
-        epoch_bar = config.epochs if config.jobs == 1 else None  # workers' epochs are not visible here
-        with TrialProgress(console, total=prepared.remaining, epochs=epoch_bar) as progress:
+        epoch_bar = config.jobs == 1  # workers' epochs are not visible here
+        with TrialProgress(
+            console, total=prepared.remaining, epochs=config.epochs, epoch_bar=epoch_bar, jobs=config.jobs
+        ) as progress:
             run_study(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
     except KeyboardInterrupt as exc:
         used = _slots_used(study)
