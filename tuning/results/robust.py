@@ -161,7 +161,8 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
 
 def _plan(trial: optuna.trial.FrozenTrial, study: optuna.Study, study_seed: int, count: int) -> CandidatePlan:
     stored = trial.user_attrs
-    epochs = stored.get(attrs.EPOCHS_RUN) or study.user_attrs.get(attrs.EPOCHS)  # a complete trial ran its budget
+    # A complete trial ran its whole budget; trials older than epochs_run: their run's --epochs.
+    epochs = stored.get(attrs.EPOCHS_RUN) or attrs.trial_settings(stored, study.user_attrs)[attrs.EPOCHS]
     if not epochs:
         raise TuneError(f"trial {trial.number} of study {study.study_name!r} records no epochs; was it made by tune?")
     return CandidatePlan(
