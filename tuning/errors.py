@@ -51,9 +51,10 @@ class TrialFailed(Exception):
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived; the running trial is recorded as failed ("interrupted").
+    """SIGINT, SIGTERM or SIGHUP arrived, or stdout's reader went away (SIGPIPE); the running trial
+    is recorded as failed ("interrupted").
 
-    A KeyboardInterrupt, so every handler of Ctrl-C handles SIGTERM the same way;
+    A KeyboardInterrupt, so every handler of Ctrl-C handles the others the same way;
     `signum` gives the exit status (128 + signum).
     """
 
