@@ -52,8 +52,13 @@ def data_env(cache_dir: Path, fashion_dir: Path) -> dict[str, str]:
 
 @pytest.fixture()
 def tune_env(data_env: dict[str, str]) -> dict[str, str]:
-    """Environment for running `tune` in a subprocess against the real data."""
-    return {**os.environ, **data_env, "PYTHONUNBUFFERED": "1"}
+    """Environment for running `tune` in a subprocess against the real data.
+
+    TF_CPP_MIN_LOG_LEVEL=2, a common user setting, once let TensorFlow's `failed
+    call to cuInit` ERROR line through on machines without a GPU: tune must print
+    its own lines only, whatever the level.
+    """
+    return {**os.environ, **data_env, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def run_tune(

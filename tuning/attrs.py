@@ -42,9 +42,11 @@ __all__ = [
     "SPACE",
     "SPACE_HASH",
     "SPLIT_SEED",
+    "STEPS_PER_EXECUTION",
     "TRAIN_ACCURACY_PER_CHECK",
     "TRAIN_LOSS_PER_CHECK",
     "TRAIN_SAMPLES",
+    "VALIDATION_SAMPLES",
     "VALIDATION_SIZE",
     "VAL_ACCURACY_PER_CHECK",
     "VAL_LOSS_PER_CHECK",
@@ -53,6 +55,7 @@ __all__ = [
     "engine_of",
     "precision_of",
     "set_attrs",
+    "trial_settings",
 ]
 
 # --- on the study and on each trial --------------------------------------------
@@ -68,14 +71,16 @@ CHECKS_PER_EPOCH = "checks_per_epoch"
 # "keras-tuner"; with keras-tuner, also which of its oracles: "hyperband", "bayesian" or "random".
 ENGINE = "engine"
 KT_ORACLE = "kt_oracle"
+# The most epochs a trial trains; study: --epochs of the run that created it, trial: of the run
+# that trained it (a resume may change it). Trials older than the trial attribute: the study's.
+EPOCHS = "epochs"
 
 # --- on the study ---------------------------------------------------------------
 SPACE = "space"  # the search space, as SearchSpace.to_dict()
 SPACE_HASH = "space_hash"
-VALIDATION_SIZE = "validation_size"
+VALIDATION_SIZE = "validation_size"  # the split's setting, scaled down with max_train_samples
 MAX_TRAIN_SAMPLES = "max_train_samples"
 SPLIT_SEED = "split_seed"  # seeds the train/validation split
-EPOCHS = "epochs"  # the most epochs a trial trains (--epochs of the run that created the study)
 PRECISION_REASON = "precision_reason"  # why the study's precision: "as asked", or what --precision auto found
 # The settings a run may change on an existing study (search/changes.py CHANGEABLE), as the latest run
 # that created or changed them used them: {"pruner": "halving", "epochs": 6, ...}. Absent on older studies.
@@ -91,6 +96,8 @@ IDENTITY = (ARCH, SPACE_HASH, DATA_FINGERPRINT, VALIDATION_SIZE, MAX_TRAIN_SAMPL
 # --- on each trial ----------------------------------------------------------------
 N_PARAMS = "n_params"  # trainable and other weights of the built model
 TRAIN_SAMPLES = "train_samples"
+VALIDATION_SAMPLES = "validation_samples"  # images the trial validated on (absent on older trials)
+STEPS_PER_EXECUTION = "steps_per_execution"  # batches per TensorFlow call (absent on older trials)
 DATA_SOURCE = "data_source"  # the folder the data came from
 EPOCHS_RUN = "epochs_run"  # passes over the training images, e.g. 0.25 when pruned at the first check
 # Per check (see CHECKS_PER_EPOCH; trials older than checks stored per epoch under the old names):
@@ -133,6 +140,19 @@ def set_attrs(target: optuna.Trial | optuna.Study, attrs: dict[str, Any]) -> Non
     """Store every item of `attrs` as a user attribute of a trial or study."""
     for key, value in attrs.items():
         target.set_user_attr(key, value)
+
+
+def trial_settings(trial: dict[str, Any], study: dict[str, Any]) -> dict[str, Any]:
+    """What a trial trained with, from its user attributes; the study's where an older trial lacks one."""
+    return {
+        EPOCHS: trial.get(EPOCHS, study.get(EPOCHS)),
+        CHECKS_PER_EPOCH: trial.get(CHECKS_PER_EPOCH, study.get(CHECKS_PER_EPOCH, 1)),
+        TRAIN_SAMPLES: trial.get(TRAIN_SAMPLES),
+        VALIDATION_SAMPLES: trial.get(VALIDATION_SAMPLES),
+        PRECISION: precision_of(trial),
+        STEPS_PER_EXECUTION: trial.get(STEPS_PER_EXECUTION),
+        SEED: trial.get(SEED),
+    }
 
 
 @dataclass(frozen=True)

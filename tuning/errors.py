@@ -17,7 +17,9 @@ __all__ = [
     "TrialFailed",
     "TuneError",
     "check_choice",
+    "check_range",
     "check_whole",
+    "check_whole_fields",
     "first_line",
 ]
 
@@ -49,9 +51,10 @@ class TrialFailed(Exception):
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived; the running trial is recorded as failed ("interrupted").
+    """SIGINT, SIGTERM or SIGHUP arrived, or stdout's reader went away (SIGPIPE); the running trial
+    is recorded as failed ("interrupted").
 
-    A KeyboardInterrupt, so every handler of Ctrl-C handles SIGTERM the same way;
+    A KeyboardInterrupt, so every handler of Ctrl-C handles the others the same way;
     `signum` gives the exit status (128 + signum).
     """
 
@@ -64,6 +67,21 @@ def check_whole(name: str, value: object, minimum: int = 1) -> None:
     """Raise SettingError unless `value` is a whole number (not a bool) >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SettingError(name, f"must be a whole number >= {minimum}", value)
+
+
+def check_whole_fields(config: object, names: Iterable[str], *, optional: Iterable[str] = ()) -> None:
+    """`check_whole` on each field of a settings dataclass named in `names`, and in `optional` unless None."""
+    for name in names:
+        check_whole(name, getattr(config, name))
+    for name in optional:
+        if getattr(config, name) is not None:
+            check_whole(name, getattr(config, name))
+
+
+def check_range(name: str, value: float, low: float, high: float, shown: str = "") -> None:
+    """Raise SettingError unless low <= `value` <= high; `shown` words the range if not "between LOW and HIGH"."""
+    if not low <= value <= high:
+        raise SettingError(name, f"must be {shown or f'between {low:g} and {high:g}'}", value)
 
 
 def check_choice(what: str, value: object, choices: Iterable[str]) -> None:

@@ -92,6 +92,14 @@ BAD_INPUT: dict[str, tuple[Callable[[Path, Path], list[str]], list[str]]] = {
         lambda t, d: ["retrain", "x.json", "--seeds", "0"],
         ["--seeds must be a whole number >= 1, but got 0"],
     ),
+    "retrain extend 20": (
+        lambda t, d: ["retrain", "x.json", "--extend", "20"],
+        ["--extend must be between 1 and 10, but got 20.0"],
+    ),
+    "retrain seed -1": (
+        lambda t, d: ["retrain", "x.json", "--seed", "-1"],
+        ["--seed must be between 0 and 2**31 - 1, but got -1"],
+    ),
     "retrain a keras model": (
         lambda t, d: ["retrain", str(_file(t, "model.keras", b"PK\x03\x04" + bytes(range(256))))],
         ["model.keras is a saved Keras model, not an export", "tune evaluate"],

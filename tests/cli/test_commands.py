@@ -55,8 +55,10 @@ def test_run_shows_each_trial_and_the_best(searched: tuple[Path, subprocess.Comp
     db, result = searched
     assert result.returncode == 0, result.stderr
     assert "study 'mlp' in sqlite:///studies.db: running 3 trial(s)" in result.stdout
-    for number in range(3):
-        assert f"trial   {number}  complete  val_acc 0." in result.stdout
+    for number in range(3):  # CliRunner's output is not a terminal: one line per trial, with the study's ETA
+        (line,) = [line for line in result.stdout.splitlines() if line.startswith(f"trial   {number}  complete")]
+        assert re.search(rf"\(\d+\.\d s\); {number + 1} of 3 done, ETA \d+ (s|min)$", line), line
+    assert "; 3 of 3 done, ETA 0 s" in result.stdout
     best = optuna.load_study(study_name="mlp", storage=f"sqlite:///{db}").best_trial
     assert f"best: trial {best.number}, validation accuracy {best.value:.4f}" in result.stdout
     assert "Traceback" not in result.stderr
@@ -69,6 +71,34 @@ def test_rerun_resumes_to_the_total(study_copy: Path, data_env: dict[str, str]) 
     assert more.returncode == 0, more.stderr
     assert "3 of 4 trials already there; running 1 trial(s)" in more.stdout
     assert "trial   3  complete" in more.stdout
+
+
+def test_export_and_index_give_the_best_trials_own_settings(study_copy: Path, data_env: dict[str, str]) -> None:
+    """Trials store what they ran with: a resume with --epochs 1 on a study created with 2, 600 images."""
+    from tuning.results.export import Export
+
+    resume = ["run", "mlp", "--trials", "4", "--pruner", "none", *SMALL[2:], "--epochs", "1"]
+    resumed = invoke_tune(resume, env=data_env)
+    assert resumed.returncode == 0, resumed.stderr
+    validated = int(re.search(r"validating on (\d+)", resumed.stdout).group(1))  # type: ignore[union-attr]
+    study = optuna.load_study(study_name="mlp", storage="sqlite:///studies.db")
+    assert study.user_attrs["epochs"] == 2 and study.user_attrs["validation_size"] == 10_000
+    trials = study.get_trials()
+    assert [t.user_attrs["epochs"] for t in trials] == [2, 2, 2, 1]
+    assert {t.user_attrs["validation_samples"] for t in trials} == {validated} and validated < 1000
+    assert Export.from_study(study, chosen=trials[3]).epochs == 1
+    assert invoke_tune(["export", "mlp"]).returncode == 0
+    data = json.loads(Path("exports/mlp.json").read_text())
+    best = trials[data["best_trial"]].user_attrs
+    assert data["epochs"] == best["epochs"] and data["checks_per_epoch"] == best["checks_per_epoch"]
+    assert data["data"]["validation_samples"] == validated and data["data"]["train_samples"] == 600
+    assert data["steps_per_execution"] == best["steps_per_execution"] >= 1
+    assert Export.read("exports/mlp.json").data.validation_samples == validated  # reads back
+    assert invoke_tune(["plots", "mlp", "--no-png", "--output-dir", "report"]).returncode == 0
+    index = Path("report/index.html").read_text()
+    ran = index.split("best trial trained with", 1)[1].split("</table>", 1)[0]
+    assert f"<tr><th>epochs</th><td>{best['epochs']}</td></tr>" in ran
+    assert f"<tr><th>validation_samples</th><td>{validated}</td></tr>" in ran
 
 
 def test_studies_export_and_plots(study_copy: Path) -> None:

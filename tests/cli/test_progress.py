@@ -1,18 +1,27 @@
-"""The study ETA shown beside the trials bar."""
+"""The running study's display: the study ETA, the epoch bar, and the lines written when output is not a terminal."""
 
 from __future__ import annotations
 
+import io
 import math
 
+import optuna
 import pytest
+from rich.console import Console
 
-from tuning.cli.progress import eta_seconds, format_duration
+from tuning.cli.progress import TrialProgress, eta_seconds, format_duration
 
 
-def test_eta_is_the_pace_so_far_times_the_trials_left() -> None:
-    assert eta_seconds(elapsed=600.0, done=10, total=50) == 2400.0
-    assert eta_seconds(elapsed=600.0, done=50, total=50) == 0.0
-    assert math.isnan(eta_seconds(elapsed=5.0, done=0, total=50))
+def test_eta_is_the_mean_trial_so_far_times_the_trials_left() -> None:
+    assert eta_seconds(trial_seconds=[50.0, 70.0], left=40) == 2400.0
+    assert eta_seconds(trial_seconds=[60.0], left=40, jobs=4) == 600.0  # 4 workers at a time
+    assert eta_seconds(trial_seconds=[60.0], left=2, running_for=20.0) == 100.0  # the running trial is a third done
+    assert eta_seconds(trial_seconds=[60.0], left=0) == 0.0
+
+
+def test_before_any_trial_ends_the_eta_is_whole_trials_at_the_measured_epoch_pace() -> None:
+    assert eta_seconds(trial_seconds=[], left=10, epoch_seconds=30.0, epochs=6, running_for=45.0) == 1755.0
+    assert math.isnan(eta_seconds(trial_seconds=[], left=10))
 
 
 @pytest.mark.parametrize(
@@ -21,3 +30,42 @@ def test_eta_is_the_pace_so_far_times_the_trials_left() -> None:
 )
 def test_durations_read_like_a_person_would_say_them(seconds: float, shown: str) -> None:
     assert format_duration(seconds) == shown
+
+
+def _trial(number: int, value: float) -> optuna.trial.FrozenTrial:
+    trial = optuna.trial.create_trial(value=value, user_attrs={"epochs_run": 2, "best_epoch": 2})
+    trial.number = number
+    return trial
+
+
+def test_piped_output_gets_a_line_per_trial_and_periodic_progress() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=160)  # a file: not a terminal
+    assert not console.is_terminal
+    study = optuna.create_study(direction="maximize")
+    with TrialProgress(console, total=3, epochs=2, period=0.0) as progress:
+        progress.on_epoch(0, 0.25, {"val_accuracy": 0.5})
+        progress.on_epoch(0, 0.5, {"val_accuracy": 0.6})
+        study.add_trial(_trial(0, 0.7))
+        progress.on_trial(study, study.trials[0])
+        progress.on_epoch(1, 0.25, {"val_accuracy": 0.55})
+    lines = [line for line in out.getvalue().splitlines() if line]
+    assert lines[0].startswith("  trial 0: epoch 0.25 of 2, val_acc 0.5000; 0 of 3 trials done, ETA ")
+    assert lines[1].startswith("  trial 0: epoch 0.5 of 2, val_acc 0.6000; 0 of 3 trials done, ETA ")
+    assert lines[2].startswith("trial   0  complete  val_acc 0.7000  best epoch 2/2")
+    assert lines[2].split("; ")[-1].startswith("1 of 3 done, ETA ") and "ETA ?" not in lines[2]
+    assert lines[3].startswith("  trial 1: epoch 0.25 of 2, val_acc 0.5500; 1 of 3 trials done, ETA ")
+    assert len(lines) == 4
+
+
+def test_progress_lines_wait_for_the_period_and_a_terminal_gets_bars_instead() -> None:
+    piped = io.StringIO()
+    with TrialProgress(Console(file=piped), total=3, epochs=2, period=3600.0) as progress:
+        progress.on_epoch(0, 0.25, {"val_accuracy": 0.5})
+    assert piped.getvalue().strip() == ""
+    terminal = io.StringIO()
+    with TrialProgress(Console(file=terminal, force_terminal=True), total=3, epochs=2, period=0.0) as progress:
+        progress.on_epoch(0, 0.25, {"val_accuracy": 0.5})
+        bar = progress._progress.tasks[1]  # the epoch bar advances at each check, within the epoch
+        assert (bar.completed, bar.total) == (0.25, 2)
+    assert "trial 0: epoch" not in terminal.getvalue()

@@ -259,8 +259,8 @@ REFUSED: dict[str, tuple[list[str], list[str]]] = {
     "string for a choice": (["--params", '{"batch_size": "128"}'], ["batch_size='128' is not one of its choices"]),
     "condition not given": (["--params", '{"units_3": 64}'], ["'units_3' exists only when n_layers is one of [3]"]),
     "condition not met": (["--params", '{"n_layers": 2, "units_3": 64}'], ["'units_3' does not apply when n_layers=2"]),
-    "not an object": (["--params", "[1, 2]"], ["--params must be a JSON object"]),
-    "not JSON": (["--params", "{n_layers: 1}"], ["--params: not valid JSON"]),
+    "not an object": (["--params", "[1, 2]"], ["--params must hold a JSON object", "holds a list: [1, 2]"]),
+    "not JSON": (["--params", "{n_layers: 1}"], ["--params is not valid JSON"]),
     "missing file": (["--params-file", "missing.json"], ["cannot read --params-file missing.json"]),
     "neither": ([], ["--params JSON or --params-file FILE"]),
     "both": (["--params", "{}", "--params-file", "x.json"], ["--params JSON or --params-file FILE"]),
@@ -351,7 +351,15 @@ def test_the_next_run_runs_the_queued_configuration_first(
             data_dir=str(fashion_dir),
         )
     )
-    given = {"n_layers": 1, "units_1": 96, "dropout_1": 0.1, "l2": 1e-5, "learning_rate": 0.002, "batch_size": 128}
+    given = {
+        "n_layers": 1,
+        "units_1": 96,
+        "dropout_1": 0.1,
+        "l2": 1e-5,
+        "learning_rate": 0.002,
+        "batch_size": 128,
+        "lr_schedule": "constant",
+    }
     queued = invoke_tune(["enqueue", "mlp", "--storage", storage, "--params", json.dumps(given)])
     assert queued.returncode == 0, queued.stderr
     ran = invoke_tune(["run", "mlp", "--trials", "1", *settings], env=data_env)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
 from pathlib import Path
 
 import optuna
@@ -15,7 +16,49 @@ from tuning.search.study import state_counts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-PLOTS = ["importance_ped_anova", "importance_fanova", "history", "intermediate_values", "parallel_coordinate"]
+PLOTS = [
+    "importance_ped_anova",
+    "importance_fanova",
+    "history",
+    "learning_curves",
+    "intermediate_values",
+    "parallel_coordinate",
+]
+SPACE = {  # as SearchSpace.to_dict() stores it
+    "arch": "cnn",
+    "params": [
+        {
+            "name": "lr",
+            "type": "float",
+            "low": 1e-4,
+            "high": 0.1,
+            "log": True,
+            "step": None,
+            "choices": [],
+            "when": None,
+        },
+        {
+            "name": "optimizer",
+            "type": "categorical",
+            "low": None,
+            "high": None,
+            "log": False,
+            "step": None,
+            "choices": ["adam", "sgd"],
+            "when": None,
+        },
+        {
+            "name": "units_3",
+            "type": "int",
+            "low": 16,
+            "high": 64,
+            "log": False,
+            "step": 16,
+            "choices": [],
+            "when": ["n_layers", [3]],
+        },
+    ],
+}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -29,8 +72,13 @@ def _objective(trial: optuna.Trial) -> float:
     if trial.number == 4:
         raise ValueError("simulated failed trial")
     final = 0.92 - 0.04 * abs(math.log10(lr) + 2.5) - (0.02 if optimizer == "sgd" else 0.0)
+    curve: dict[str, list[float]] = {"val_accuracy_per_check": [], "train_loss_per_check": []}
     for epoch in range(4):
         trial.report(final - 0.1 / (epoch + 1), epoch)
+        curve["val_accuracy_per_check"].append(final - 0.1 / (epoch + 1))
+        curve["train_loss_per_check"].append(1.0 / (epoch + 1))
+        for key, values in curve.items():  # as tune's objective stores a trial's curve, however it ends
+            trial.set_user_attr(key, values)
         if trial.should_prune():
             raise optuna.TrialPruned()
     return final
@@ -63,7 +111,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[optuna.Study, lis
     storage = f"sqlite:///{root / 'studies.db'}"
     _make_study(20, storage=storage)
     study = optuna.load_study(study_name="cnn", storage=storage)
-    for key, value in {"arch": "cnn", "space_hash": "ab12<cd>", "data_fingerprint": "f00d"}.items():
+    for key, value in {"arch": "cnn", "space_hash": "ab12<cd>", "data_fingerprint": "f00d", "space": SPACE}.items():
         study.set_user_attr(key, value)
     return study, write_plots(study, root / "out" / "cnn", png=False)
 
@@ -80,17 +128,52 @@ def test_fixture_study_covers_pruned_failed_and_conditional_trials(written: tupl
 def test_writes_every_plot_and_index_first(written: tuple[optuna.Study, list[Path]]) -> None:
     _, paths = written
     assert paths[0].name == "index.html"
-    assert sorted(p.name for p in paths[1:]) == sorted(f"{name}.html" for name in PLOTS)
+    assert sorted(p.name for p in paths[1:]) == sorted([*(f"{name}.html" for name in PLOTS), "plotly.min.js"])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
 
 
-def test_plot_html_inlines_plotly_and_loads_nothing_remote(written: tuple[optuna.Study, list[Path]]) -> None:
+def test_plot_pages_share_one_local_plotly_js_and_load_nothing_remote(
+    written: tuple[optuna.Study, list[Path]],
+) -> None:
     _, paths = written
+    (shared,) = [p for p in paths if p.name == "plotly.min.js"]
+    assert "plotly.js v" in shared.read_text(encoding="utf-8")[:1000] and shared.stat().st_size > 1_000_000
     for path in paths[1:]:
+        if path.suffix != ".html":
+            continue
         text = path.read_text(encoding="utf-8")
-        assert "plotly.js v" in text and len(text) > 1_000_000, path.name
-        assert not re.search(r"<script[^>]*\bsrc=", text), path.name
+        assert len(text) < 200_000, path.name  # not 4.8 MB of plotly.js each
+        assert re.findall(r"<script[^>]*\bsrc=\"([^\"]*)\"", text) == ["plotly.min.js"], path.name
         assert not re.search(r"<link[^>]*\bhref=[\"']?https?:", text), path.name
+
+
+@pytest.mark.slow  # starts a real Chromium
+@pytest.mark.skipif(_find_chromium() is None, reason="no Chromium (apt-get install chromium)")
+def test_a_page_draws_its_plot_offline_from_the_shared_plotly_js(written: tuple[optuna.Study, list[Path]]) -> None:
+    page = next(p for p in written[1] if p.name == "learning_curves.html")
+    browser = [str(_find_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server"]
+    dom = subprocess.run(
+        [*browser, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert 'class="main-svg"' in dom  # plotly.js loaded from plotly.min.js beside the page, and drew
+
+
+def test_counts_get_whole_number_axes_and_curves_have_loss_beside_accuracy(
+    written: tuple[optuna.Study, list[Path]],
+) -> None:
+    by_name = {p.stem: p.read_text(encoding="utf-8") for p in written[1] if p.suffix == ".html"}
+    for name in ("history", "learning_curves", "intermediate_values"):
+        assert '"dtick":1' in by_name[name] and '"tickformat":"d"' in by_name[name], name
+    curves = by_name["learning_curves"]
+    assert all(
+        title in curves for title in ('"text":"validation accuracy"', '"text":"training accuracy"', '"text":"loss"')
+    )
+    assert "trial 0 (complete)" in curves and "(pruned)" in curves
+    assert "check (1 per epoch)" in by_name["intermediate_values"]
 
 
 def _has_text(html: str, text: str) -> bool:
@@ -114,12 +197,17 @@ def test_index_summarises_the_study_and_links_every_plot(written: tuple[optuna.S
     assert f"<th>best trial</th><td>{study.best_trial.number}</td>" in index
     assert f"<th>PRUNED</th><td>{state_counts(study.get_trials())['PRUNED']}</td>" in index
     assert "ab12&lt;cd&gt;" in index and "f00d" in index
+    assert "<h2>Search space</h2>" in index and "{&quot;arch" not in index  # a table, not the raw JSON
+    space = index.split("<h2>Search space</h2>", 1)[1].split("</table>", 1)[0]
+    assert "<tr><td>lr</td><td>float</td><td>0.0001 to 0.1</td><td>yes</td><td></td></tr>" in space
+    assert "<tr><td>optimizer</td><td>categorical</td><td>adam, sgd</td><td></td><td></td></tr>" in space
+    assert "<tr><td>units_3</td><td>int</td><td>16 to 64, step 16</td><td></td><td>n_layers in 3</td></tr>" in space
     assert all(f'href="{name}.html"' in index for name in PLOTS)
     assert ".png" not in index
 
 
 def test_index_ranks_conditional_params_with_ped_anova_only(written: tuple[optuna.Study, list[Path]]) -> None:
-    index = written[1][0].read_text(encoding="utf-8")
+    index = written[1][0].read_text(encoding="utf-8").split("<h2>Hyperparameter importance</h2>", 1)[1]
     row = re.search(r"<tr><td>units_3</td>(.*?)</tr>", index)
     assert row is not None
     assert re.findall(r'<td class="num">([^<]*)</td>', row.group(1))[1] == "—"
@@ -167,7 +255,7 @@ def test_undefined_importances_skip_that_plot_with_a_note(
 ) -> None:
     paths = write_plots(_fixed_study(rows), tmp_path, png=False)
     index = paths[0].read_text(encoding="utf-8")
-    assert {p.stem for p in paths[1:]} == set(PLOTS) - set(skipped)
+    assert {p.stem for p in paths[1:] if p.suffix == ".html"} == set(PLOTS) - set(skipped)
     assert reason in index
     assert all(f'href="{name}.html"' not in index for name in skipped)
 
@@ -194,7 +282,7 @@ def test_png_true_without_chromium_says_how_to_get_one(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("no_chromium")
 def test_png_default_without_chromium_writes_html_only(tmp_path: Path) -> None:
     paths = write_plots(_make_study(6), tmp_path, png=None)
-    assert paths and all(p.suffix == ".html" for p in paths)
+    assert paths and all(p.suffix == ".html" or p.name == "plotly.min.js" for p in paths)
 
 
 @pytest.mark.slow  # starts a real Chromium
@@ -219,6 +307,6 @@ def test_png_export_failure_warns_by_default_and_fails_when_asked(
             write_plots(_make_study(6), tmp_path, png=png)
     else:
         paths = write_plots(_make_study(6), tmp_path, png=png)
-        assert [p.suffix for p in paths] == [".html"] * 6
+        assert [p.suffix for p in paths] == [".html"] * 7 + [".js"]
         assert "PNG export failed" in caplog.text
     assert not list(tmp_path.glob("*.png"))

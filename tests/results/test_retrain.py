@@ -63,6 +63,7 @@ def test_retrain_command_end_to_end(
 
     result = run_tune(["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # tune's lines only, with TF_CPP_MIN_LOG_LEVEL=2 set (tune_env)
     assert "epochs: 1 (the best trial's best epoch (1 of 1)); seeds: 0, 1" in result.stdout
     assert "on 1000 images" in result.stdout and "(mean ± sample std over 2 seeds)" in result.stdout
     out = tmp_path / "out"
@@ -95,6 +96,26 @@ def test_retrain_command_end_to_end(
     assert np.mean(predicted == fashion.y_test) == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     html = (out / "history.html").read_text()
     assert len(html) > 1_000_000 and "seed 1 train" in html  # plotly.js inlined
+
+
+def test_retrain_into_a_closed_pipe_stops_as_ctrl_c_does(
+    export_file: Path, tmp_path: Path, tune_env: dict[str, str]
+) -> None:
+    """`tune retrain ... | head -2`: the first line it cannot write stops it, nothing half-written."""
+    import signal
+
+    from procs import tune_process
+
+    proc = tune_process(
+        ["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("retraining mlp") and proc.stdout.readline().startswith("epochs: 1")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == "tune: output closed (broken pipe), retrain stopped: nothing written\n"
+    assert list(tmp_path.iterdir()) == []  # no output folder, no staging folder
 
 
 def test_validation_split_saves_the_best_by_validation(export_file: Path, tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from tuning.cli.report import report
 from tuning.cli.results import evaluate_command, export, retrain_command
 from tuning.cli.run import run
 from tuning.errors import Interrupted, SettingError, TuneError
+from tuning.model.tfenv import show_tensorflow_logs
+from tuning.signals import discard_lost_output, raise_on_signals
 
 __all__ = ["cli", "main"]
 
@@ -50,6 +52,19 @@ class _TuneGroup(click.Group):
             if flag is None:
                 raise
             raise exc.as_option(flag) from None
+        except Interrupted as exc:
+            if exc.signum != signal.SIGPIPE:
+                raise  # click turns it into Abort
+            raise _output_closed() from None
+        except OSError:
+            if not discard_lost_output():
+                raise
+            raise _output_closed() from None
+
+
+def _output_closed() -> click.exceptions.Exit:
+    """Stdout's reader went away (`tune trials | head -1`): exit quietly with 141, as one killed by SIGPIPE."""
+    return click.exceptions.Exit(128 + signal.SIGPIPE)
 
 
 def _exit_for(exc: Exception) -> NoReturn:
@@ -64,10 +79,12 @@ def _exit_for(exc: Exception) -> NoReturn:
         _fail(f"{exc.format_message()}{hint}")
     if isinstance(exc, TuneError):
         _fail(str(exc))
-    if isinstance(exc, click.exceptions.Abort):  # how click passes on Ctrl-C, or SIGTERM as Interrupted
+    if isinstance(exc, click.exceptions.Abort):  # how click passes on Ctrl-C, or SIGTERM/SIGHUP as Interrupted
         cause = exc.__cause__
+        signum = cause.signum if isinstance(cause, Interrupted) else signal.SIGINT
+        discard_lost_output()  # a hung-up terminal (SIGHUP): the line below goes nowhere, without failing
         click.echo("tune: interrupted", err=True)
-        sys.exit(128 + (cause.signum if isinstance(cause, Interrupted) else signal.SIGINT))
+        sys.exit(128 + signum)
     if isinstance(exc, click.exceptions.Exit):
         sys.exit(exc.exit_code)
     if isinstance(exc, click.ClickException):
@@ -87,12 +104,13 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     name="tune", cls=_TuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(package_name="tune")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug, with TensorFlow's own lines).")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Pruned Optuna hyperparameter searches over Keras classifiers on Fashion-MNIST."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    show_tensorflow_logs(verbose >= 2)  # tune's lines only, whatever TF_CPP_MIN_LOG_LEVEL says; TF's with -vv
     ctx.obj = {"verbose": verbose}
 
 
@@ -114,8 +132,9 @@ for _command in (
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point of the `tune` script: SIGINT and SIGTERM record the running trial, then exit 128 + signal."""
-    from tuning.signals import raise_on_signals
+    """Entry point of the `tune` script.
 
+    SIGINT, SIGTERM, SIGHUP and a closed stdout record the running trial, then exit 128 + signal.
+    """
     raise_on_signals()
     cli.main(args=argv)

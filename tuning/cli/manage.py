@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from tuning import attrs
 from tuning.cli.options import console, storage_option
 from tuning.cli.tables import format_params
 from tuning.errors import TuneError
+from tuning.jsonobject import parse_json_object
 
 if TYPE_CHECKING:
     import optuna
@@ -87,13 +87,7 @@ def _read_params(params_json: str | None, params_file: str | None) -> dict[str, 
             raise TuneError(f"cannot read {where}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
     else:
         where, text = "--params", str(params_json)
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TuneError(f"{where}: not valid JSON: {exc}") from None
-    if not isinstance(params, dict):
-        raise TuneError(f'{where} must be a JSON object like {{"name": value}}, but got {params!r:.80}')
-    return params
+    return parse_json_object(text, where, 'like {"name": value}')
 
 
 @click.command()

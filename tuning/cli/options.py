@@ -83,7 +83,13 @@ data_dir_option = click.option(
 
 
 def console() -> Console:
-    """The terminal, or a wide virtual one when output is piped (logs, CI), so tables are not wrapped at 80."""
+    """The terminal, or a wide virtual one when output is piped (logs, CI), so tables are not wrapped at 80.
+
+    A reader that goes away stops the command as Ctrl-C does (`tuning.cli.output`).
+    """
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    from tuning.cli.output import Stdout
+
+    width = None if sys.stdout.isatty() else 160
+    return Console(file=Stdout(), highlight=False, soft_wrap=True, width=width)  # type: ignore[arg-type]  # a TextIO

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -53,21 +55,33 @@ def progress_bars(console: Console) -> Progress:
 
 
 class TrialProgress:
-    """Rich progress bars fed by Optuna's trial callback and the trainer's epoch hook."""
+    """A running study's display, fed by Optuna's trial callback and the trainer's epoch hook.
 
-    def __init__(self, console: Console, *, total: int, epochs: int | None) -> None:
-        """`epochs` None: no epoch bar (trials run in other processes, seen only when they end)."""
+    Each trial that ends gets a line with the trials done and the study's ETA. On a
+    terminal, a bar over trials and one over the running trial's epochs (advanced
+    at each check, several times per epoch). When output is a file or a pipe, where
+    bars do not show, a progress line every `period` seconds instead.
+    """
+
+    def __init__(
+        self, console: Console, *, total: int, epochs: int, epoch_bar: bool = True, jobs: int = 1, period: float = 60.0
+    ) -> None:
+        """`epoch_bar` False: trials run in other processes (`--jobs`), seen only when they end."""
         self._console = console
         self._epochs = epochs
+        self._jobs = jobs
+        self._period = period
         self._progress = progress_bars(console)
         self._total = total
-        self._done = 0
-        self._started = time.monotonic()
-        self._trials = self._progress.add_task("trials", total=total, status="best -")
-        self._epoch_task = None if epochs is None else self._progress.add_task("epochs", total=epochs, status="")
+        self._trial_seconds: list[float] = []  # of the trials this run has seen end
+        self._trial_started = self._last_line = time.monotonic()
+        self._epoch_seconds: float | None = None  # the running trial's pace so far
+        self._best = "best -"
+        self._trials = self._progress.add_task("trials", total=total, status=self._best)
+        self._epoch_task = self._progress.add_task("epochs", total=epochs, status="") if epoch_bar else None
 
     def __enter__(self) -> TrialProgress:
-        self._started = time.monotonic()
+        self._trial_started = self._last_line = time.monotonic()
         self._progress.start()
         return self
 
@@ -79,18 +93,44 @@ class TrialProgress:
     def on_epoch(self, trial_number: int, epoch: float, logs: dict[str, float]) -> None:
         if self._epoch_task is None:
             return
-        status = f"trial {trial_number}: val_acc {logs.get('val_accuracy', float('nan')):.4f}"
-        self._progress.update(self._epoch_task, completed=epoch, status=status)
+        now = time.monotonic()
+        self._epoch_seconds = (now - self._trial_started) / epoch if epoch > 0 else None
+        val_acc = logs.get("val_accuracy", float("nan"))
+        self._progress.update(self._epoch_task, completed=epoch, status=f"trial {trial_number}: val_acc {val_acc:.4f}")
+        self._progress.update(self._trials, status=f"{self._best}  ETA {format_duration(self.eta())}")
+        if not self._console.is_terminal and now - self._last_line >= self._period:
+            self._last_line = now
+            self._console.print(
+                f"  trial {trial_number}: epoch {epoch:g} of {self._epochs}, val_acc {val_acc:.4f}; "
+                f"{len(self._trial_seconds)} of {self._total} trials done, ETA {format_duration(self.eta())}",
+                markup=False,
+            )
 
     def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self._console.print(describe_trial(trial))
+        now = time.monotonic()
+        seconds = trial.duration.total_seconds() if trial.duration else now - self._trial_started
+        self._trial_seconds.append(seconds)
+        self._trial_started = self._last_line = now
+        self._epoch_seconds = None
         best = _best_value(study)
-        self._done += 1
-        left = eta_seconds(time.monotonic() - self._started, self._done, self._total)
-        status = ("best -" if best is None else f"best {best:.4f}") + f"  ETA {format_duration(left)}"
-        self._progress.update(self._trials, advance=1, status=status)
+        self._best = "best -" if best is None else f"best {best:.4f}"
+        eta = format_duration(self.eta())
+        done = len(self._trial_seconds)
+        self._console.print(f"{describe_trial(trial)}; {done} of {self._total} done, ETA {eta}")
+        self._progress.update(self._trials, advance=1, status=f"{self._best}  ETA {eta}")
         if self._epoch_task is not None:
             self._progress.reset(self._epoch_task, total=self._epochs, status="")
+
+    def eta(self) -> float:
+        """Seconds until the trials this run has left are done, from the times measured so far."""
+        return eta_seconds(
+            trial_seconds=self._trial_seconds,
+            left=self._total - len(self._trial_seconds),
+            jobs=self._jobs,
+            epoch_seconds=self._epoch_seconds,
+            epochs=self._epochs,
+            running_for=time.monotonic() - self._trial_started if self._jobs == 1 else 0.0,
+        )
 
 
 def _best_value(study: optuna.Study) -> float | None:
@@ -100,11 +140,31 @@ def _best_value(study: optuna.Study) -> float | None:
         return None
 
 
-def eta_seconds(elapsed: float, done: int, total: int) -> float:
-    """Seconds until `total` trials, at the pace of the `done` trials this run has finished in `elapsed`."""
-    if done <= 0:
+def eta_seconds(
+    *,
+    trial_seconds: Sequence[float],
+    left: int,
+    jobs: int = 1,
+    epoch_seconds: float | None = None,
+    epochs: int = 0,
+    running_for: float = 0.0,
+) -> float:
+    """Seconds until `left` trials (the running ones among them) are done, `jobs` at a time.
+
+    A trial takes the mean of `trial_seconds`, those finished so far; before any
+    finished, a whole `epochs` at the running trial's `epoch_seconds` (an upper
+    bound where trials are pruned); NaN with neither. The running trial has been
+    going for `running_for` seconds already.
+    """
+    if left <= 0:
+        return 0.0
+    if trial_seconds:
+        per_trial = statistics.fmean(trial_seconds)
+    elif epoch_seconds is not None:
+        per_trial = epoch_seconds * epochs
+    else:
         return float("nan")
-    return elapsed / done * max(total - done, 0)
+    return max(per_trial * left / jobs - running_for, 0.0)
 
 
 def format_duration(seconds: float) -> str:

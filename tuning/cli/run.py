@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import click
 from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
+from tuning.errors import Interrupted
 from tuning.model.params import ARCHITECTURES
 from tuning.search.config import DEFAULT_EPOCHS, ENGINES, KT_ORACLES, PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
 from tuning.search.space import default_space_path
@@ -171,16 +173,21 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         markup=False,
     )
     try:
-        epoch_bar = config.epochs if config.jobs == 1 else None  # workers' epochs are not visible here
-        with TrialProgress(console, total=prepared.remaining, epochs=epoch_bar) as progress:
+        epoch_bar = config.jobs == 1  # workers' epochs are not visible here
+        with TrialProgress(
+            console, total=prepared.remaining, epochs=config.epochs, epoch_bar=epoch_bar, jobs=config.jobs
+        ) as progress:
             run_study(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         used = _slots_used(study)
-        console.print(
+        said = (
             f"interrupted: running trials were recorded as failed (interrupted); {used} of "
-            f"{config.trials} trials in the study. Resume with: {same_command(ctx)}",
-            markup=False,
+            f"{config.trials} trials in the study. Resume with: {same_command(ctx)}"
         )
+        if isinstance(exc, Interrupted) and exc.signum == signal.SIGPIPE:
+            click.echo(f"tune: output closed (broken pipe), {said}", err=True)
+        else:
+            console.print(said, markup=False)
         raise
     used = _slots_used(study)
     if config.timeout is not None and used < config.trials:

@@ -121,14 +121,15 @@ def probe_speedup(batches: int = 24) -> float:
 
 
 def _seconds_per_batch(precision: str, batches: int) -> float:
+    from tuning.model.tfenv import quiet_tensorflow
+
+    quiet_tensorflow()  # before Keras loads TensorFlow, or TF's start-up lines reach stderr
     import keras
     import numpy as np
 
     from tuning.model.builders import build_model
-    from tuning.model.tfenv import quiet_tensorflow
     from tuning.model.train import compile_model
 
-    quiet_tensorflow()
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = build_model("cnn", _PROBE_PARAMS, precision=precision)

@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 
     from tuning.attrs import TrialCurve
 
-__all__ = ["confusion_figure", "curve_figure", "figure_png", "history_figure", "png_session", "write_figures"]
+__all__ = [
+    "confusion_figure",
+    "curve_figure",
+    "figure_png",
+    "history_figure",
+    "integer_axis",
+    "learning_curves_figure",
+    "png_session",
+    "write_figures",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +63,52 @@ def history_figure(runs: Sequence[RunHistory], title: str) -> go.Figure:
                     row=1,
                     col=column,
                 )
-    fig.update_xaxes(title_text="epoch", dtick=1 if _max_epochs(runs) <= 20 else None)
+    fig.update_xaxes(title_text="epoch", **integer_axis(_max_epochs(runs)))
+    fig.update_layout(title_text=title)
+    return fig
+
+
+def integer_axis(largest: float) -> dict[str, object]:
+    """Axis settings for a count (trial numbers, epochs): ticks on whole numbers only, shown without decimals."""
+    return {"dtick": 1, "tickformat": "d"} if largest <= 20 else {"tickformat": "d"}
+
+
+def learning_curves_figure(curves: Sequence[tuple[str, TrialCurve]], title: str) -> go.Figure:
+    """Validation accuracy, training accuracy and loss per check of each trial, against epochs trained.
+
+    One colour per trial (`curves`: its label, e.g. "trial 3 (pruned)", and curve);
+    in the loss panel training is solid and validation dashed.
+    """
+    import plotly.colors
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("validation accuracy", "training accuracy", "loss"))
+    palette = plotly.colors.qualitative.Plotly
+    for index, (label, curve) in enumerate(curves):
+        colour = palette[index % len(palette)]
+        panels = (
+            (1, curve.val_accuracy, "solid", ""),
+            (2, curve.train_accuracy, "solid", ""),
+            (3, curve.train_loss, "solid", " training"),
+            (3, curve.val_loss, "dash", " validation"),
+        )
+        for column, values, dash, which in panels:
+            if not values:
+                continue
+            fig.add_scatter(
+                x=curve.epochs[: len(values)],
+                y=values,
+                mode="lines+markers",
+                name=label,
+                legendgroup=label,
+                showlegend=column == 1,
+                line={"color": colour, "dash": dash},
+                hovertemplate=f"{label}{which}<br>epoch %{{x}}<br>%{{y:.4f}}<extra></extra>",
+                row=1,
+                col=column,
+            )
+    longest = max((curve.epochs[-1] for _, curve in curves if curve.epochs), default=0)
+    fig.update_xaxes(title_text="epoch", **integer_axis(longest))
     fig.update_layout(title_text=title)
     return fig
 

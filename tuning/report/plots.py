@@ -1,8 +1,10 @@
-"""Self-contained HTML plots of a study, with a hand-written index page.
+"""HTML plots of a study that open offline, with a hand-written index page.
 
-``write_plots`` writes one HTML file per figure (plotly.js inlined, so every
-file opens offline), optional PNG copies, and ``index.html``: a summary of the
-study, the PED-ANOVA and fANOVA importance rankings side by side, and links.
+``write_plots`` writes one HTML file per figure, all loading the one
+``plotly.min.js`` written beside them (so every page opens offline, and a study's
+plots cost one copy of plotly.js, not one per page), optional PNG copies, and
+``index.html``: a summary of the study, its search space as a table, the
+PED-ANOVA and fANOVA importance rankings side by side, and links.
 
 Two kinds of refusal:
 
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuning import attrs
 from tuning.errors import TuneError
 
 if TYPE_CHECKING:
@@ -50,12 +53,14 @@ MIN_COMPLETE_TRIALS = 2
 _STABLE_COMPLETE_TRIALS = 20
 _TARGET_NAME = "validation accuracy"
 _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
+_PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _PLOT_LABELS = {
     "importance_ped_anova": "Hyperparameter importance (PED-ANOVA)",
     "importance_fanova": "Hyperparameter importance (fANOVA)",
     "history": "Optimization history",
-    "intermediate_values": "Per-epoch learning curves (incl. pruned trials)",
+    "learning_curves": "Learning curves: validation and training accuracy, loss (incl. pruned trials)",
+    "intermediate_values": "Validation accuracy per check, as the pruner saw it (incl. pruned trials)",
     "parallel_coordinate": "Parallel coordinates",
 }
 
@@ -84,12 +89,12 @@ def write_plots(study: optuna.Study, output_dir: str | Path, *, png: bool | None
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pages = [write_html(fig, out / f"{stem}.html") for stem, fig in figures.items()]
+    pages = [write_html(fig, out / f"{stem}.html", shared_plotlyjs=True) for stem, fig in figures.items()]
     images = write_pngs(figures, out, required=png is True) if want_png else []
     index = out / "index.html"
     index.write_text(_index_html(study, complete, importances, pages, images), encoding="utf-8")
-    logger.info("wrote %d plot files to %s", len(pages) + len(images) + 1, out)
-    return [index, *pages, *images]
+    logger.info("wrote %d plot files to %s", len(pages) + len(images) + 2, out)
+    return [index, *pages, out / _PLOTLY_JS, *images]
 
 
 def _check_study(study: optuna.Study) -> list[FrozenTrial]:
@@ -193,7 +198,11 @@ def _skipped(label: str, stem: str, reason: str) -> _Importance:
 def _build_figures(study: optuna.Study, importances: list[_Importance]) -> dict[str, go.Figure]:
     import optuna.visualization as vis
 
+    from tuning.report.figures import integer_axis
+    from tuning.search.study import study_checks_per_epoch
+
     name = study.study_name
+    last_trial = max(t.number for t in study.get_trials(deepcopy=False))
     figures: dict[str, go.Figure] = {}
     for imp in importances:
         if imp.values is None:
@@ -201,13 +210,29 @@ def _build_figures(study: optuna.Study, importances: list[_Importance]) -> dict[
         fig = vis.plot_param_importances(study, evaluator=_replay(imp.values), target_name=_TARGET_NAME)
         figures[imp.stem] = _titled(fig, f"{name} — hyperparameter importance ({imp.label})")
     history = vis.plot_optimization_history(study, target_name=_TARGET_NAME)
+    history.update_xaxes(**integer_axis(last_trial))
     figures["history"] = _titled(history, f"{name} — optimization history")
-    curves = vis.plot_intermediate_values(study)
-    curves.update_layout(xaxis_title="epoch", yaxis_title=_TARGET_NAME)
-    figures["intermediate_values"] = _titled(curves, f"{name} — per-epoch {_TARGET_NAME}")
+    figures["learning_curves"] = _learning_curves(study)
+    checks = study_checks_per_epoch(study.user_attrs)
+    steps = vis.plot_intermediate_values(study)  # Optuna's step k is check k: epoch k / checks
+    steps.update_layout(xaxis_title=f"check ({checks} per epoch)", yaxis_title=_TARGET_NAME)
+    steps.update_xaxes(**integer_axis(max((len(t.intermediate_values) for t in study.trials), default=0)))
+    figures["intermediate_values"] = _titled(steps, f"{name} — {_TARGET_NAME} per check")
     parallel = vis.plot_parallel_coordinate(study, target_name=_TARGET_NAME)
     figures["parallel_coordinate"] = _titled(parallel, f"{name} — parameters vs {_TARGET_NAME}")
     return figures
+
+
+def _learning_curves(study: optuna.Study) -> go.Figure:
+    from tuning.report.figures import learning_curves_figure
+    from tuning.report.summary import STATE_WORDS
+
+    curves = [
+        (f"trial {t.number} ({STATE_WORDS[t.state.name]})", attrs.curve_of(t.user_attrs))
+        for t in study.get_trials(deepcopy=False)
+        if t.state.is_finished()
+    ]
+    return learning_curves_figure(curves, f"{study.study_name} — learning curves")
 
 
 def _replay(values: dict[str, float]) -> BaseImportanceEvaluator:
@@ -232,8 +257,9 @@ def _titled(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
-def write_html(fig: go.Figure, path: Path) -> Path:
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+def write_html(fig: go.Figure, path: Path, *, shared_plotlyjs: bool = False) -> Path:
+    """A page that opens offline: plotly.js inlined, or `shared_plotlyjs` in one plotly.min.js beside it."""
+    fig.write_html(path, include_plotlyjs="directory" if shared_plotlyjs else True, full_html=True)
     return path
 
 
@@ -269,6 +295,7 @@ def _index_html(
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{name} — tuning report</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>Study {name}</h1>\n<h2>Summary</h2>\n{_summary_table(study)}\n"
+        f"<h2>Search space</h2>\n{_space_table(study.user_attrs.get(attrs.SPACE, {}))}\n"
         f"<h2>Hyperparameter importance</h2>\n{_importance_table(importances)}\n"
         f"{_importance_notes(importances, len(complete))}\n"
         f"<h2>Plots</h2>\n{_links(pages, images)}\n</body>\n</html>\n"
@@ -292,10 +319,32 @@ def _summary_table(study: optuna.Study) -> str:
         (f"best {_TARGET_NAME}", html.escape(_fmt(best.value))),
         ("best trial", str(best.number)),
         ("best params", _table([(k, _fmt(v)) for k, v in best.params.items()])),
+        ("best trial trained with", _table([(k, _fmt(v)) for k, v in _ran_with(study, best).items()])),
     ]
-    attrs = sorted(study.user_attrs.items())
-    rows += [(html.escape(key), html.escape(_fmt(value))) for key, value in attrs]
+    stored = sorted((k, v) for k, v in study.user_attrs.items() if k != attrs.SPACE)  # as created
+    rows += [(f"study {html.escape(key)}", html.escape(_fmt(value))) for key, value in stored]
     return _raw_table(rows)
+
+
+def _ran_with(study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+    return attrs.trial_settings(trial.user_attrs, study.user_attrs)
+
+
+def _space_table(space: dict[str, Any]) -> str:
+    """The stored search space (SearchSpace.to_dict()), one row per parameter."""
+    header = "<tr><th>parameter</th><th>type</th><th>range or choices</th><th>log</th><th>condition</th></tr>\n"
+    rows = [header]
+    for param in space.get("params", []):
+        if param.get("type") == "categorical":
+            values = ", ".join(_fmt(choice) for choice in param.get("choices", []))
+        else:
+            step = f", step {_fmt(param['step'])}" if param.get("step") is not None else ""
+            values = f"{_fmt(param.get('low'))} to {_fmt(param.get('high'))}{step}"
+        when = param.get("when")
+        condition = f"{when[0]} in {', '.join(map(_fmt, when[1]))}" if when else ""
+        cells = (param.get("name", "?"), param.get("type", "?"), values, "yes" if param.get("log") else "", condition)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in cells) + "</tr>\n")
+    return "<table>\n" + "".join(rows) + "</table>"
 
 
 def _state_counts(study: optuna.Study) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tuning import attrs
 from tuning.atomic import write_text_atomically
 from tuning.errors import TuneError
+from tuning.jsonobject import parse_json_object
 from tuning.model.builders import PRECISIONS
 from tuning.model.params import ARCHITECTURES, resolve_params
 
@@ -53,10 +54,11 @@ class DataRecord:
 
     fingerprint: str | None
     source: str | None
-    train_samples: int | None
-    validation_size: int | None
+    train_samples: int | None  # images the best trial trained on
+    validation_size: int | None  # the split's setting (scaled down with max_train_samples), to redo the split
     max_train_samples: int | None
     split_seed: int | None
+    validation_samples: int | None = None  # images the best trial validated on; absent from older exports
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Export:
     best_trial: int
     best_val_accuracy: float
     best_epoch: int | None  # from 1; None when the trial recorded none
-    epochs: int | None  # the study's most epochs per trial
+    epochs: int | None  # the best trial's most epochs (its run's --epochs; the study's for older trials)
     precision: str
     params: dict[str, Any]  # as sampled
     model_params: dict[str, Any]  # params with the builder's defaults filled in
@@ -130,6 +132,9 @@ class Export:
     data: DataRecord
     trials: dict[str, int]  # {"complete": ..., "total": ...} when exported
     robust: RobustRecord | None = None  # how --robust chose best_trial; None (left out of the file) without it
+    # How the best trial trained, besides epochs and precision; absent from older exports, None for older trials.
+    checks_per_epoch: int | None = None
+    steps_per_execution: int | None = None
     versions: dict[str, str] = field(default_factory=package_versions)
     exported_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = FORMAT
@@ -147,14 +152,15 @@ class Export:
         if arch is None:
             raise TuneError(f"study {study.study_name!r} was not created by tune (no architecture recorded)")
         trial = best.user_attrs
+        ran = attrs.trial_settings(trial, stored)
         return cls(
             study=study.study_name,
             arch=arch,
             best_trial=best.number,
             best_val_accuracy=float(best.value or 0.0),
             best_epoch=trial.get(attrs.BEST_EPOCH),
-            epochs=stored.get(attrs.EPOCHS),
-            precision=attrs.precision_of(trial),
+            epochs=ran[attrs.EPOCHS],
+            precision=ran[attrs.PRECISION],
             params=best.params,
             model_params=resolve_params(arch, best.params),
             n_params=trial.get(attrs.N_PARAMS),
@@ -164,17 +170,21 @@ class Export:
             data=DataRecord(
                 fingerprint=stored.get(attrs.DATA_FINGERPRINT),
                 source=trial.get(attrs.DATA_SOURCE),
-                train_samples=trial.get(attrs.TRAIN_SAMPLES),
+                train_samples=ran[attrs.TRAIN_SAMPLES],
                 validation_size=stored.get(attrs.VALIDATION_SIZE),
                 max_train_samples=stored.get(attrs.MAX_TRAIN_SAMPLES),
                 split_seed=stored.get(attrs.SPLIT_SEED),
+                validation_samples=ran[attrs.VALIDATION_SAMPLES],
             ),
             trials={"complete": len(complete), "total": len(study.get_trials(deepcopy=False))},
+            checks_per_epoch=ran[attrs.CHECKS_PER_EPOCH],
+            steps_per_execution=ran[attrs.STEPS_PER_EXECUTION],
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form, `format` first; `robust` only when there is one."""
-        body = {k: v for k, v in asdict(self).items() if k != "format" and not (k == "robust" and v is None)}
+        """The JSON form, `format` first; optional fields only when known (`robust` only when there is one)."""
+        body = {k: v for k, v in asdict(self).items() if k != "format" and not (k in _OPTIONAL_KEYS and v is None)}
+        body["data"] = {k: v for k, v in body["data"].items() if not (k in _OPTIONAL_DATA_KEYS and v is None)}
         return {"format": self.format, **body}
 
     def write(self, path: str | Path) -> Path:
@@ -199,8 +209,9 @@ class Export:
 
 
 _KEYS = frozenset(f.name for f in fields(Export))
-_OPTIONAL_KEYS = frozenset({"robust"})  # added after format 1's first files; absent from those
+_OPTIONAL_KEYS = frozenset({"robust", "checks_per_epoch", "steps_per_execution"})  # added after format 1's first files
 _DATA_KEYS = frozenset(f.name for f in fields(DataRecord))
+_OPTIONAL_DATA_KEYS = frozenset({"validation_samples"})
 _ROBUST_KEYS = frozenset(f.name for f in fields(RobustRecord))
 _CANDIDATE_KEYS = frozenset(f.name for f in fields(RobustCandidate))
 
@@ -227,17 +238,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TuneError(f"export {path} is not a text file; an export is the JSON `tune export STUDY` writes") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TuneError(f"export {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise TuneError(f"export {path} must hold a JSON object as `tune export` writes, but holds a {_kind(data)}")
-    return data
-
-
-def _kind(value: Any) -> str:
-    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+    return parse_json_object(text, f"export {path}", "as `tune export` writes")
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:
@@ -252,7 +253,7 @@ def _check_keys(data: dict[str, Any], where: str) -> None:
     for name in ("params", "model_params", "space", "data", "trials", "versions"):
         if not isinstance(data[name], dict):
             raise TuneError(f"{where}: {name!r} must be an object, but got {data[name]!r:.60}")
-    if set(data["data"]) != _DATA_KEYS:
+    if not _DATA_KEYS - _OPTIONAL_DATA_KEYS <= set(data["data"]) <= _DATA_KEYS:
         raise TuneError(f"{where}: 'data' must have the keys {sorted(_DATA_KEYS)}; write it again with `tune export`")
 
 
@@ -266,10 +267,10 @@ def _check_values(data: dict[str, Any], where: str) -> None:
         raise TuneError(f"{where}: 'best_val_accuracy' must be a number, but got best_val_accuracy={score!r}")
     if data["precision"] not in PRECISIONS:
         raise TuneError(f"{where}: 'precision' must be one of {list(PRECISIONS)}, but got {data['precision']!r}")
-    for name in ("best_trial", "best_epoch", "epochs", "seed"):
-        _check_count(name, data[name], where)
-    for name in ("validation_size", "split_seed"):
-        _check_count(f"data.{name}", data["data"][name], where)
+    for name in ("best_trial", "best_epoch", "epochs", "seed", "checks_per_epoch", "steps_per_execution"):
+        _check_count(name, data.get(name), where)
+    for name in ("validation_size", "split_seed", "validation_samples"):
+        _check_count(f"data.{name}", data["data"].get(name), where)
 
 
 def _check_count(name: str, value: Any, where: str) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.data.splits import VALIDATION_SIZE
-from tuning.errors import TrialFailed, TuneError, check_whole
+from tuning.errors import TrialFailed, TuneError, check_range, check_whole_fields
 from tuning.model.builders import check_precision
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.results.export import Export
@@ -90,15 +90,10 @@ class RetrainConfig:
     def __post_init__(self) -> None:
         if self.precision is not None:
             check_precision(self.precision)
-        for name in ("seeds", "patience", "steps_per_execution"):
-            check_whole(name, getattr(self, name))
-        for name in ("epochs", "max_train_samples"):
-            if getattr(self, name) is not None:
-                check_whole(name, getattr(self, name))
-        if not 1.0 <= self.extend <= 10.0:
-            raise TuneError(f"extend must be between 1 and 10, but got extend={self.extend}")
-        if self.seed is not None and not 0 <= self.seed < 2**31:
-            raise TuneError(f"seed must be between 0 and 2**31 - 1, but got seed={self.seed}")
+        check_whole_fields(self, ("seeds", "patience", "steps_per_execution"), optional=("epochs", "max_train_samples"))
+        check_range("extend", self.extend, 1.0, 10.0)
+        if self.seed is not None:
+            check_range("seed", self.seed, 0, 2**31 - 1, "between 0 and 2**31 - 1")
 
 
 def default_epochs(export: Export, extend: float = 1.0) -> tuple[int, str]:

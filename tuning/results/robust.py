@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tuning import attrs
-from tuning.errors import SettingError, TrialFailed, TuneError, check_whole
+from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.results.export import Export, RobustCandidate, RobustRecord
 from tuning.search.objective import trial_seed
 
@@ -58,8 +58,7 @@ class RobustConfig:
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
 
     def __post_init__(self) -> None:
-        check_whole("robust", self.robust)
-        check_whole("robust_seeds", self.robust_seeds)
+        check_whole_fields(self, ("robust", "robust_seeds"))
 
 
 def extra_seeds(study_seed: int, trial_number: int, count: int) -> tuple[int, ...]:
@@ -162,8 +161,14 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
 
 def _plan(trial: optuna.trial.FrozenTrial, study: optuna.Study, study_seed: int, count: int) -> CandidatePlan:
     stored = trial.user_attrs
-    run = stored.get(attrs.EPOCHS_RUN)  # a complete trial ran its budget; a promoted KerasTuner one, after its parent's
-    epochs = run + stored.get(attrs.KT_INITIAL_EPOCH, 0) if run else study.user_attrs.get(attrs.EPOCHS)
+    # A complete trial ran its whole budget (a promoted KerasTuner one, after its parent's);
+    # trials older than epochs_run: their run's --epochs.
+    run = stored.get(attrs.EPOCHS_RUN)
+    epochs = (
+        run + stored.get(attrs.KT_INITIAL_EPOCH, 0)
+        if run
+        else attrs.trial_settings(stored, study.user_attrs)[attrs.EPOCHS]
+    )
     if not epochs:
         raise TuneError(f"trial {trial.number} of study {study.study_name!r} records no epochs; was it made by tune?")
     return CandidatePlan(

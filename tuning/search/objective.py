@@ -120,6 +120,9 @@ def trial_attrs(setup: TrialSetup, seed: int) -> dict[str, Any]:
         attrs.SEED: seed,
         attrs.PRECISION: setup.precision,
         attrs.TRAIN_SAMPLES: len(setup.split.y_train),
+        attrs.VALIDATION_SAMPLES: len(setup.split.y_val),
+        attrs.EPOCHS: setup.epochs,
+        attrs.STEPS_PER_EXECUTION: setup.steps_per_execution,
         **setup.data_attrs,
     }
 

@@ -41,7 +41,9 @@ def run_workers(config: RunConfig, study: optuna.Study, callbacks: Sequence[Tria
                 worker.join(timeout=1.0 / len(workers))
             seen = _report_new_trials(study, seen, callbacks)
     except Interrupted as exc:
-        stop_workers(workers, wait_first=CTRL_C_GRACE_SECONDS if exc.signum == signal.SIGINT else 0.0)
+        # Ctrl-C and a closed terminal reach the whole process group: the workers are already stopping.
+        group_signal = exc.signum in (signal.SIGINT, signal.SIGHUP)
+        stop_workers(workers, wait_first=CTRL_C_GRACE_SECONDS if group_signal else 0.0)
         raise
     finally:
         stop_workers(workers)
