@@ -98,12 +98,10 @@ def test_retrain_command_end_to_end(
     assert len(html) > 1_000_000 and "seed 1 train" in html  # plotly.js inlined
 
 
-def test_retrain_into_a_closed_pipe_stops_as_ctrl_c_does(
+def test_retrain_into_a_closed_pipe_trains_on_and_keeps_the_model(
     export_file: Path, tmp_path: Path, tune_env: dict[str, str]
 ) -> None:
-    """`tune retrain ... | head -2`: the first line it cannot write stops it, nothing half-written."""
-    import signal
-
+    """`tune retrain ... | head -2`: the reader goes away, the retrain goes on and writes its model."""
     from procs import tune_process
 
     proc = tune_process(
@@ -113,9 +111,10 @@ def test_retrain_into_a_closed_pipe_stops_as_ctrl_c_does(
     assert proc.stdout.readline().startswith("retraining mlp") and proc.stdout.readline().startswith("epochs: 1")
     proc.stdout.close()
     err = proc.stderr.read()
-    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE
-    assert err == "tune: output closed (broken pipe), retrain stopped: nothing written\n"
-    assert list(tmp_path.iterdir()) == []  # no output folder, no staging folder
+    assert proc.wait(timeout=120) == 0, err
+    assert err == "tune: output closed (broken pipe); carrying on without it\n"
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert len(metrics["seeds"]) == 2 and (tmp_path / "out" / "model.keras").is_file()
 
 
 def test_validation_split_saves_the_best_by_validation(export_file: Path, tmp_path: Path) -> None:

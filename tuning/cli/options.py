@@ -82,14 +82,15 @@ data_dir_option = click.option(
 )
 
 
-def console() -> Console:
+def console(keep_going: bool = False) -> Console:
     """The terminal, or a wide virtual one when output is piped (logs, CI), so tables are not wrapped at 80.
 
-    A reader that goes away stops the command as Ctrl-C does (`tuning.cli.output`).
+    A reader that goes away stops the command as Ctrl-C does (`tuning.cli.output`), or
+    with `keep_going` lets it finish with its output discarded.
     """
     from rich.console import Console
 
     from tuning.cli.output import Stdout
 
     width = None if sys.stdout.isatty() else 160
-    return Console(file=Stdout(), highlight=False, soft_wrap=True, width=width)  # type: ignore[arg-type]  # a TextIO
+    return Console(file=Stdout(keep_going), highlight=False, soft_wrap=True, width=width)  # type: ignore[arg-type]  # a TextIO

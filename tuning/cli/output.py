@@ -23,7 +23,15 @@ __all__ = ["Stdout"]
 
 
 class Stdout(io.TextIOBase):
-    """A text stream over the current `sys.stdout` that turns a lost reader into an interrupt."""
+    """A text stream over the current `sys.stdout` that turns a lost reader into an interrupt.
+
+    With `keep_going`, the command carries on instead (its output discarded), for
+    work whose result is worth more than its progress lines: `tune retrain`.
+    """
+
+    def __init__(self, keep_going: bool = False) -> None:
+        super().__init__()
+        self._keep_going = keep_going
 
     def write(self, text: str) -> int:
         try:
@@ -53,6 +61,11 @@ class Stdout(io.TextIOBase):
             raise error  # a full disk, say, not a lost reader
         with contextlib.suppress(OSError):
             _stdout().flush()  # what was buffered for the lost reader goes to /dev/null now
+        if self._keep_going:
+            with contextlib.suppress(OSError):  # stderr may have lost its reader too
+                sys.stderr.write("tune: output closed (broken pipe); carrying on without it\n")
+            self._keep_going = False  # said once; a later loss cannot happen (stdout is /dev/null now)
+            return
         if interrupt_received() is None and threading.current_thread() is threading.main_thread():
             raise interrupt(signal.SIGPIPE)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,6 @@ from tuning import api
 from tuning.cli.commandline import command_line
 from tuning.cli.options import Choice, console, data_dir_option, default_of, setting_option, storage_option
 from tuning.cli.tables import print_table
-from tuning.errors import Interrupted
 from tuning.model.builders import PRECISIONS
 from tuning.results.retrain import RetrainConfig
 from tuning.results.robust import RobustConfig
@@ -177,7 +175,7 @@ def retrain_command(export_path: str, **options: Any) -> None:
     from tuning.results.retrain import prepare_retrain
 
     prepared = prepare_retrain(RetrainConfig(export_path=export_path, **options))
-    out = console()
+    out = console(keep_going=True)  # `| head` must not cost the model: it trains on, output discarded
     export, split = prepared.export, prepared.split
     held_out = f", validating on {len(split.y_val)} for early stopping" if len(split.y_val) else ""
     out.print(
@@ -185,12 +183,7 @@ def retrain_command(export_path: str, **options: Any) -> None:
         f"validation accuracy {export.best_val_accuracy:.4f}) on {len(split.y_train)} images{held_out}"
     )
     out.print(f"epochs: {prepared.epochs} ({prepared.epochs_reason}); seeds: {', '.join(map(str, prepared.seeds))}")
-    try:
-        result = _retrain_with_progress(prepared, out)
-    except Interrupted as exc:
-        if exc.signum == signal.SIGPIPE:  # stdout's reader went away (`| head`): stopped as for Ctrl-C
-            click.echo("tune: output closed (broken pipe), retrain stopped: nothing written", err=True)
-        raise
+    result = _retrain_with_progress(prepared, out)
     std, n = result.accuracy_std, len(result.runs)
     spread = "" if std is None else f" ± {std:.4f} (mean ± sample std over {n} seeds)"
     why = "best validation accuracy" if prepared.config.validation_split else "first seed"
