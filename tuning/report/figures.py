@@ -195,13 +195,14 @@ def confusion_figure(confusion: np.ndarray, title: str) -> go.Figure:
 
 
 def write_figures(figures: dict[str, go.Figure], out: Path, *, png: bool | None = None) -> list[Path]:
-    """Write ``STEM.html`` per figure and, as `tuning.report.plots` decides, ``STEM.png`` copies."""
-    from tuning.report.plots import png_wanted, write_html, write_pngs
+    """Write ``STEM.html`` per figure, sharing one plotly.min.js beside them, and, as
+    `tuning.report.plots` decides, ``STEM.png`` copies."""
+    from tuning.report.plots import PLOTLY_JS, png_wanted, write_html, write_pngs
 
     want_png = png_wanted(png)
-    pages = [write_html(fig, out / f"{stem}.html") for stem, fig in figures.items()]
+    pages = [write_html(fig, out / f"{stem}.html", shared_plotlyjs=True) for stem, fig in figures.items()]
     images = write_pngs(figures, out, required=png is True) if want_png else []
-    return [*pages, *images]
+    return [*pages, *([out / PLOTLY_JS] if pages else []), *images]
 
 
 def _max_epochs(runs: Sequence[RunHistory]) -> int:

@@ -42,7 +42,15 @@ if TYPE_CHECKING:
     from optuna.importance import BaseImportanceEvaluator
     from optuna.trial import FrozenTrial
 
-__all__ = ["MIN_COMPLETE_TRIALS", "png_wanted", "study_importances", "write_html", "write_plots", "write_pngs"]
+__all__ = [
+    "MIN_COMPLETE_TRIALS",
+    "PLOTLY_JS",
+    "png_wanted",
+    "study_importances",
+    "write_html",
+    "write_plots",
+    "write_pngs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +61,7 @@ MIN_COMPLETE_TRIALS = 2
 _STABLE_COMPLETE_TRIALS = 20
 _TARGET_NAME = "validation accuracy"
 _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
-_PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
+PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _PLOT_LABELS = {
     "importance_ped_anova": "Hyperparameter importance (PED-ANOVA)",
@@ -94,7 +102,7 @@ def write_plots(study: optuna.Study, output_dir: str | Path, *, png: bool | None
     index = out / "index.html"
     index.write_text(_index_html(study, complete, importances, pages, images), encoding="utf-8")
     logger.info("wrote %d plot files to %s", len(pages) + len(images) + 2, out)
-    return [index, *pages, out / _PLOTLY_JS, *images]
+    return [index, *pages, out / PLOTLY_JS, *images]
 
 
 def _check_study(study: optuna.Study) -> list[FrozenTrial]:

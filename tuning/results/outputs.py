@@ -22,7 +22,15 @@ __all__ = ["OUTPUT_FILES", "check_output_dir", "write_outputs"]
 
 # Everything retrain writes; an existing output folder holding only these is replaced.
 OUTPUT_FILES = frozenset(
-    {"model.keras", "metrics.json", "history.html", "history.png", "confusion_matrix.html", "confusion_matrix.png"}
+    {
+        "model.keras",
+        "metrics.json",
+        "history.html",
+        "history.png",
+        "confusion_matrix.html",
+        "confusion_matrix.png",
+        "plotly.min.js",  # the pages' one shared copy (report/figures.py write_figures)
+    }
 )
 
 
