@@ -112,6 +112,7 @@ def test_dashboard_api_has_each_trials_note_and_artifacts(served: tuple[subproce
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_dashboard_study_page_renders_in_chromium(served: tuple[subprocess.Popen[str], str]) -> None:
     if _find_chromium() is None:
         pytest.skip("no Chromium installed")

@@ -149,6 +149,7 @@ def test_plot_pages_share_one_local_plotly_js_and_load_nothing_remote(
 
 @pytest.mark.slow  # starts a real Chromium
 @pytest.mark.skipif(_find_chromium() is None, reason="no Chromium (apt-get install chromium)")
+@pytest.mark.chromium
 def test_a_page_draws_its_plot_offline_from_the_shared_plotly_js(written: tuple[optuna.Study, list[Path]]) -> None:
     page = next(p for p in written[1] if p.name == "learning_curves.html")
     browser = [str(_find_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server"]
@@ -287,6 +288,7 @@ def test_png_default_without_chromium_writes_html_only(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # starts a real Chromium
 @pytest.mark.skipif(_find_chromium() is None, reason="no Chromium for kaleido (apt-get install chromium)")
+@pytest.mark.chromium
 def test_png_export_writes_a_png_per_plot(tmp_path: Path) -> None:
     paths = write_plots(_make_study(8), tmp_path, png=True)
     pngs = [p for p in paths if p.suffix == ".png"]

@@ -18,6 +18,8 @@ from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain
 from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run, run_study
 
+pytestmark = pytest.mark.chromium  # the report's PNG snapshot and the page in Chromium
+
 
 @pytest.fixture(scope="module")
 def searched(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, fashion_dir: Path) -> Iterator[Path]:

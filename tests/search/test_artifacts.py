@@ -58,6 +58,7 @@ def tiny_run(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: py
 
 
 @pytest.mark.slow
+@pytest.mark.chromium
 def test_each_trial_stores_its_curve_summary_and_note(tiny_run: RunConfig, tmp_path: Path) -> None:
     run = prepare_run(tiny_run)
     run_study(run)
