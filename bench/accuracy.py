@@ -27,7 +27,15 @@ from tuning.cli.options import default_of
 from tuning.search.config import PRUNERS, RUN_PRECISIONS, RunConfig
 
 # The search settings this benchmark passes on; each defaults to `tune run`'s own default.
-SEARCH_SETTINGS = ("epochs", "checks_per_epoch", "pruner", "reduction_factor", "bootstrap_count", "precision")
+SEARCH_SETTINGS = (
+    "epochs",
+    "checks_per_epoch",
+    "pruner",
+    "reduction_factor",
+    "bootstrap_count",
+    "precision",
+    "defaults_first",
+)
 
 # (architecture, description, test accuracy in %); the figures the issue compares against.
 REFERENCES = [
@@ -87,8 +95,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--extend", type=float, default=1.0, help="as tune retrain --extend")
     parser.add_argument(
         "--defaults-first",
-        action="store_true",
-        help="as tune run --defaults-first: a new study's first trial is the default configuration",
+        action=argparse.BooleanOptionalAction,
+        default=default_of(RunConfig, "defaults_first"),
+        help="as tune run --defaults-first/--no-defaults-first: a new study's first trial is the space's [start]",
     )
     parser.add_argument("--seeds", type=int, default=3, help="retrainings per architecture")
     parser.add_argument("--search-only", action="store_true", help="run (or finish) the studies, do not retrain")
@@ -119,7 +128,6 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         max_train_samples=search_samples,
         seed=args.seed,
         data_dir=args.data_dir,
-        defaults_first=args.defaults_first,
         **{key: getattr(args, key) for key in SEARCH_SETTINGS},
     )
     started = time.perf_counter()
@@ -270,7 +278,7 @@ def _markdown(report: dict[str, Any]) -> str:
         + (f", bootstrap count {settings['bootstrap_count']}" if settings.get("bootstrap_count") else "")
         + (f", {settings['checks_per_epoch']} checks per epoch" if settings.get("checks_per_epoch", 1) != 1 else "")
         + f", precision {settings.get('precision', 'float32')}"
-        + (", the default configuration first" if settings.get("defaults_first") else "")
+        + (", the space's [start] configuration first" if settings.get("defaults_first") else "")
         + ")"
         + (f" on a {subset}-image subset" if subset else "")
         + f"; the best configuration retrained on {retrained_on} with {settings['seeds']} seeds and evaluated "

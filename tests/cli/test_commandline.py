@@ -20,8 +20,8 @@ from tuning.cli.run import run
         ),
         (("retrain", "exports/s.json", {"seeds": 3, "png": True}), "tune retrain exports/s.json --seeds 3 --png"),
         (
-            ("run", "cnn", {"timeout": 3600.0, "trials": 20, "defaults_first": True, "seed": None}),
-            "tune run cnn --timeout 3600 --defaults-first",
+            ("run", "cnn", {"timeout": 3600.0, "trials": 20, "defaults_first": False, "seed": None}),
+            "tune run cnn --timeout 3600 --no-defaults-first",
         ),
     ],
 )

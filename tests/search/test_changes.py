@@ -52,12 +52,12 @@ def test_each_run_that_changes_settings_is_recorded(storage: optuna.storages.Bas
 
     study, changes = _join(storage, epochs=8, pruner="median", sampler="random")  # as the latest run: no change
     assert not changes and len(study.user_attrs[attrs.SETTING_CHANGES]) == 1
-    study, changes = _join(storage, reduction_factor=3, bootstrap_count=0, precision="bfloat16")  # back to defaults
+    study, changes = _join(storage, reduction_factor=3, bootstrap_count=2, precision="bfloat16")  # back to defaults
     assert changes.changed == {
         "sampler": ("random", "tpe"),
         "pruner": ("median", "halving"),
         "reduction_factor": (4, 3),
-        "bootstrap_count": (1, 0),
+        "bootstrap_count": (0, 2),
         "epochs": (8, E),
         "precision": ("float32", "bfloat16"),
     }

@@ -110,24 +110,35 @@ def test_rungs_within_the_first_epoch(config_for, tmp_path: Path) -> None:  # ty
         assert len(trial.user_attrs["val_accuracy_per_check"]) == trial.user_attrs["epochs_run"] * 2
 
 
-def test_defaults_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tuning.model.params import DEFAULTS
+def test_the_start_configuration_comes_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tuning.search.space import default_space_path, load_space
 
-    run = prepare_run(config_for(trials=2, epochs=1, defaults_first=True, study_name="d"))
+    run = prepare_run(config_for(trials=2, epochs=1, study_name="d"))  # defaults_first is the default
     assert run.remaining == 2
     run_study(run)
     first, second = run.study.get_trials()
-    mlp = DEFAULTS["mlp"]
-    assert first.params["n_layers"] == mlp["n_layers"] and first.params["units_1"] == mlp["units"]
-    assert first.params["learning_rate"] == mlp["learning_rate"] and first.params["batch_size"] == mlp["batch_size"]
+    assert first.params == load_space(default_space_path("mlp")).start  # the shipped [start], complete
     assert second.params != first.params and len(run.study.get_trials()) == 2
-    prepare_run(config_for(trials=3, epochs=1, defaults_first=True, study_name="d"))  # joining enqueues nothing
+    prepare_run(config_for(trials=3, epochs=1, study_name="d"))  # joining enqueues nothing
     assert [t.state.name for t in run.study.get_trials()] == ["COMPLETE", "COMPLETE"]
-    space = tmp_path / "no-defaults.toml"
-    space.write_text('arch = "mlp"\n[params.learning_rate]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n')
-    with pytest.raises(TuneError, match=r"the default configuration is not in the space .*learning_rate=0\.001"):
-        prepare_run(config_for(defaults_first=True, study_name="e", space_path=str(space)))
-    assert optuna.get_all_study_names(run.storage) == ["d"]  # refused before a study was created
+
+    # A space without [start]: the builder defaults where the space holds them; the rest is sampled.
+    space = tmp_path / "no-start.toml"
+    space.write_text(
+        'arch = "mlp"\n[params.learning_rate]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n'
+        '[params.batch_size]\ntype = "categorical"\nchoices = [64, 128]\n'
+    )
+    run = prepare_run(config_for(trials=1, epochs=1, study_name="e", space_path=str(space)))
+    run_study(run)
+    (trial,) = run.study.get_trials()
+    assert trial.params["batch_size"] == 128 and 0.01 <= trial.params["learning_rate"] <= 0.1
+
+    run = prepare_run(config_for(trials=1, epochs=1, study_name="f", defaults_first=False))
+    assert run.study.get_trials() == []  # nothing queued
+    space.write_text('arch = "mlp"\n[params.n_layers]\ntype = "int"\nlow = 1\nhigh = 3\n[start]\nn_layers = 4\n')
+    with pytest.raises(TuneError, match=r"\[start\]: parameter n_layers=4 lies outside its space"):
+        prepare_run(config_for(study_name="g", space_path=str(space)))
+    assert sorted(optuna.get_all_study_names(run.storage)) == ["d", "e", "f"]  # refused before a study was created
 
 
 def test_failing_trials_are_recorded_and_the_study_goes_on(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -62,8 +62,8 @@ def setting_option(settings: type, flag: str, help: str, *aliases: str, **extra:
 
     Its default is the field's; shown in --help unless it is None or a flag.
     """
-    default = default_of(settings, flag.lstrip("-").replace("-", "_"))
-    shown = default is not None and not extra.get("is_flag")
+    default = default_of(settings, flag.split("/")[0].lstrip("-").replace("-", "_"))  # "--x/--no-x": x
+    shown = default is not None and not extra.get("is_flag") and "/" not in flag
     return click.option(flag, *aliases, default=default, show_default=shown, help=help, **extra)
 
 

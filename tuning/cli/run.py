@@ -90,11 +90,15 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "--reduction-factor",
     "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at checks 1, N, N^2, ...).",
 )
-@_setting("--bootstrap-count", "hyperband/halving: a rung stops every trial until more than N trials have reached it.")
 @_setting(
-    "--defaults-first",
-    "On a new study, make the first trial the default configuration (tuning/model/params.py), a hand-set baseline.",
-    is_flag=True,
+    "--bootstrap-count",
+    "hyperband/halving: a rung stops every trial until more than N trials have reached it (with "
+    "--no-defaults-first, 1 keeps an expensive random first trial from running its whole budget).",
+)
+@_setting(
+    "--defaults-first/--no-defaults-first",
+    "On a new study, make the first trial the space's [start] configuration (the shipped spaces: the "
+    "validation-best of an earlier study), which leads every rung. [default: on]",
 )
 @_setting(
     "--precision",

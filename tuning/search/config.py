@@ -60,12 +60,15 @@ class RunConfig:
     sampler: str = "tpe"
     pruner: str = "halving"  # rungs at checks 1, 4, 16: epochs 0.25, 1, 4; cheaper than hyperband (README, "Speed")
     reduction_factor: int = 4  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
-    bootstrap_count: int = 1  # hyperband / halving: a rung stops each trial until more than N have reached it
+    # hyperband / halving: a rung stops each trial until more than N have reached it. 0: the
+    # first trial at a rung goes on, which with defaults_first is the cheap start trial
+    # (README, "Speed"); without it an expensive random first trial could run its whole budget.
+    bootstrap_count: int = 0
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
-    defaults_first: bool = False  # a new study's first trial is the default configuration (model/params.py)
+    defaults_first: bool = True  # a new study's first trial is the space's [start] configuration (search/space.py)
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
     engine: str = "optuna"  # optuna, or keras-tuner: KerasTuner's oracle proposes, tune trains and records
     kt_oracle: str = "hyperband"  # keras-tuner: hyperband (its factor is reduction_factor), bayesian or random

@@ -66,7 +66,8 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
     if config.engine == "keras-tuner":
         check_kt_space(space)
-    baseline = default_params(space) if config.defaults_first else None
+    # KerasTuner's oracle proposes every trial itself (and cannot run a queued one).
+    baseline = default_params(space) if config.defaults_first and config.engine == "optuna" else None
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
     config = replace(config, validation_size=validation_count(config.validation_size, data.y_train))

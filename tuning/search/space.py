@@ -15,6 +15,10 @@ This is the only module that calls ``trial.suggest_*``. A space file looks like:
     high = 1024
     log = true
     when = { n_layers = [2, 3] }   # exists only in trials with 2 or 3 layers
+
+    [start]                        # optional: a new study's first trial (runner.py)
+    n_layers = 2
+    units_1 = 600
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +58,7 @@ _KEYS = {
     "float": {"type", "low", "high", "log", "step", "when", "help"},
     "categorical": {"type", "choices", "when", "help"},
 }
-_TOP_KEYS = {"arch", "description", "params"}
+_TOP_KEYS = {"arch", "description", "params", "start"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class SearchSpace:
     arch: str
     params: tuple[Param, ...]
     source: str
+    # The file's [start] table: where a new study begins (`default_params`). Not part of
+    # the space's identity (to_dict, hash): a study's region is the same whatever it began with.
+    start: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form, the same for files that differ only in comments or layout."""
@@ -161,7 +168,15 @@ def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSp
         if name not in known:
             raise TuneError(f"{where} is not a {file_arch} parameter; known: {', '.join(sorted(known))}")
         params.append(_parse_param(name, spec, where, {p.name: p for p in params}))
-    return SearchSpace(arch=file_arch, params=tuple(params), source=source)
+    space = SearchSpace(arch=file_arch, params=tuple(params), source=source)
+    start = raw.get("start", {})
+    if not isinstance(start, dict):
+        raise TuneError(f"search space {source}: 'start' must be a [start] table of parameter values")
+    try:
+        start = check_queued(space, start)
+    except TuneError as exc:
+        raise TuneError(f"search space {source}: [start]: {exc}") from None
+    return SearchSpace(arch=file_arch, params=space.params, source=source, start=start)
 
 
 def _parse_param(name: str, spec: Any, where: str, earlier: dict[str, Param]) -> Param:
@@ -299,13 +314,17 @@ def in_space(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_params(space: SearchSpace) -> dict[str, Any]:
-    """The builder defaults (tuning/params.py) as a point of `space`: a hand-set baseline trial."""
-    defaults = resolve_params(space.arch, {})
-    params = {p.name: defaults[p.name] for p in space.params if p.name in defaults}
-    try:
-        check_params(space, params)
-    except TuneError as exc:
-        raise TuneError(f"the default configuration is not in the space {space.source}: {exc}") from None
+    """The start configuration as a point of `space`: a new study's first trial (`--defaults-first`).
+
+    The space's [start] values; for the rest, the builder defaults (model/params.py) where
+    the space holds them. A parameter whose default lies outside the space (or under a
+    parent left out) is not given, so the sampler draws it for the trial.
+    """
+    values = resolve_params(space.arch, space.start)
+    params: dict[str, Any] = {}
+    for p in space.params:
+        if _is_active(p, params) and p.name in values and _contains(p, values[p.name]):
+            params[p.name] = values[p.name]
     return params
 
 
