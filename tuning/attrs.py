@@ -42,6 +42,7 @@ __all__ = [
     "SPACE",
     "SPACE_HASH",
     "SPLIT_SEED",
+    "START",
     "STEPS_PER_EXECUTION",
     "TRAIN_ACCURACY_PER_CHECK",
     "TRAIN_LOSS_PER_CHECK",
@@ -108,6 +109,7 @@ VAL_LOSS_PER_CHECK = "val_loss_per_check"
 TRAIN_LOSS_PER_CHECK = "train_loss_per_check"
 BEST_EPOCH = "best_epoch"  # from 1: the epoch holding the best check; complete trials only
 FAIL_REASON = "fail_reason"  # failed trials: NaN loss, out of memory, interrupted, a bug's message
+START = "start"  # True on a new study's first trial, the space's [start] configuration (--defaults-first)
 # KerasTuner trials (search/kt_engine.py): its trial id; Hyperband's bracket and round; a promoted trial's
 # parent (the KerasTuner trial id whose weights it continues from) and the epoch it starts at (its
 # checks and intermediate values come after that epoch's; 0 for a trial trained from scratch).

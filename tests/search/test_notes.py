@@ -44,6 +44,12 @@ def test_note_says_how_the_trial_ended(ending: TrialEnding, expected: str) -> No
     assert note.startswith(f"### Trial 7: {expected.split(':')[0]}\n")
     assert f"**How it ended:** {expected}" in note
     assert "421,642 parameters, trained in bfloat16" in note and "| filters_2 | 64 |" in note
+    assert "start configuration" not in note
+
+
+def test_the_start_trial_says_so() -> None:
+    note = trial_note(0, "cnn", CNN, {**STORED, "start": True}, SETTINGS, TrialEnding("complete"))
+    assert "**Configuration:** the space's start configuration (its [start] table, tried first). A ConvNet" in note
 
 
 def test_pruned_reason_names_the_rung() -> None:

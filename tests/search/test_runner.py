@@ -118,6 +118,7 @@ def test_the_start_configuration_comes_first(config_for, tmp_path: Path) -> None
     run_study(run)
     first, second = run.study.get_trials()
     assert first.params == load_space(default_space_path("mlp")).start  # the shipped [start], complete
+    assert first.user_attrs["start"] is True and "start" not in second.user_attrs
     assert second.params != first.params and len(run.study.get_trials()) == 2
     prepare_run(config_for(trials=3, epochs=1, study_name="d"))  # joining enqueues nothing
     assert [t.state.name for t in run.study.get_trials()] == ["COMPLETE", "COMPLETE"]

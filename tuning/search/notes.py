@@ -83,12 +83,13 @@ def trial_note(
     outcome = _outcome(curve, run_settings, ending, stored.get(attrs.EPOCHS_RUN))
     size = stored.get(attrs.N_PARAMS)
     sized = f" {size:,} parameters," if size else ""
+    start = "the space's start configuration (its [start] table, tried first). " if stored.get(attrs.START) else ""
     lines = [
         f"### Trial {number}: {outcome.split(':')[0]}",
         "",
         f"**How it ended:** {outcome}",
         "",
-        f"**Configuration:** {describe_config(arch, params)}{sized} trained in {attrs.precision_of(stored)}.",
+        f"**Configuration:** {start}{describe_config(arch, params)}{sized} trained in {attrs.precision_of(stored)}.",
         "",
         "| parameter | value |",
         "|---|---|",

@@ -105,7 +105,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     trials = study.get_trials(deepcopy=False)
     queued = sum(t.state == TrialState.WAITING for t in trials)
     if baseline is not None and not trials:
-        study.enqueue_trial(baseline)  # counts as a slot once a worker claims it
+        study.enqueue_trial(baseline, user_attrs={attrs.START: True})  # counts as a slot once a worker claims it
     return PreparedRun(
         config=config,
         study=study,
