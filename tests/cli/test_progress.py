@@ -9,19 +9,53 @@ import optuna
 import pytest
 from rich.console import Console
 
-from tuning.cli.progress import TrialProgress, eta_seconds, format_duration
+from tuning.cli.progress import PRIOR_TRIALS, TrialProgress, eta_seconds, format_duration
+from tuning.search.study import expected_epochs
 
 
-def test_eta_is_the_mean_trial_so_far_times_the_trials_left() -> None:
-    assert eta_seconds(trial_seconds=[50.0, 70.0], left=40) == 2400.0
-    assert eta_seconds(trial_seconds=[60.0], left=40, jobs=4) == 600.0  # 4 workers at a time
-    assert eta_seconds(trial_seconds=[60.0], left=2, running_for=20.0) == 100.0  # the running trial is a third done
-    assert eta_seconds(trial_seconds=[60.0], left=0) == 0.0
+def test_eta_is_seconds_per_epoch_times_epochs_per_trial_times_the_trials_left() -> None:
+    # 120 s over 4 epochs: 30 s per epoch. Epochs per trial: (1 x 5 prior trials + 4) / (5 + 2) = 9/7.
+    eta = eta_seconds(trial_seconds=[50.0, 70.0], trial_epochs=[1.0, 3.0], left=7, expected_epochs=1.0)
+    assert eta == pytest.approx(30.0 * 9 / 7 * 7)
+    steady = {"trial_seconds": [60.0], "trial_epochs": [2.0], "expected_epochs": 2.0}  # measured = expected
+    assert eta_seconds(**steady, left=40, jobs=4) == 600.0  # 4 workers at a time
+    assert eta_seconds(**steady, left=2, running_for=20.0) == 100.0  # the running trial is a third done
+    assert eta_seconds(**steady, left=0) == 0.0
 
 
-def test_before_any_trial_ends_the_eta_is_whole_trials_at_the_measured_epoch_pace() -> None:
-    assert eta_seconds(trial_seconds=[], left=10, epoch_seconds=30.0, epochs=6, running_for=45.0) == 1755.0
-    assert math.isnan(eta_seconds(trial_seconds=[], left=10))
+def test_a_first_trial_that_ran_every_epoch_does_not_stand_for_a_pruned_search() -> None:
+    # The start trial: 6 epochs in 160 s; halving should average 0.66 epochs per trial.
+    eta = eta_seconds(
+        trial_seconds=[160.0], trial_epochs=[6.0], left=49, expected_epochs=expected_epochs("halving", 6, 4, 4)
+    )
+    naive = 160.0 * 49  # the mean trial so far times the trials left
+    assert eta < naive / 3
+    assert eta == pytest.approx(160.0 / 6 * (0.65625 * PRIOR_TRIALS + 6) / (PRIOR_TRIALS + 1) * 49)
+
+
+def test_before_any_trial_ends_the_eta_is_expected_epochs_at_the_measured_epoch_pace() -> None:
+    eta = eta_seconds(
+        trial_seconds=[], trial_epochs=[], left=10, epoch_seconds=30.0, expected_epochs=6.0, running_for=45.0
+    )
+    assert eta == 1755.0
+    assert math.isnan(eta_seconds(trial_seconds=[], trial_epochs=[], left=10, expected_epochs=6.0))
+
+
+@pytest.mark.parametrize(
+    ("pruner", "epochs", "factor", "checks", "expected"),
+    [
+        ("halving", 6, 4, 4, 1 + 3 / 4 + 12 / 16 + 8 / 64),  # checks 1, 4, 16 of 24, a quarter going on at each
+        ("halving", 8, 4, 1, 1 + 3 / 4 + 4 / 16),  # epochs 1, 4 of 8
+        ("halving", 1, 4, 1, 1.0),  # one check: nothing to prune
+        ("hyperband", 8, 4, 1, ((1 + 3 / 4 + 4 / 16) + (4 + 4 / 4)) / 2),  # brackets starting at 1 and at 4
+        ("median", 6, 4, 4, 24.0),  # an upper bound
+        ("none", 6, 4, 4, 24.0),
+    ],
+)
+def test_expected_epochs_per_trial_under_each_pruner(
+    pruner: str, epochs: int, factor: int, checks: int, expected: float
+) -> None:
+    assert expected_epochs(pruner, epochs, factor, checks) == pytest.approx(expected / checks)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -15,7 +14,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
+__all__ = ["PRIOR_TRIALS", "TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
+
+# How many measured trials the pruner's estimate of epochs per trial weighs as (eta_seconds).
+PRIOR_TRIALS = 5
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -64,16 +66,27 @@ class TrialProgress:
     """
 
     def __init__(
-        self, console: Console, *, total: int, epochs: int, epoch_bar: bool = True, jobs: int = 1, period: float = 60.0
+        self,
+        console: Console,
+        *,
+        total: int,
+        epochs: int,
+        expected_epochs: float | None = None,
+        epoch_bar: bool = True,
+        jobs: int = 1,
+        period: float = 60.0,
     ) -> None:
-        """`epoch_bar` False: trials run in other processes (`--jobs`), seen only when they end."""
+        """`expected_epochs`: per trial under the pruner (search/study.py), default all `epochs`.
+        `epoch_bar` False: trials run in other processes (`--jobs`), seen only when they end."""
         self._console = console
         self._epochs = epochs
+        self._expected_epochs = float(epochs) if expected_epochs is None else expected_epochs
         self._jobs = jobs
         self._period = period
         self._progress = progress_bars(console)
         self._total = total
         self._trial_seconds: list[float] = []  # of the trials this run has seen end
+        self._trial_epochs: list[float] = []  # the epochs each of them trained
         self._trial_started = self._last_line = time.monotonic()
         self._epoch_seconds: float | None = None  # the running trial's pace so far
         self._best = "best -"
@@ -110,6 +123,7 @@ class TrialProgress:
         now = time.monotonic()
         seconds = trial.duration.total_seconds() if trial.duration else now - self._trial_started
         self._trial_seconds.append(seconds)
+        self._trial_epochs.append(float(trial.user_attrs.get(attrs.EPOCHS_RUN, 0.0)))
         self._trial_started = self._last_line = now
         self._epoch_seconds = None
         best = _best_value(study)
@@ -125,10 +139,11 @@ class TrialProgress:
         """Seconds until the trials this run has left are done, from the times measured so far."""
         return eta_seconds(
             trial_seconds=self._trial_seconds,
+            trial_epochs=self._trial_epochs,
             left=self._total - len(self._trial_seconds),
+            expected_epochs=self._expected_epochs,
             jobs=self._jobs,
             epoch_seconds=self._epoch_seconds,
-            epochs=self._epochs,
             running_for=time.monotonic() - self._trial_started if self._jobs == 1 else 0.0,
         )
 
@@ -143,28 +158,34 @@ def _best_value(study: optuna.Study) -> float | None:
 def eta_seconds(
     *,
     trial_seconds: Sequence[float],
+    trial_epochs: Sequence[float],
     left: int,
+    expected_epochs: float,
     jobs: int = 1,
     epoch_seconds: float | None = None,
-    epochs: int = 0,
     running_for: float = 0.0,
 ) -> float:
     """Seconds until `left` trials (the running ones among them) are done, `jobs` at a time.
 
-    A trial takes the mean of `trial_seconds`, those finished so far; before any
-    finished, a whole `epochs` at the running trial's `epoch_seconds` (an upper
-    bound where trials are pruned); NaN with neither. The running trial has been
-    going for `running_for` seconds already.
+    A trial costs seconds per epoch times epochs per trial. Seconds per epoch: those of
+    the trials finished so far (`trial_seconds` over `trial_epochs`), else the running
+    trial's `epoch_seconds`; NaN with neither. Epochs per trial: the pruner's
+    `expected_epochs` (search/study.py), counted as PRIOR_TRIALS trials, averaged with
+    the epochs the finished trials trained, so that a first trial that ran every epoch
+    (the start trial leads every rung) does not stand for all. The running trial has
+    been going for `running_for` seconds already.
     """
     if left <= 0:
         return 0.0
-    if trial_seconds:
-        per_trial = statistics.fmean(trial_seconds)
+    spent = sum(trial_epochs)
+    if spent > 0:
+        per_epoch = sum(trial_seconds) / spent
     elif epoch_seconds is not None:
-        per_trial = epoch_seconds * epochs
+        per_epoch = epoch_seconds
     else:
         return float("nan")
-    return max(per_trial * left / jobs - running_for, 0.0)
+    per_trial = (expected_epochs * PRIOR_TRIALS + spent) / (PRIOR_TRIALS + len(trial_epochs))
+    return max(per_epoch * per_trial * left / jobs - running_for, 0.0)
 
 
 def format_duration(seconds: float) -> str:

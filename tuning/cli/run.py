@@ -179,7 +179,12 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
     try:
         epoch_bar = config.jobs == 1  # workers' epochs are not visible here
         with TrialProgress(
-            console, total=prepared.remaining, epochs=config.epochs, epoch_bar=epoch_bar, jobs=config.jobs
+            console,
+            total=prepared.remaining,
+            epochs=config.epochs,
+            expected_epochs=_expected_epochs(config, prepared.setup.checks_per_epoch),
+            epoch_bar=epoch_bar,
+            jobs=config.jobs,
         ) as progress:
             run_study(prepared, callbacks=[progress.on_trial], on_epoch=progress.on_epoch)
     except KeyboardInterrupt as exc:
@@ -212,6 +217,16 @@ def _changes_line(study: str, changes: SettingChanges, flags: dict[str, str]) ->
     for name, (kept, asked) in changes.ignored.items():
         said.append(f"{flags[name]} {asked} ignored: study {study!r} keeps {kept}")
     return "; ".join(said) + f" (recorded in the study's {attrs.SETTING_CHANGES!r})."
+
+
+def _expected_epochs(config: RunConfig, checks_per_epoch: int) -> float:
+    """Epochs per trial the study's pruning should average (for the ETA); KerasTuner's oracle prunes for itself."""
+    from tuning.search.study import expected_epochs
+
+    pruner = config.pruner
+    if config.engine == "keras-tuner":
+        pruner = "hyperband" if config.kt_oracle == "hyperband" else "none"
+    return expected_epochs(pruner, config.epochs, config.reduction_factor, checks_per_epoch)
 
 
 def _space_shown(config: RunConfig, prepared: PreparedRun) -> str:

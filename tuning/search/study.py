@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METRIC_NAME",
+    "expected_epochs",
     "load_study",
     "make_pruner",
     "make_sampler",
@@ -77,6 +78,34 @@ def make_pruner(
         reduction_factor=reduction_factor,
         bootstrap_count=bootstrap_count,
     )
+
+
+def expected_epochs(pruner: str, epochs: int, reduction_factor: int, checks_per_epoch: int) -> float:
+    """The epochs a trial trains on average if each rung keeps its best 1/`reduction_factor`: for the ETA.
+
+    Successive halving: every trial reaches check 1, that share goes on to check N, its
+    share to N^2, ..., and the last share to the end. Hyperband: the mean over its
+    brackets (bracket s has its first rung at check N^s). The median rule (an upper
+    bound) and no pruning: every epoch.
+    """
+    total = epochs * checks_per_epoch
+    if pruner == "halving":
+        return _halving_checks(total, reduction_factor, 1) / checks_per_epoch
+    if pruner == "hyperband":
+        firsts = [1]
+        while firsts[-1] * reduction_factor < total:
+            firsts.append(firsts[-1] * reduction_factor)
+        return sum(_halving_checks(total, reduction_factor, first) for first in firsts) / len(firsts) / checks_per_epoch
+    return float(epochs)
+
+
+def _halving_checks(total: int, factor: int, first: int) -> float:
+    """Mean checks per trial of successive halving with rungs at `first`, first*factor, ... below `total`."""
+    checks, share, reached, rung = 0.0, 1.0, 0, first
+    while rung < total:  # a check at the very end prunes nothing: the trial is done
+        checks += share * (rung - reached)
+        share, reached, rung = share / factor, rung, rung * factor
+    return checks + share * (total - reached)
 
 
 def open_run_study(
