@@ -33,8 +33,18 @@ def _chromium_only_where_marked(request: pytest.FixtureRequest, monkeypatch: pyt
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One parse cache for the whole session, so the real data is parsed once."""
-    return tmp_path_factory.mktemp("tune-cache")
+    """One parse cache for the whole session, so the real data is parsed once.
+
+    It holds a `--precision auto` probe result for this machine (bfloat16 x1.00, not
+    faster), as a probe run earlier would have left it: the suite's auto runs train in
+    float32 on every CPU and skip the 25-second probe, which tests/model/test_precision.py
+    runs for real.
+    """
+    from tuning.model.precision import _machine_key, _store
+
+    folder = tmp_path_factory.mktemp("tune-cache")
+    _store(folder / "precision-probe.json", _machine_key(), 1.0)
+    return folder
 
 
 @pytest.fixture(scope="session")

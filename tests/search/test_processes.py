@@ -104,6 +104,8 @@ def test_interrupted_workers_leave_a_consistent_study(tmp_path: Path, tune_env: 
     trials = trials_of(storage)
     assert all(t.state.is_finished() for t in trials), [t.state.name for t in trials]
     assert any(t.user_attrs.get("fail_reason") == "interrupted" for t in trials)
+    if sig != signal.SIGINT:
+        return  # the resume line is the same; running it once (after Ctrl-C) is enough
     resumed = run_tune(shlex.split(resume)[1:], tmp_path, tune_env)  # the command as printed
     assert resumed.returncode == 0, resumed.stderr
     assert_all_finished(trials_of(storage), 4)

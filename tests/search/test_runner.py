@@ -74,7 +74,7 @@ def test_successive_halving_in_bfloat16(config_for) -> None:  # type: ignore[no-
     from tuning.results.export import Export
 
     run = prepare_run(
-        config_for(trials=8, epochs=3, checks_per_epoch=1, pruner="halving", precision="bfloat16", seed=1)
+        config_for(trials=5, epochs=3, checks_per_epoch=1, pruner="halving", precision="bfloat16", seed=1)
     )
     run_study(run)
     trials = run.study.get_trials()
@@ -83,7 +83,7 @@ def test_successive_halving_in_bfloat16(config_for) -> None:  # type: ignore[no-
     assert all(t.user_attrs["epochs_run"] == 1 for t in trials if t.state.name == "PRUNED")  # rungs at 1, 3, 9
     assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
     assert Export.from_study(run.study).precision == "bfloat16"
-    joined = prepare_run(config_for(trials=8, epochs=3, pruner="halving", precision="float32"))
+    joined = prepare_run(config_for(trials=5, epochs=3, pruner="halving", precision="float32"))
     assert joined.changes.changed == {"precision": ("bfloat16", "float32")}
     assert joined.setup.precision == "float32"
     assert joined.changes.ignored == {"checks_per_epoch": (1, 4)}  # pruning compares trials check by check
