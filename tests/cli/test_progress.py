@@ -9,7 +9,7 @@ import optuna
 import pytest
 from rich.console import Console
 
-from tuning.cli.progress import PRIOR_TRIALS, TrialProgress, eta_seconds, format_duration
+from tuning.cli.progress import PRIOR_TRIALS, TrialProgress, describe_trial, eta_seconds, format_duration
 from tuning.search.study import expected_epochs
 
 
@@ -87,6 +87,7 @@ def test_piped_output_gets_a_line_per_trial_and_periodic_progress() -> None:
     assert lines[0].startswith("  trial 0: epoch 0.25 of 2, val_acc 0.5000; 0 of 3 trials done, ETA ")
     assert lines[1].startswith("  trial 0: epoch 0.5 of 2, val_acc 0.6000; 0 of 3 trials done, ETA ")
     assert lines[2].startswith("trial   0  complete  val_acc 0.7000  best epoch 2/2")
+    assert "start" not in lines[2]
     assert lines[2].split("; ")[-1].startswith("1 of 3 done, ETA ") and "ETA ?" not in lines[2]
     assert lines[3].startswith("  trial 1: epoch 0.25 of 2, val_acc 0.5500; 1 of 3 trials done, ETA ")
     assert len(lines) == 4
@@ -103,3 +104,8 @@ def test_progress_lines_wait_for_the_period_and_a_terminal_gets_bars_instead() -
         bar = progress._progress.tasks[1]  # the epoch bar advances at each check, within the epoch
         assert (bar.completed, bar.total) == (0.25, 2)
     assert "trial 0: epoch" not in terminal.getvalue()
+
+
+def test_the_start_trial_is_named_as_such() -> None:
+    trial = optuna.trial.create_trial(value=0.9, user_attrs={"epochs_run": 6, "best_epoch": 6, "start": True})
+    assert describe_trial(trial).endswith("best epoch 6/6  (0.0 s)  (start configuration)")

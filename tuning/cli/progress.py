@@ -27,10 +27,11 @@ def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
     seconds = sum(curve.seconds)
     epochs = stored.get(attrs.EPOCHS_RUN, 0) + stored.get(attrs.KT_INITIAL_EPOCH, 0)  # a promoted trial's parent's too
     state = trial.state.name
+    start = bool(stored.get(attrs.START))  # the space's [start] configuration (--defaults-first)
     if state == "COMPLETE":
         return (
             f"trial {trial.number:>3}  [green]complete[/]  val_acc {trial.value:.4f}  best epoch "
-            f"{stored.get(attrs.BEST_EPOCH)}/{epochs}  ({seconds:.1f} s)"
+            f"{stored.get(attrs.BEST_EPOCH)}/{epochs}  ({seconds:.1f} s)" + ("  (start configuration)" * start)
         )
     if state == "PRUNED":
         scores = curve.val_accuracy or [float("nan")]
