@@ -81,6 +81,12 @@ def _parse_args() -> argparse.Namespace:
         flag = "--" + key.replace("_", "-")
         parser.add_argument(flag, type=int, default=default_of(RunConfig, key), help=f"as tune run {flag}")
     parser.add_argument("--storage", default="sqlite:///bench/results/accuracy.db", help="Optuna storage URL")
+    parser.add_argument(
+        "--study",
+        default=None,
+        help="run (or finish, or only retrain) this study, e.g. one bench/search_speed.py timed; with --arch mlp or "
+        "cnn [default: accuracy-ARCH-SETTINGS]",
+    )
     parser.add_argument("--max-train-samples", type=int, default=None, help="search and retrain on a subset (smoke)")
     parser.add_argument(
         "--search-samples",
@@ -105,7 +111,10 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST folder [default: the usual places]")
     parser.add_argument("--output-dir", default="bench/results", help="where accuracy.md and accuracy.json go")
     parser.add_argument("--models-dir", default="models", help="where exports and retrained models go")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.study and args.arch == "both":
+        parser.error("--study names one study: give --arch mlp or --arch cnn")
+    return args
 
 
 def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -119,7 +128,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     subset = f"-n{search_samples}" if search_samples else ""
     changed = {key: getattr(args, key) for key in SEARCH_SETTINGS if getattr(args, key) != default_of(RunConfig, key)}
     variant = "".join(f"-{key.replace('_', '')}{value}" for key, value in changed.items()) or "-defaults"
-    name = f"accuracy-{arch}{subset}{variant}"
+    name = args.study or f"accuracy-{arch}{subset}{variant}"
     config = RunConfig(
         arch=arch,
         trials=args.trials,
