@@ -4,41 +4,47 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import datetime, timedelta
 
 import optuna
 import pytest
 from rich.console import Console
 
-from tuning.cli.progress import PRIOR_TRIALS, TrialProgress, describe_trial, eta_seconds, format_duration
+from tuning.cli.progress import TrialProgress, describe_trial, eta_seconds, format_duration
 from tuning.search.study import expected_epochs
 
 
-def test_eta_is_seconds_per_epoch_times_epochs_per_trial_times_the_trials_left() -> None:
-    # 120 s over 4 epochs: 30 s per epoch. Epochs per trial: (1 x 5 prior trials + 4) / (5 + 2) = 9/7.
-    eta = eta_seconds(trial_seconds=[50.0, 70.0], trial_epochs=[1.0, 3.0], left=7, expected_epochs=1.0)
-    assert eta == pytest.approx(30.0 * 9 / 7 * 7)
-    steady = {"trial_seconds": [60.0], "trial_epochs": [2.0], "expected_epochs": 2.0}  # measured = expected
-    assert eta_seconds(**steady, left=40, jobs=4) == 600.0  # 4 workers at a time
-    assert eta_seconds(**steady, left=2, running_for=20.0) == 100.0  # the running trial is a third done
-    assert eta_seconds(**steady, left=0) == 0.0
+def test_eta_is_the_mean_sampled_trial_so_far_times_the_trials_left() -> None:
+    assert eta_seconds(trial_seconds=[50.0, 70.0], left=40, expected_epochs=1.0) == 2400.0
+    assert eta_seconds(trial_seconds=[60.0], left=40, jobs=4, expected_epochs=1.0) == 600.0  # 4 workers at a time
+    assert eta_seconds(trial_seconds=[60.0], left=2, running_for=20.0, expected_epochs=1.0) == 100.0  # a third done
+    assert eta_seconds(trial_seconds=[60.0], left=0, expected_epochs=1.0) == 0.0
 
 
-def test_a_first_trial_that_ran_every_epoch_does_not_stand_for_a_pruned_search() -> None:
-    # The start trial: 6 epochs in 160 s; halving should average 0.66 epochs per trial.
-    eta = eta_seconds(
-        trial_seconds=[160.0], trial_epochs=[6.0], left=49, expected_epochs=expected_epochs("halving", 6, 4, 4)
-    )
-    naive = 160.0 * 49  # the mean trial so far times the trials left
-    assert eta < naive / 3
-    assert eta == pytest.approx(160.0 / 6 * (0.65625 * PRIOR_TRIALS + 6) / (PRIOR_TRIALS + 1) * 49)
+def test_before_a_sampled_trial_ends_the_eta_is_expected_epochs_at_the_pace_so_far() -> None:
+    eta = eta_seconds(trial_seconds=[], left=10, epoch_seconds=30.0, expected_epochs=0.5, running_for=45.0)
+    assert eta == 105.0
+    assert math.isnan(eta_seconds(trial_seconds=[], left=10, expected_epochs=6.0))
 
 
-def test_before_any_trial_ends_the_eta_is_expected_epochs_at_the_measured_epoch_pace() -> None:
-    eta = eta_seconds(
-        trial_seconds=[], trial_epochs=[], left=10, epoch_seconds=30.0, expected_epochs=6.0, running_for=45.0
-    )
-    assert eta == 1755.0
-    assert math.isnan(eta_seconds(trial_seconds=[], trial_epochs=[], left=10, expected_epochs=6.0))
+def _finished(number: int, seconds: float, epochs: float, **stored: object) -> optuna.trial.FrozenTrial:
+    start = datetime(2026, 11, 30, 12, 0, 0)
+    trial = optuna.trial.create_trial(value=0.9, user_attrs={"epochs_run": epochs, "best_epoch": 1, **stored})
+    trial.number, trial.datetime_start, trial.datetime_complete = number, start, start + timedelta(seconds=seconds)
+    return trial
+
+
+def test_the_start_trial_sets_the_pace_but_does_not_stand_for_the_pruned_trials() -> None:
+    # A 50-trial halving study (0.66 of 6 epochs per trial): the start trial ran all 6 epochs in 160 s.
+    out = io.StringIO()
+    expected = expected_epochs("halving", 6, 4, 4)
+    study = optuna.create_study(direction="maximize")
+    with TrialProgress(Console(file=out), total=50, epochs=6, expected_epochs=expected, period=3600.0) as progress:
+        progress.on_trial(study, _finished(0, 160.0, 6.0, start=True))
+        assert progress.eta() == pytest.approx(160.0 / 6 * expected * 49, rel=0.01)  # not 49 x 160 s
+        progress.on_trial(study, _finished(1, 20.0, 0.25))
+        assert progress.eta() == pytest.approx(20.0 * 48, rel=0.01)  # the sampled trials' mean from now on
+    assert "1 of 50 done" in out.getvalue() and "2 of 50 done" in out.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -14,10 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["PRIOR_TRIALS", "TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
-
-# How many measured trials the pruner's estimate of epochs per trial weighs as (eta_seconds).
-PRIOR_TRIALS = 5
+__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -86,10 +84,11 @@ class TrialProgress:
         self._period = period
         self._progress = progress_bars(console)
         self._total = total
-        self._trial_seconds: list[float] = []  # of the trials this run has seen end
-        self._trial_epochs: list[float] = []  # the epochs each of them trained
+        self._done = 0  # trials this run has seen end
+        self._trial_seconds: list[float] = []  # of those, the sampled ones' (not the start trial's)
         self._trial_started = self._last_line = time.monotonic()
         self._epoch_seconds: float | None = None  # the running trial's pace so far
+        self._start_pace: float | None = None  # the start trial's seconds per epoch, once it has ended
         self._best = "best -"
         self._trials = self._progress.add_task("trials", total=total, status=self._best)
         self._epoch_task = self._progress.add_task("epochs", total=epochs, status="") if epoch_bar else None
@@ -116,22 +115,25 @@ class TrialProgress:
             self._last_line = now
             self._console.print(
                 f"  trial {trial_number}: epoch {epoch:g} of {self._epochs}, val_acc {val_acc:.4f}; "
-                f"{len(self._trial_seconds)} of {self._total} trials done, ETA {format_duration(self.eta())}",
+                f"{self._done} of {self._total} trials done, ETA {format_duration(self.eta())}",
                 markup=False,
             )
 
     def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         now = time.monotonic()
         seconds = trial.duration.total_seconds() if trial.duration else now - self._trial_started
-        self._trial_seconds.append(seconds)
-        self._trial_epochs.append(float(trial.user_attrs.get(attrs.EPOCHS_RUN, 0.0)))
+        self._done += 1
+        epochs = float(trial.user_attrs.get(attrs.EPOCHS_RUN, 0.0))
+        if not trial.user_attrs.get(attrs.START):
+            self._trial_seconds.append(seconds)
+        elif epochs > 0:
+            self._start_pace = seconds / epochs
         self._trial_started = self._last_line = now
         self._epoch_seconds = None
         best = _best_value(study)
         self._best = "best -" if best is None else f"best {best:.4f}"
         eta = format_duration(self.eta())
-        done = len(self._trial_seconds)
-        self._console.print(f"{describe_trial(trial)}; {done} of {self._total} done, ETA {eta}")
+        self._console.print(f"{describe_trial(trial)}; {self._done} of {self._total} done, ETA {eta}")
         self._progress.update(self._trials, advance=1, status=f"{self._best}  ETA {eta}")
         if self._epoch_task is not None:
             self._progress.reset(self._epoch_task, total=self._epochs, status="")
@@ -140,11 +142,10 @@ class TrialProgress:
         """Seconds until the trials this run has left are done, from the times measured so far."""
         return eta_seconds(
             trial_seconds=self._trial_seconds,
-            trial_epochs=self._trial_epochs,
-            left=self._total - len(self._trial_seconds),
+            left=self._total - self._done,
             expected_epochs=self._expected_epochs,
             jobs=self._jobs,
-            epoch_seconds=self._epoch_seconds,
+            epoch_seconds=self._start_pace if self._epoch_seconds is None else self._epoch_seconds,
             running_for=time.monotonic() - self._trial_started if self._jobs == 1 else 0.0,
         )
 
@@ -159,7 +160,6 @@ def _best_value(study: optuna.Study) -> float | None:
 def eta_seconds(
     *,
     trial_seconds: Sequence[float],
-    trial_epochs: Sequence[float],
     left: int,
     expected_epochs: float,
     jobs: int = 1,
@@ -168,25 +168,21 @@ def eta_seconds(
 ) -> float:
     """Seconds until `left` trials (the running ones among them) are done, `jobs` at a time.
 
-    A trial costs seconds per epoch times epochs per trial. Seconds per epoch: those of
-    the trials finished so far (`trial_seconds` over `trial_epochs`), else the running
-    trial's `epoch_seconds`; NaN with neither. Epochs per trial: the pruner's
-    `expected_epochs` (search/study.py), counted as PRIOR_TRIALS trials, averaged with
-    the epochs the finished trials trained, so that a first trial that ran every epoch
-    (the start trial leads every rung) does not stand for all. The running trial has
-    been going for `running_for` seconds already.
+    A trial takes the mean of `trial_seconds`, the sampled trials finished so far (not
+    the start trial, which leads every rung and runs every epoch); before any finished,
+    the pruner's `expected_epochs` per trial (search/study.py) at `epoch_seconds`, the
+    pace measured so far; NaN with neither. The running trial has been going for
+    `running_for` seconds already.
     """
     if left <= 0:
         return 0.0
-    spent = sum(trial_epochs)
-    if spent > 0:
-        per_epoch = sum(trial_seconds) / spent
+    if trial_seconds:
+        per_trial = statistics.fmean(trial_seconds)
     elif epoch_seconds is not None:
-        per_epoch = epoch_seconds
+        per_trial = epoch_seconds * expected_epochs
     else:
         return float("nan")
-    per_trial = (expected_epochs * PRIOR_TRIALS + spent) / (PRIOR_TRIALS + len(trial_epochs))
-    return max(per_epoch * per_trial * left / jobs - running_for, 0.0)
+    return max(per_trial * left / jobs - running_for, 0.0)
 
 
 def format_duration(seconds: float) -> str:
