@@ -161,6 +161,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, 
     [
         (["--engine", "keras-tuner", "--pruner", "median"], "--pruner does not apply to the keras-tuner engine"),
         (["--engine", "keras-tuner", "--sampler", "random"], "--sampler does not apply"),
+        (["--engine", "keras-tuner", "--no-defaults-first"], "--defaults-first does not apply"),
         (["--engine", "keras-tuner", "--jobs", "2"], "--jobs must be 1 with the keras-tuner engine"),
         (["--engine", "keras-tuner", "--kt-oracle", "bayesian", "--reduction-factor", "3"], "--reduction-factor"),
         (["--kt-oracle", "random"], "--kt-oracle applies only to the keras-tuner engine"),
