@@ -57,7 +57,8 @@ def test_run_shows_each_trial_and_the_best(searched: tuple[Path, subprocess.Comp
     assert "study 'mlp' in sqlite:///studies.db: running 3 trial(s)" in result.stdout
     for number in range(3):  # CliRunner's output is not a terminal: one line per trial, with the study's ETA
         (line,) = [line for line in result.stdout.splitlines() if line.startswith(f"trial   {number}  complete")]
-        assert re.search(rf"\(\d+\.\d s\); {number + 1} of 3 done, ETA \d+ (s|min)$", line), line
+        start = "  \\(start configuration\\)" if number == 0 else ""  # the space's [start] comes first
+        assert re.search(rf"\(\d+\.\d s\){start}; {number + 1} of 3 done, ETA \d+ (s|min)$", line), line
     assert "; 3 of 3 done, ETA 0 s" in result.stdout
     best = optuna.load_study(study_name="mlp", storage=f"sqlite:///{db}").best_trial
     assert f"best: trial {best.number}, validation accuracy {best.value:.4f}" in result.stdout

@@ -349,6 +349,7 @@ def test_the_next_run_runs_the_queued_configuration_first(
             precision="float32",
             storage=storage,
             data_dir=str(fashion_dir),
+            defaults_first=False,  # no start trial queued: the user's configuration is the only one
         )
     )
     given = {
