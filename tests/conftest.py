@@ -40,10 +40,10 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     float32 on every CPU and skip the 25-second probe, which tests/model/test_precision.py
     runs for real.
     """
-    from tuning.model.precision import _machine_key, _store
+    from tuning.model.precision import remember_speedup
 
     folder = tmp_path_factory.mktemp("tune-cache")
-    _store(folder / "precision-probe.json", _machine_key(), 1.0)
+    remember_speedup(1.0, folder)
     return folder
 
 

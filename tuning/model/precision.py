@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["AUTO", "PrecisionChoice", "cpu_flags", "resolve_precision"]
+__all__ = ["AUTO", "PrecisionChoice", "cpu_flags", "remember_speedup", "resolve_precision"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +61,19 @@ def resolve_precision(
 
 
 def _cached_speedup(cache_dir: Path | None, batches: int) -> float:
-    path = _cache_file(cache_dir)
-    key = _machine_key()
     try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        return float(cached[key])
+        cached = json.loads(_cache_file(cache_dir).read_text(encoding="utf-8"))
+        return float(cached[_machine_key()])
     except (OSError, ValueError, KeyError, TypeError):
         pass
     speedup = round(probe_speedup(batches), 3)  # as cached, so a fresh and a cached decision read the same
-    _store(path, key, speedup)
+    remember_speedup(speedup, cache_dir)
     return speedup
+
+
+def remember_speedup(speedup: float, cache_dir: Path | None = None) -> None:
+    """Cache a probe's bfloat16 speed-up for this CPU model and TensorFlow version, as a probe run leaves it."""
+    _store(_cache_file(cache_dir), _machine_key(), speedup)
 
 
 def _cache_file(cache_dir: Path | None) -> Path:

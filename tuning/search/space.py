@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,7 +176,7 @@ def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSp
         start = check_queued(space, start)
     except TuneError as exc:
         raise TuneError(f"search space {source}: [start]: {exc}") from None
-    return SearchSpace(arch=file_arch, params=space.params, source=source, start=start)
+    return replace(space, start=start)
 
 
 def _parse_param(name: str, spec: Any, where: str, earlier: dict[str, Param]) -> Param:
