@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tuning.cli.options import default_of
+from tuning.results.retrain import RetrainConfig
 from tuning.search.config import PRUNERS, RUN_PRECISIONS, RunConfig
 
 # The search settings this benchmark passes on; each defaults to `tune run`'s own default.
@@ -98,7 +99,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--precision", choices=RUN_PRECISIONS, default=default_of(RunConfig, "precision"), help="as tune run"
     )
-    parser.add_argument("--extend", type=float, default=1.0, help="as tune retrain --extend")
+    parser.add_argument(
+        "--extend", type=float, default=default_of(RetrainConfig, "extend"), help="as tune retrain --extend"
+    )
     parser.add_argument(
         "--defaults-first",
         action=argparse.BooleanOptionalAction,
@@ -169,7 +172,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def _retrain(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Retrain the exported best configuration with args.seeds seeds; the test figures."""
-    from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain
+    from tuning.results.retrain import prepare_retrain, retrain
 
     name, export_path = row["study"], row["export"]
     settings = RetrainConfig(

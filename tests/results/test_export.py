@@ -65,7 +65,7 @@ def test_default_epochs(export: dict[str, Any], best_epoch: int | None, epochs: 
         (6, 2.0, (12, "the best trial still improved in its last epoch (6 of 6); x2")),
         (6, 1.5, (9, "the best trial still improved in its last epoch (6 of 6); x1.5")),
         (4, 2.0, (4, "the best trial's best epoch (4 of 6)")),  # it peaked earlier: more would not help
-        (6, 1.0, (6, "the best trial's best epoch (6 of 6)")),  # the default: no extension
+        (6, 1.0, (6, "the best trial's best epoch (6 of 6)")),  # --extend 1: no extension
     ],
 )
 def test_extend_only_a_curve_still_rising(

@@ -6,7 +6,10 @@ trains it on all 60,000 training images, or, with ``validation_split``, on the
 search's own 50,000/10,000 split with early stopping and best-epoch restore, and
 then measures it once on the 10,000 test images.
 
-Default epochs: the best trial's ``best_epoch``, unchanged. An epoch is one pass
+Default epochs: the best trial's ``best_epoch``, unchanged, except that a best trial
+that peaked in the search's last epoch retrains for ``extend`` (default 2) times the
+search's epochs: on validation accuracy the shipped ConvNet start configuration gained
+0.29 points from 12 epochs over 6 (bench/results/cnn-e12/probe.txt). An epoch is one pass
 over the training images, so keeping the number of passes lets the number of
 weight updates grow with the training set (x1.2 from 50,000 to 60,000 images),
 the usual way to refit on train + validation; how often each image is seen,
@@ -73,7 +76,7 @@ class RetrainConfig:
 
     export_path: str  # JSON written by `tune export`
     epochs: int | None = None  # None: the export's best epoch (see the module docstring)
-    extend: float = 1.0  # F > 1: F times the search's epochs when the best trial still improved at its end
+    extend: float = 2.0  # F times the search's epochs when the best trial still improved at its end (1: off)
     output_dir: str | None = None  # None: models/STUDY/
     seeds: int = 1  # independent trainings; the test accuracy is reported as mean ± std over them
     seed: int | None = None  # seed of the first training (the k-th uses seed + k); None: the best trial's
