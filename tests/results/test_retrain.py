@@ -64,7 +64,8 @@ def test_retrain_command_end_to_end(
     result = run_tune(["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # tune's lines only, with TF_CPP_MIN_LOG_LEVEL=2 set (tune_env)
-    assert "epochs: 1 (the best trial's best epoch (1 of 1)); seeds: 0, 1" in result.stdout
+    # the export's trial peaked in its last epoch, so the default --extend 2 doubles the search's epochs
+    assert "epochs: 2 (the best trial still improved in its last epoch (1 of 1); x2); seeds: 0, 1" in result.stdout
     assert "on 1000 images" in result.stdout and "(mean ± sample std over 2 seeds)" in result.stdout
     out = tmp_path / "out"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
@@ -86,7 +87,7 @@ def test_retrain_command_end_to_end(
     assert metrics["test_accuracy"] == runs[0]["test_accuracy"] > 0.5
     assert list(metrics["per_class_accuracy"]) == list(CLASS_NAMES)
     assert np.array(metrics["confusion_matrix"]).sum() == metrics["test_images"] == 10_000
-    assert (metrics["epochs"], metrics["train_samples"], metrics["validation_samples"]) == (1, 1000, 0)
+    assert (metrics["epochs"], metrics["train_samples"], metrics["validation_samples"]) == (2, 1000, 0)
     assert metrics["export"]["content"] == json.loads(export_file.read_text())
     assert metrics["versions"]["keras"] == keras.__version__
     assert metrics["wall_clock_seconds"] >= sum(run["seconds"] for run in runs)  # the whole retrain, both seeds
@@ -110,7 +111,7 @@ def test_retrain_into_a_closed_pipe_trains_on_and_keeps_the_model(
         ["retrain", str(export_file), "--seeds", "2", "--output-dir", "out", *SMALL], tmp_path, tune_env
     )
     assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline().startswith("retraining mlp") and proc.stdout.readline().startswith("epochs: 1")
+    assert proc.stdout.readline().startswith("retraining mlp") and proc.stdout.readline().startswith("epochs: 2")
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0, err
