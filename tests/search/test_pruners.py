@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import optuna
 import pytest
 
 from tuning.search.storage import open_storage
-from tuning.search.study import make_pruner, make_sampler
+from tuning.search.study import expected_epochs, make_pruner, make_sampler, top_rung
 from tuning.search.worker import run_worker
 
 Objective = Callable[[optuna.Trial], float]
@@ -33,6 +33,21 @@ def curve_objective(epochs: int) -> Objective:
     return objective
 
 
+def table_objective(curves: Sequence[Sequence[float]]) -> Objective:
+    """Trial n reports `curves[n]`, one value per epoch, pruned as `curve_objective` is."""
+
+    def objective(trial: optuna.Trial) -> float:
+        curve = curves[trial.number]
+        trial.suggest_float("quality", 0.0, 1.0)
+        for epoch, value in enumerate(curve, start=1):
+            trial.report(value, epoch)
+            if epoch < len(curve) and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {epoch}")
+        return max(curve)
+
+    return objective
+
+
 @pytest.fixture(scope="module")
 def storage(tmp_path_factory: pytest.TempPathFactory) -> optuna.storages.RDBStorage:
     """One database for the module (creating Optuna's tables is the slow part); each test has its own study."""
@@ -40,7 +55,7 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> optuna.storages.RDBStor
 
 
 @pytest.fixture()
-def search(storage: optuna.storages.RDBStorage) -> Iterator[Search]:
+def search(storage: optuna.storages.RDBStorage) -> Search:
     """Run a seeded study of `trials` trials through the worker loop, the first ones with the given qualities."""
 
     def run(
@@ -56,11 +71,13 @@ def search(storage: optuna.storages.RDBStorage) -> Iterator[Search]:
         )
         for quality in qualities:
             study.enqueue_trial({"quality": quality})
-        run_worker(study, storage, objective, total=trials)
-        return [(t.state.name, t.last_step) for t in study.get_trials()]
+        try:
+            run_worker(study, storage, objective, total=trials)
+            return [(t.state.name, t.last_step) for t in study.get_trials()]
+        finally:
+            optuna.delete_study(study_name="synthetic", storage=storage)
 
-    yield run
-    optuna.delete_study(study_name="synthetic", storage=storage)
+    return run
 
 
 def stopped_at(outcomes: Outcomes, state: str) -> set[int | None]:
@@ -77,17 +94,33 @@ def test_hyperband_prunes_some_trials_at_its_rungs_and_completed_ones_run_every_
 @pytest.mark.parametrize(
     ("reduction_factor", "expected"),
     [
-        (2, [("COMPLETE", 3), ("COMPLETE", 3), ("PRUNED", 1), ("PRUNED", 2)]),  # rungs at epochs 1, 2, 4
-        (3, [("COMPLETE", 3), ("COMPLETE", 3), ("PRUNED", 1), ("PRUNED", 1)]),  # rungs at 1, 3: never a stop at 2
+        # rungs at epochs 1, 2 (the top one, 4, lets trials finish): the fourth trial, second of 4
+        # at epoch 1, is not the best of 3 at 2
+        (2, [("COMPLETE", 5), ("COMPLETE", 5), ("PRUNED", 1), ("PRUNED", 2)]),
+        (3, [("COMPLETE", 5), ("COMPLETE", 5), ("PRUNED", 1), ("PRUNED", 1)]),  # rungs at 1, 3: never a stop at 2
     ],
 )
 def test_halving_reduction_factor_sets_the_rungs(
     search: Search, reduction_factor: int, expected: list[tuple[str, int]]
 ) -> None:
-    # The fourth trial is the second best at epoch 1 (of 4) but not the best at epoch 2 (of 3).
-    pruner = make_pruner("halving", epochs=3, reduction_factor=reduction_factor)
+    pruner = make_pruner("halving", epochs=5, reduction_factor=reduction_factor)
     qualities = [0.5, 0.6, 0.1, 0.55]
-    assert search(pruner, curve_objective(3), trials=4, qualities=qualities) == expected
+    assert search(pruner, curve_objective(5), trials=4, qualities=qualities) == expected
+
+
+@pytest.mark.parametrize(("epochs", "factor", "top"), [(24, 4, 16), (16, 4, 16), (15, 4, 4), (240, 4, 64), (3, 2, 2)])
+def test_top_rung_is_the_largest_power_of_the_factor_within_the_checks(epochs: int, factor: int, top: int) -> None:
+    assert top_rung(epochs, factor) == top
+
+
+def test_halving_lets_a_trial_that_reached_the_top_rung_finish(search: Search) -> None:
+    # 6 epochs, factor 2: rungs at epochs 1, 2 and the top one at 4. The second trial leads at 1
+    # and 2 but not at 4, where Optuna's pruner alone stops it; having reached the top rung, it finishes.
+    curves = [[0.5, 0.6, 0.7, 0.8, 0.85, 0.9], [0.6, 0.7, 0.75, 0.78, 0.8, 0.82]]
+    capped = make_pruner("halving", epochs=6, reduction_factor=2)
+    assert search(capped, table_objective(curves), trials=2) == [("COMPLETE", 6), ("COMPLETE", 6)]
+    plain = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    assert search(plain, table_objective(curves), trials=2) == [("COMPLETE", 6), ("PRUNED", 4)]
 
 
 @pytest.mark.parametrize(
@@ -119,8 +152,8 @@ def test_median_spares_the_first_three_trials_and_none_never_prunes(
 
 
 def test_a_trial_is_never_pruned_after_its_last_epoch(search: Search) -> None:
-    # bootstrap_count 3 stops the first three trials at the rung at epoch 1, which here is the last epoch.
-    pruner = make_pruner("halving", epochs=1, reduction_factor=2, bootstrap_count=3)
+    # bootstrap_count 3 stops the first three trials at Hyperband's rung at epoch 1, which here is the last epoch.
+    pruner = make_pruner("hyperband", epochs=1, reduction_factor=2, bootstrap_count=3)
     train = curve_objective(1)
     verdicts: list[bool] = []
 
@@ -131,3 +164,16 @@ def test_a_trial_is_never_pruned_after_its_last_epoch(search: Search) -> None:
 
     assert search(pruner, objective, trials=3) == [("COMPLETE", 1)] * 3
     assert verdicts == [True] * 3  # the pruner would have stopped each one
+
+
+@pytest.mark.parametrize(
+    ("pruner", "epochs", "checks", "expected"),
+    [
+        ("halving", 6, 4, (1 + 3 / 4 + 20 / 16) / 4),  # rungs at checks 1, 4; top rung 16 of 24
+        ("halving", 60, 4, (1 + 3 / 4 + 12 / 16 + 224 / 64) / 4),  # rungs 1, 4, 16; top 64 of 240
+        ("hyperband", 2, 2, ((1 + 1 / 2 + 2 / 4) + (2 + 2 / 2)) / 2 / 2),  # brackets with rungs 1, 2 and 2
+        ("median", 6, 4, 6.0),
+    ],
+)
+def test_expected_epochs_follow_the_rungs(pruner: str, epochs: int, checks: int, expected: float) -> None:
+    assert expected_epochs(pruner, epochs, 2 if pruner == "hyperband" else 4, checks) == pytest.approx(expected)

@@ -59,7 +59,9 @@ class RunConfig:
     validation_size: int | float = VALIDATION_SIZE
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
-    pruner: str = "halving"  # rungs at checks 1, 4, 16: epochs 0.25, 1, 4; cheaper than hyperband (README, "Speed")
+    # Judges at checks 1, 4 (epochs 0.25, 1); a trial that reaches the top rung (check 16 of 24)
+    # finishes (search/halving.py). Cheaper than hyperband (README, "Speed").
+    pruner: str = "halving"
     reduction_factor: int = 4  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
     # hyperband / halving: a rung stops each trial until more than N have reached it. 0: the
     # first trial at a rung goes on, which with defaults_first is the cheap start trial

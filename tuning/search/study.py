@@ -24,6 +24,7 @@ __all__ = [
     "open_run_study",
     "state_counts",
     "study_checks_per_epoch",
+    "top_rung",
 ]
 
 
@@ -52,10 +53,12 @@ def make_pruner(
     images (model/train.py `fit`), so with 4 the first rung comes after a
     quarter of an epoch. Successive halving is Hyperband's most aggressive
     bracket alone: with `reduction_factor` 4 a trial must be in the best quarter
-    at checks 1, 4, 16, ... (epochs 0.25, 1, 4 with 4 checks) to go on. It
-    spends fewer epochs than Hyperband (bench/pruner_cost.py, README "Speed"),
-    at the risk of stopping slow starters. The median rule never prunes in a
-    trial's first epoch.
+    at checks 1, 4, ... (epochs 0.25, 1 with 4 checks) to go on, and one that
+    reaches the top rung (`top_rung`: check 16 of 24) trains to the end
+    (search/halving.py). It spends fewer epochs than Hyperband (README "Speed"),
+    at the risk of stopping slow starters. Hyperband keeps Optuna's own rungs
+    (its samplers recognise the HyperbandPruner object itself). The median rule
+    never prunes in a trial's first epoch.
 
     `bootstrap_count` N (Optuna's own parameter): a trial reaching a rung is stopped
     while N or fewer trials (itself included) have reached it. Without it the first
@@ -65,9 +68,12 @@ def make_pruner(
     import optuna
 
     if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(
+        from tuning.search.halving import TopRungHalving
+
+        halving = optuna.pruners.SuccessiveHalvingPruner(
             min_resource=1, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
         )
+        return TopRungHalving(halving, top_rung(epochs * checks_per_epoch, reduction_factor))
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
@@ -84,25 +90,34 @@ def expected_epochs(pruner: str, epochs: int, reduction_factor: int, checks_per_
     """The epochs a trial trains on average if each rung keeps its best 1/`reduction_factor`: for the ETA.
 
     Successive halving: every trial reaches check 1, that share goes on to check N, its
-    share to N^2, ..., and the last share to the end. Hyperband: the mean over its
+    share to N^2, ..., and the share that reaches the top rung to the end. Hyperband: the mean over its
     brackets (bracket s has its first rung at check N^s). The median rule (an upper
     bound) and no pruning: every epoch.
     """
     total = epochs * checks_per_epoch
     if pruner == "halving":
-        return _halving_checks(total, reduction_factor, 1) / checks_per_epoch
+        return _halving_checks(total, reduction_factor, 1, top_rung(total, reduction_factor)) / checks_per_epoch
     if pruner == "hyperband":
         firsts = [1]
         while firsts[-1] * reduction_factor < total:
             firsts.append(firsts[-1] * reduction_factor)
-        return sum(_halving_checks(total, reduction_factor, first) for first in firsts) / len(firsts) / checks_per_epoch
+        checks = sum(_halving_checks(total, reduction_factor, first, total) for first in firsts)
+        return checks / len(firsts) / checks_per_epoch
     return float(epochs)
 
 
-def _halving_checks(total: int, factor: int, first: int) -> float:
-    """Mean checks per trial of successive halving with rungs at `first`, first*factor, ... below `total`."""
+def top_rung(total_checks: int, reduction_factor: int) -> int:
+    """The highest rung within a trial's checks (the largest power of the factor up to them): past it, no stop."""
+    rung = 1
+    while rung * reduction_factor <= total_checks:
+        rung *= reduction_factor
+    return rung
+
+
+def _halving_checks(total: int, factor: int, first: int, last: int) -> float:
+    """Mean checks per trial of successive halving judging at `first`, first*factor, ... below `last`."""
     checks, share, reached, rung = 0.0, 1.0, 0, first
-    while rung < total:  # a check at the very end prunes nothing: the trial is done
+    while rung < last:  # a check at the very end prunes nothing: the trial is done
         checks += share * (rung - reached)
         share, reached, rung = share / factor, rung, rung * factor
     return checks + share * (total - reached)
