@@ -61,7 +61,9 @@ def test_run_shows_each_trial_and_the_best(searched: tuple[Path, subprocess.Comp
         assert re.search(rf"\(\d+\.\d s\){start}; {number + 1} of 3 done, ETA \d+ (s|min)$", line), line
     assert "; 3 of 3 done, ETA 0 s" in result.stdout
     best = optuna.load_study(study_name="mlp", storage=f"sqlite:///{db}").best_trial
-    assert f"best: trial {best.number}, validation accuracy {best.value:.4f}" in result.stdout
+    assert f"study 'mlp': 3 trials: 3 complete\nbest: trial {best.number}, validation accuracy {best.value:.4f}" in (
+        result.stdout
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -139,10 +141,67 @@ def test_plots_refuse_a_study_with_too_few_complete_trials(
         ["run", "mlp", "--trials", "1", "--space", str(space), "--pruner", "none", *SMALL], env=data_env
     )
     assert failed.returncode == 0 and "failed    loss became NaN" in failed.stdout
-    assert_clean_error(invoke_tune(["plots", "mlp"]), "0 complete trials")
+    assert_clean_error(invoke_tune(["plots", "mlp"]), "0 configurations with a validation check", "--trials 11")
     assert_clean_error(invoke_tune(["export", "mlp"]), "no complete trial")
     assert not (tmp_path / "dashboards").exists()
     assert not (tmp_path / "exports").exists()
+
+
+@pytest.fixture(scope="module")
+def halved(tmp_path_factory: pytest.TempPathFactory, data_env: dict[str, str]) -> Path:
+    """A small study as the defaults make it: the start trial, then trials halving judged at their first check."""
+    work = tmp_path_factory.mktemp("halved")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(work)
+        result = invoke_tune(["run", "mlp", "--trials", "5", *SMALL], env=data_env)
+    assert result.returncode == 0, result.stderr
+    return work / "studies.db"
+
+
+@pytest.fixture()
+def halved_copy(halved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return Path(shutil.copy(halved, tmp_path / "studies.db"))
+
+
+def _states(db: Path) -> list[str]:
+    return [t.state.name for t in optuna.load_study(study_name="mlp", storage=f"sqlite:///{db}").get_trials()]
+
+
+def test_plots_of_a_default_study_with_one_complete_trial_rank_every_trial_at_its_first_check(
+    halved_copy: Path,
+) -> None:
+    assert _states(halved_copy) == ["COMPLETE"] + ["PRUNED"] * 4  # the start trial led at every check
+    listing = invoke_tune(["trials", "mlp"])
+    assert listing.stdout.splitlines()[-1] == "5 trials: 1 complete, 4 pruned"
+    plotted = invoke_tune(["plots", "mlp", "--no-png"])
+    assert plotted.returncode == 0, plotted.stderr
+    pages = halved_copy.parent / "dashboards" / "mlp"
+    assert (pages / "importance_ped_anova.html").is_file() and (pages / "importance_fanova.html").is_file()
+    index = (pages / "index.html").read_text(encoding="utf-8")
+    assert "Ranked over 5 trials at check 1 (epoch 0.25), pruned ones included" in index
+
+
+def test_robust_export_of_a_default_study_trains_pruned_candidates_in_full(halved_copy: Path) -> None:
+    study = optuna.load_study(study_name="mlp", storage="sqlite:///studies.db")
+    exported = invoke_tune(["export", "mlp", "--robust", "3", "--robust-seeds", "1"])
+    assert exported.returncode == 0, exported.stderr
+    said = " ".join(exported.stdout.split())  # one line however the console wrapped it
+    assert (
+        "fewer than 3 configurations of study 'mlp' completed: the candidates are its best trial and the best "
+        "of 5 trials at check 1 (epoch 0.25)"
+    ) in said
+    data = json.loads(Path("exports/mlp.json").read_text())
+    record = data["robust"]
+    assert record["ranked_at_check"] == 1 and record["plain_trial"] == 0
+    for candidate in record["candidates"]:
+        trial = study.trials[candidate["trial"]]
+        assert candidate["seeds"][0] == trial.user_attrs["seed"] and len(candidate["val_accuracies"]) == 2
+        assert candidate["epochs"] == 2  # a pruned one's whole budget, not where it stopped
+        if trial.state.name == "COMPLETE":
+            assert candidate["val_accuracies"][0] == trial.value  # its own run counts as it is
+    chosen = next(c for c in record["candidates"] if c["trial"] == record["chosen_trial"])
+    assert data["best_trial"] == chosen["trial"] and data["best_val_accuracy"] == chosen["val_accuracies"][0]
 
 
 def test_cnn_search_runs(tmp_path: Path, data_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:

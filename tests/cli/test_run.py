@@ -57,7 +57,9 @@ def test_follow_up_commands_run_as_printed(form: str, in_tmp: Path, fashion_dir:
     )
     assert lines[-2:] == [f"next: tune export s --storage {quoted}", f"      tune plots s --storage {quoted}"]
     plots = invoke_tune(shlex.split(lines[-1])[1:])  # as printed: it finds the study
-    assert "study 's' has 1 complete trial; hyperparameter importances need at least 2" in plots.stderr
+    assert "study 's' has 1 configuration with a validation check; hyperparameter importances need at least 2" in (
+        plots.stderr
+    )
     assert "no study database" in invoke_tune(["plots", "s"]).stderr  # what the old hint did
     suggested = shlex.split(lines[0].split("raise --trials: ")[1])
     more = invoke_tune([*suggested[1:], "--trials", "1"])  # the suggested command, held to 1 trial: no training

@@ -187,9 +187,9 @@ def test_trials_json_matches_the_stored_trials(studies_db: Path) -> None:
 def test_trials_piped_is_plain_text(studies_db: Path) -> None:
     out = _ok(["trials", "mlp"])
     assert not BOX_DRAWING.search(out), out
-    header, *rows = out.splitlines()
+    header, *rows, total = out.splitlines()
     assert header.split() == ["trial", "state", "val", "acc", "epochs", "seconds", "params"]
-    assert len(rows) == 4
+    assert len(rows) == 4 and total == "4 trials: 1 complete, 1 pruned, 1 failed, 1 running"
     assert re.match(
         r"0 +complete +0\.8625 +2 +12\.0 +n_layers=1, units_1=128, dropout_1=0\.25, batch_size=128$", rows[0]
     )

@@ -9,9 +9,10 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.distributions import BaseDistribution, FloatDistribution
+from optuna.trial import TrialState
 
 from tuning.errors import TuneError
-from tuning.report.plots import MIN_COMPLETE_TRIALS, _find_chromium, write_plots
+from tuning.report.plots import MIN_TRIALS, RANKED_TRIALS, _find_chromium, write_plots
 from tuning.search.study import state_counts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -121,7 +122,7 @@ def test_fixture_study_covers_pruned_failed_and_conditional_trials(written: tupl
     counts = state_counts(study.get_trials())
     complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     with_units_3 = sum("units_3" in t.params for t in complete)
-    assert counts["COMPLETE"] >= MIN_COMPLETE_TRIALS and counts["PRUNED"] > 0 and counts["FAIL"] == 1
+    assert MIN_TRIALS <= counts["COMPLETE"] < RANKED_TRIALS and counts["PRUNED"] > 0 and counts["FAIL"] == 1
     assert 0 < with_units_3 < len(complete)
 
 
@@ -220,36 +221,74 @@ def test_index_ranks_conditional_params_with_ped_anova_only(written: tuple[optun
     [optuna.importance.PedAnovaImportanceEvaluator(), optuna.importance.FanovaImportanceEvaluator(seed=0)],
     ids=["ped_anova", "fanova"],
 )
-def test_min_complete_trials_is_where_evaluators_start_to_rank(
+def test_min_trials_is_where_evaluators_start_to_rank(
     evaluator: optuna.importance.BaseImportanceEvaluator,
 ) -> None:
     rows = [({"x": 0.1, "y": 0.5}, 0.6), ({"x": 0.9, "y": 0.55}, 0.9), ({"x": 0.5, "y": 0.2}, 0.7)]
-    too_few = optuna.importance.get_param_importances(
-        _fixed_study(rows[: MIN_COMPLETE_TRIALS - 1]), evaluator=evaluator
-    )
-    enough = optuna.importance.get_param_importances(_fixed_study(rows[:MIN_COMPLETE_TRIALS]), evaluator=evaluator)
+    too_few = optuna.importance.get_param_importances(_fixed_study(rows[: MIN_TRIALS - 1]), evaluator=evaluator)
+    enough = optuna.importance.get_param_importances(_fixed_study(rows[:MIN_TRIALS]), evaluator=evaluator)
     assert len(set(too_few.values())) <= 1
     assert len(set(enough.values())) > 1
 
 
-def test_too_few_complete_trials_refuses_before_writing(tmp_path: Path) -> None:
+def test_one_configuration_refuses_before_writing_and_says_how_many_trials_would_do(tmp_path: Path) -> None:
     study = _make_study(1)
+    study.set_user_attr("arch", "mlp")
     out = tmp_path / "out"
-    with pytest.raises(
-        TuneError, match=rf"'cnn' has 1 complete trial; .* at least {MIN_COMPLETE_TRIALS}\b.*--study cnn --trials"
-    ):
+    with pytest.raises(TuneError) as refused:
         write_plots(study, out, png=False)
+    assert str(refused.value) == (
+        "study 'cnn' has 1 configuration with a validation check; hyperparameter importances need at least 2 "
+        "(a pruned trial counts, at the checks it ran). Run more trials: tune run mlp --study cnn --trials 10 "
+        "(with this --storage) brings it to 10"
+    )
     assert not out.exists()
+
+
+def test_where_few_completed_importances_rest_on_every_trial_at_the_highest_check_enough_reached(
+    tmp_path: Path,
+) -> None:
+    """One complete trial (the start configuration) and 13 pruned at checks 1 or 2: ranked at check 2.
+
+    At check 2 the accuracy follows x alone; y only moves it at check 1.
+    """
+    study = optuna.create_study(study_name="halved", direction="maximize")
+    distributions: dict[str, BaseDistribution] = {"x": FloatDistribution(0.0, 1.0), "y": FloatDistribution(0.0, 1.0)}
+
+    def add(state: TrialState, x: float, y: float, checks: list[float]) -> None:
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=state,
+                params={"x": x, "y": y},
+                distributions=distributions,
+                value=max(checks),
+                intermediate_values=dict(enumerate(checks, start=1)),
+            )
+        )
+
+    add(TrialState.COMPLETE, 0.5, 0.5, [0.8, 0.85, 0.9, 0.92])
+    for i in range(13):  # 4 stopped at check 1, 9 at check 2
+        x, y = (i * 0.37) % 1, (i * 0.61) % 1
+        add(TrialState.PRUNED, x, y, [0.5 + 0.3 * y, 0.6 + 0.3 * x][: 1 + (i % 4 > 0)])
+    paths = write_plots(study, tmp_path, png=False)
+    index = paths[0].read_text(encoding="utf-8")
+    ranked = (
+        "Ranked over 10 trials at check 2 (epoch 2), pruned ones included, each with its validation accuracy there."
+    )
+    assert ranked in index and f"Fewer than {RANKED_TRIALS} configurations completed" in index
+    rows = dict(re.findall(r"<tr><td>(\w)</td><td class=\"num\">([^<]*)</td>", index))
+    assert float(rows["x"]) > float(rows["y"])  # PED-ANOVA, over the trials at check 2
+    page = next(p for p in paths if p.name == "importance_ped_anova.html").read_text(encoding="utf-8")
+    assert _has_text(page, "halved — hyperparameter importance (PED-ANOVA), over 10 trials at epoch 2 (check 2)")
 
 
 @pytest.mark.parametrize(
     ("rows", "skipped", "reason"),
     [
-        ([({"x": 0.5}, 0.7), ({"x": 0.5}, 0.8), ({"x": 0.5}, 0.9)], PLOTS[:2], "same parameters"),
         ([({"x": 0.1}, 0.8), ({"x": 0.5}, 0.8), ({"x": 0.9}, 0.8)], PLOTS[:2], "same validation accuracy"),
         ([({"x": 0.1}, 0.8), ({"y": 0.5}, 0.7), ({"x": 0.9}, 0.6)], PLOTS[1:2], "no parameter is present"),
     ],
-    ids=["identical_params", "identical_values", "no_common_param"],
+    ids=["identical_values", "no_common_param"],
 )
 def test_undefined_importances_skip_that_plot_with_a_note(
     tmp_path: Path, rows: list[tuple[dict[str, float], float]], skipped: list[str], reason: str
@@ -312,3 +351,9 @@ def test_png_export_failure_warns_by_default_and_fails_when_asked(
         assert [p.suffix for p in paths] == [".html"] * 7 + [".js"]
         assert "PNG export failed" in caplog.text
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_one_configuration_tried_three_times_is_refused_too(tmp_path: Path) -> None:
+    study = _fixed_study([({"x": 0.5}, 0.7), ({"x": 0.5}, 0.8), ({"x": 0.5}, 0.9)])
+    with pytest.raises(TuneError, match=r"'fixed' has 1 configuration with a validation check; .* --trials 12 "):
+        write_plots(study, tmp_path / "out", png=False)

@@ -38,11 +38,15 @@ from tuning.search.objective import trial_seed
 
 
 def _study(*trials: tuple[int, float | None]) -> optuna.Study:
-    """An in-memory study of complete trials with parameter x and these values; None: a pruned trial."""
+    """An in-memory study of complete trials with parameter x and these values; None: a pruned trial.
+
+    Each trial has one check: a complete one's value there, a pruned one's 0.99, which counts
+    only where candidates are ranked at that check.
+    """
     study = optuna.create_study(direction="maximize", study_name="synthetic")
     for x, value in trials:
         state = TrialState.COMPLETE if value is not None else TrialState.PRUNED
-        intermediate = {1: 0.99} if value is None else {}  # a pruned trial's score never counts
+        intermediate = {1: 0.99 if value is None else value}
         study.add_trial(
             create_trial(
                 params={"x": x},
@@ -68,17 +72,26 @@ def test_extra_seeds_are_reproducible_and_distinct_from_every_trials_own() -> No
 def test_top_trials_are_distinct_configurations_best_first() -> None:
     # trial 0: x=1 0.80; 1: x=2 0.90; 2: x=2 0.85 (same config as 1); 3: pruned; 4: x=3 0.90 (ties 1); 5: x=4 0.70
     study = _study((1, 0.80), (2, 0.90), (2, 0.85), (5, None), (3, 0.90), (4, 0.70))
-    ranked = [trial.number for trial in top_trials(study, 4)]
+    top, ranked_on = top_trials(study, 4)
+    ranked = [trial.number for trial in top]
+    assert ranked_on.check is None  # four configurations completed: the pruned trial's 0.99 does not count
     assert ranked[0] == study.best_trial.number  # the plain rule's pick comes first, even among ties
     assert sorted(ranked[:2]) == [1, 4] and ranked[2:] == [0, 5]
-    assert [trial.number for trial in top_trials(study, 1)] == [study.best_trial.number]
+    assert [trial.number for trial in top_trials(study, 1)[0]] == [study.best_trial.number]
+
+
+def test_where_fewer_completed_the_candidates_are_the_best_trial_and_the_best_at_a_check() -> None:
+    # trial 0: x=1 0.80; 1: x=2 pruned, 0.99 at check 1; 2: x=3 0.90 (the best complete); 3: x=4 pruned
+    top, ranked_on = top_trials(_study((1, 0.80), (2, None), (3, 0.90), (4, None)), 3)
+    assert ranked_on.check == 1 and len(ranked_on.trials) == 4
+    assert [trial.number for trial in top] == [2, 1, 3]  # the plain pick, then the best at check 1
 
 
 @pytest.mark.parametrize(
     ("trials", "k", "message"),
     [
-        (((1, 0.8), (2, 0.9), (3, None)), 3, r"robust=3 and study 'synthetic' has 2 complete trial\(s\)$"),
-        (((1, 0.8), (1, 0.9), (2, 0.7)), 3, r"has 3 complete trial\(s\) of 2 distinct configurations$"),
+        (((1, 0.8), (2, 0.9), (3, None)), 4, r"robust=4 and study 'synthetic' has 3 with a validation check \(2 comp"),
+        (((1, 0.8), (1, 0.9), (2, 0.7)), 3, r"has 2 with a validation check \(3 complete trial\(s\)\)$"),
         (((1, 0.8),), 0, "robust must be a whole number >= 1, but got robust=0"),
         (((1, None),), 1, "has no complete trial yet"),
     ],
@@ -254,6 +267,7 @@ def test_more_candidates_than_complete_trials_is_one_line(storage: str, tmp_path
         result = invoke_tune(["export", "mlp", "--storage", storage, "--robust", "9", "-o", str(tmp_path / "r.json")])
     assert_clean_error(
         result,
-        "--robust must be at most the number of complete trials, but got 9 and study 'mlp' has 4 complete trial(s)",
+        "--robust must be at most the number of configurations tried, but got 9 and study 'mlp' has 4 with a "
+        "validation check (4 complete trial(s))",
     )
     assert not (tmp_path / "r.json").exists()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tuning.cli.options import console, storage_option
-from tuning.cli.tables import format_params, print_json, print_table
+from tuning.cli.tables import format_params, print_json, print_table, trial_count
 
 if TYPE_CHECKING:
     from tuning.report.summary import StudyRow
@@ -67,6 +67,7 @@ def trials(study: str, storage: str, as_json: bool) -> None:
         out.print(f"study {study!r} has no trials yet.")
         return
     print_table(out, ["trial", "state", "val acc", "epochs", "seconds", "params"], [_trial_cells(row) for row in rows])
+    out.print(trial_count([row.state for row in rows]))
 
 
 def _trial_cells(row: TrialRow) -> list[str]:

@@ -67,6 +67,13 @@ def _robust_export(study: str, storage: str, config: RobustConfig, console: Cons
 
     prepared = prepare_robust(load_study(open_storage(storage, must_exist=True), study), config)
     split, trials = prepared.split, ", ".join(str(plan.trial.number) for plan in prepared.candidates)
+    if prepared.ranked.check is not None:
+        pruned = ", ".join(str(plan.trial.number) for plan in prepared.candidates if not plan.complete)
+        console.print(
+            f"fewer than {config.robust} configurations of study {study!r} completed: the candidates are its best "
+            f"trial and the best of {prepared.ranked.describe()}; the pruned ones (trials {pruned}) are trained "
+            "with their own seed again too, for their whole budget"
+        )
     console.print(
         f"training the {len(prepared.candidates)} best configuration(s) of study {study!r} (trials {trials}) again "
         f"with {config.robust_seeds} more seed(s) each: {len(prepared.runs)} runs on {len(split.y_train)} images, "

@@ -248,7 +248,12 @@ def _slots_used(study: optuna.Study) -> int:
 def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     from optuna.trial import TrialState
 
-    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+    from tuning.cli.tables import trial_count
+    from tuning.report.summary import STATE_WORDS
+
+    trials = study.get_trials(deepcopy=False)
+    console.print(f"study {study.study_name!r}: " + trial_count([STATE_WORDS[t.state.name] for t in trials]))
+    if not any(t.state == TrialState.COMPLETE for t in trials):
         console.print("no complete trial yet.")
         return
     best = study.best_trial

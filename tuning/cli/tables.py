@@ -15,7 +15,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["format_params", "print_json", "print_table"]
+__all__ = ["format_params", "print_json", "print_table", "trial_count"]
 
 
 def print_table(console: Console, headings: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -46,3 +46,11 @@ def format_params(params: dict[str, Any]) -> str:
     return ", ".join(
         f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}" for name, value in params.items()
     )
+
+
+def trial_count(states: Sequence[str]) -> str:
+    """`50 trials: 7 complete, 43 pruned`, from each trial's state in tune's words (report/summary.py STATE_WORDS)."""
+    from tuning.report.summary import STATE_WORDS
+
+    counts = ", ".join(f"{states.count(word)} {word}" for word in STATE_WORDS.values() if word in states)
+    return f"{len(states)} trial{'' if len(states) == 1 else 's'}: {counts}"

@@ -6,13 +6,19 @@ plots cost one copy of plotly.js, not one per page), optional PNG copies, and
 ``index.html``: a summary of the study, its search space as a table, the
 PED-ANOVA and fANOVA importance rankings side by side, and links.
 
+Importances and parallel coordinates rest on the complete trials where at least
+``RANKED_TRIALS`` configurations completed; where fewer did (successive halving
+stops most trials), on every trial at the highest check that many reached, with
+its validation accuracy there (tuning/fidelity.py). The pages and the index say
+which.
+
 Two kinds of refusal:
 
-- Fewer than ``MIN_COMPLETE_TRIALS`` complete trials: ``TuneError`` before any
-  file is written, since with one trial both evaluators return equal, meaningless
-  importances.
-- Importances undefined for a study that is otherwise fine (every complete trial
-  has the same parameters or the same accuracy, or an evaluator raises, or it
+- Fewer than ``MIN_TRIALS`` configurations with a validation check: ``TuneError``
+  before any file is written, since with one both evaluators return equal,
+  meaningless importances.
+- Importances undefined for a study that is otherwise fine (every ranked trial
+  has the same accuracy, or an evaluator raises, or it
   finds no parameter to assess): that importance plot is skipped, the reason is
   logged and shown in ``index.html``, and the other plots are still written.
 """
@@ -33,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 from tuning.errors import TuneError
+from tuning.fidelity import Fidelity, at_least, compared_configurations
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,8 +50,10 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 __all__ = [
-    "MIN_COMPLETE_TRIALS",
+    "MIN_TRIALS",
     "PLOTLY_JS",
+    "RANKED_TRIALS",
+    "importance_fidelity",
     "png_wanted",
     "study_importances",
     "write_html",
@@ -54,11 +63,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# With 0 or 1 complete trials both evaluators return equal importances for every
-# parameter (PED-ANOVA warns "too small"); from 2 on they separate parameters.
-MIN_COMPLETE_TRIALS = 2
-# Below this many complete trials the rankings are mostly noise (README, `tune plots`).
-_STABLE_COMPLETE_TRIALS = 20
+# With 0 or 1 trials both evaluators return equal importances for every parameter
+# (PED-ANOVA warns "too small"); from 2 on they separate parameters.
+MIN_TRIALS = 2
+# Configurations that must have completed for importances to rest on complete trials; with
+# fewer, they rest on the highest check this many reached (tuning/fidelity.py).
+RANKED_TRIALS = 10
+# Below this many ranked trials the rankings are mostly noise (README, `tune plots`).
+_STABLE_TRIALS = 20
 _TARGET_NAME = "validation accuracy"
 _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
 PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
@@ -90,48 +102,59 @@ def write_plots(study: optuna.Study, output_dir: str | Path, *, png: bool | None
     on with HTML alone if the export fails; ``png=True`` makes both an error.
     Returns the written paths, ``index.html`` first.
     """
-    complete = _check_study(study)
+    fidelity = _check_study(study)
+    ranked = fidelity.as_study(study.study_name)
     want_png = png_wanted(png)
-    importances = [_evaluate(study, complete, *spec) for spec in _evaluators()]
-    figures = _build_figures(study, importances)
+    importances = [_evaluate(ranked, fidelity, *spec) for spec in _evaluators()]
+    figures = _build_figures(study, ranked, fidelity, importances)
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     pages = [write_html(fig, out / f"{stem}.html", shared_plotlyjs=True) for stem, fig in figures.items()]
     images = write_pngs(figures, out, required=png is True) if want_png else []
     index = out / "index.html"
-    index.write_text(_index_html(study, complete, importances, pages, images), encoding="utf-8")
+    index.write_text(_index_html(study, fidelity, importances, pages, images), encoding="utf-8")
     logger.info("wrote %d plot files to %s", len(pages) + len(images) + 2, out)
     return [index, *pages, out / PLOTLY_JS, *images]
 
 
-def _check_study(study: optuna.Study) -> list[FrozenTrial]:
-    """Return the complete trials, or refuse a study that cannot be plotted."""
-    from optuna.trial import TrialState
-
+def _check_study(study: optuna.Study) -> Fidelity:
+    """The trials importances rest on, or refuse a study that cannot be plotted."""
     name = study.study_name
     if len(study.directions) != 1:
         raise TuneError(f"study {name!r} has {len(study.directions)} objectives; plots need one")
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if len(complete) >= MIN_COMPLETE_TRIALS:
-        return complete
-    noun = "trial" if len(complete) == 1 else "trials"
-    more = _STABLE_COMPLETE_TRIALS - len(complete)
+    fidelity = importance_fidelity(study)
+    if fidelity is not None:
+        return fidelity
+    trials = study.get_trials(deepcopy=False)
+    tried = compared_configurations(trials)
+    finished = sum(t.state.is_finished() for t in trials)
+    arch = str(study.user_attrs.get(attrs.ARCH, "ARCH"))
+    where = "" if name == arch else f" --study {shlex.quote(name)}"
+    noun = "configuration" if tried == 1 else "configurations"
     raise TuneError(
-        f"study {name!r} has {len(complete)} complete {noun}; hyperparameter importances "
-        f"need at least {MIN_COMPLETE_TRIALS}. Run more trials "
-        f"(tune run ... --study {shlex.quote(name)} --trials {more}); pruned trials do not count"
+        f"study {name!r} has {tried} {noun} with a validation check; hyperparameter importances need at least "
+        f"{MIN_TRIALS} (a pruned trial counts, at the checks it ran). Run more trials: tune run {arch}{where} "
+        f"--trials {finished + RANKED_TRIALS - tried} (with this --storage) brings it to {RANKED_TRIALS}"
     )
+
+
+def importance_fidelity(study: optuna.Study) -> Fidelity | None:
+    """The trials the study's importances rest on: complete ones where `RANKED_TRIALS` configurations completed,
+    else every trial at the highest check that many (or all there are) reached; None below `MIN_TRIALS`."""
+    from tuning.search.study import study_checks_per_epoch
+
+    trials = study.get_trials(deepcopy=False)
+    wanted = max(MIN_TRIALS, min(RANKED_TRIALS, compared_configurations(trials)))
+    return at_least(trials, wanted, study_checks_per_epoch(study.user_attrs))
 
 
 def study_importances(study: optuna.Study) -> dict[str, float] | None:
     """The study's PED-ANOVA importances, as `tune plots` ranks them; None where they are undefined."""
-    from optuna.trial import TrialState
-
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if len(complete) < MIN_COMPLETE_TRIALS:
+    fidelity = importance_fidelity(study)
+    if fidelity is None:
         return None
-    return _evaluate(study, complete, *_evaluators()[0]).values
+    return _evaluate(fidelity.as_study(study.study_name), fidelity, *_evaluators()[0]).values
 
 
 def png_wanted(png: bool | None) -> bool:
@@ -166,36 +189,43 @@ def _evaluators() -> list[tuple[str, str, BaseImportanceEvaluator]]:
 
 
 def _evaluate(
-    study: optuna.Study,
-    complete: list[FrozenTrial],
+    ranked: optuna.Study,
+    fidelity: Fidelity,
     label: str,
     stem: str,
     evaluator: BaseImportanceEvaluator,
 ) -> _Importance:
+    """One evaluator over `ranked` (fidelity.as_study: the trials of `fidelity` as complete ones)."""
     from optuna.importance import get_param_importances
 
-    reason = _undefined_reason(complete)
+    reason = _undefined_reason(fidelity)
     if reason is not None:
         return _skipped(label, stem, reason)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            values = get_param_importances(study, evaluator=evaluator)
+            values = get_param_importances(ranked, evaluator=evaluator)
         except (RuntimeError, ValueError) as exc:
             return _skipped(label, stem, f"it could not be computed: {exc}")
     if not values:
-        return _skipped(label, stem, "no parameter is present in every complete trial")
+        return _skipped(label, stem, f"no parameter is present in every one of the {_ranked_words(fidelity)}")
     notes = tuple(dict.fromkeys(str(w.message) for w in caught))
     return _Importance(label, stem, {k: float(v) for k, v in values.items()}, notes)
 
 
-def _undefined_reason(complete: list[FrozenTrial]) -> str | None:
-    first = complete[0]
-    if all(t.params == first.params for t in complete):
-        return f"all {len(complete)} complete trials have the same parameters"
-    if all(t.value == first.value for t in complete):
-        return f"all {len(complete)} complete trials have the same {_TARGET_NAME} ({first.value})"
+def _undefined_reason(fidelity: Fidelity) -> str | None:
+    values = fidelity.values  # of at least MIN_TRIALS configurations
+    if len(set(values)) == 1:
+        return f"all {_ranked_words(fidelity)} have the same {_TARGET_NAME} ({values[0]})"
     return None
+
+
+def _ranked_words(fidelity: Fidelity) -> str:
+    """The ranked trials in a few words: `12 complete trials` or `23 trials at epoch 1 (check 4)`."""
+    n = len(fidelity.trials)
+    if fidelity.check is None:
+        return f"{n} complete trials"
+    return f"{n} trials at epoch {fidelity.epochs:g} (check {fidelity.check})"
 
 
 def _skipped(label: str, stem: str, reason: str) -> _Importance:
@@ -203,7 +233,10 @@ def _skipped(label: str, stem: str, reason: str) -> _Importance:
     return _Importance(label, stem, None, (f"skipped: {reason}",))
 
 
-def _build_figures(study: optuna.Study, importances: list[_Importance]) -> dict[str, go.Figure]:
+def _build_figures(
+    study: optuna.Study, ranked: optuna.Study, fidelity: Fidelity, importances: list[_Importance]
+) -> dict[str, go.Figure]:
+    """Every plot; importances and parallel coordinates over `ranked`, the trials of `fidelity`."""
     import optuna.visualization as vis
 
     from tuning.report.figures import integer_axis
@@ -211,12 +244,13 @@ def _build_figures(study: optuna.Study, importances: list[_Importance]) -> dict[
 
     name = study.study_name
     last_trial = max(t.number for t in study.get_trials(deepcopy=False))
+    over = _ranked_words(fidelity)
     figures: dict[str, go.Figure] = {}
     for imp in importances:
         if imp.values is None:
             continue
-        fig = vis.plot_param_importances(study, evaluator=_replay(imp.values), target_name=_TARGET_NAME)
-        figures[imp.stem] = _titled(fig, f"{name} — hyperparameter importance ({imp.label})")
+        fig = vis.plot_param_importances(ranked, evaluator=_replay(imp.values), target_name=_TARGET_NAME)
+        figures[imp.stem] = _titled(fig, f"{name} — hyperparameter importance ({imp.label}), over {over}")
     history = vis.plot_optimization_history(study, target_name=_TARGET_NAME)
     history.update_xaxes(**integer_axis(last_trial))
     figures["history"] = _titled(history, f"{name} — optimization history")
@@ -226,8 +260,8 @@ def _build_figures(study: optuna.Study, importances: list[_Importance]) -> dict[
     steps.update_layout(xaxis_title=f"check ({checks} per epoch)", yaxis_title=_TARGET_NAME)
     steps.update_xaxes(**integer_axis(max((len(t.intermediate_values) for t in study.trials), default=0)))
     figures["intermediate_values"] = _titled(steps, f"{name} — {_TARGET_NAME} per check")
-    parallel = vis.plot_parallel_coordinate(study, target_name=_TARGET_NAME)
-    figures["parallel_coordinate"] = _titled(parallel, f"{name} — parameters vs {_TARGET_NAME}")
+    parallel = vis.plot_parallel_coordinate(ranked, target_name=_TARGET_NAME)
+    figures["parallel_coordinate"] = _titled(parallel, f"{name} — parameters vs {_TARGET_NAME}, over {over}")
     return figures
 
 
@@ -293,7 +327,7 @@ def write_pngs(figures: dict[str, go.Figure], out: Path, *, required: bool) -> l
 
 def _index_html(
     study: optuna.Study,
-    complete: list[FrozenTrial],
+    fidelity: Fidelity,
     importances: list[_Importance],
     pages: list[Path],
     images: list[Path],
@@ -304,8 +338,8 @@ def _index_html(
         f"<title>{name} — tuning report</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>Study {name}</h1>\n<h2>Summary</h2>\n{_summary_table(study)}\n"
         f"<h2>Search space</h2>\n{_space_table(study.user_attrs.get(attrs.SPACE, {}))}\n"
-        f"<h2>Hyperparameter importance</h2>\n{_importance_table(importances)}\n"
-        f"{_importance_notes(importances, len(complete))}\n"
+        f"<h2>Hyperparameter importance</h2>\n{_fidelity_paragraph(fidelity)}\n{_importance_table(importances)}\n"
+        f"{_importance_notes(importances, len(fidelity.trials))}\n"
         f"<h2>Plots</h2>\n{_links(pages, images)}\n</body>\n</html>\n"
     )
 
@@ -378,17 +412,28 @@ def _importance_cell(imp: _Importance, param: str) -> str:
     return f"{imp.values[param]:.3f}"
 
 
-def _importance_notes(importances: list[_Importance], n_complete: int) -> str:
+def _fidelity_paragraph(fidelity: Fidelity) -> str:
+    """Which trials the rankings (and the parallel coordinates) rest on."""
+    text = f"Ranked over {fidelity.describe()}."
+    if fidelity.check is not None:
+        text += (
+            f" Fewer than {RANKED_TRIALS} configurations completed, so every configuration is compared at the "
+            "highest check that enough of them reached: a ranking of how the parameters act early in training."
+        )
+    return f"<p>{html.escape(text)}</p>"
+
+
+def _importance_notes(importances: list[_Importance], n_ranked: int) -> str:
     notes = [f"{imp.label}: {note}" for imp in importances for note in imp.notes]
-    if n_complete < _STABLE_COMPLETE_TRIALS:
+    if n_ranked < _STABLE_TRIALS:
         notes.append(
-            f"Only {n_complete} complete trials: importances are noisy below about "
-            f"{_STABLE_COMPLETE_TRIALS}, and the two evaluators often disagree."
+            f"Only {n_ranked} trials ranked: importances are noisy below about "
+            f"{_STABLE_TRIALS}, and the two evaluators often disagree."
         )
     if _has_unassessed(importances):
         notes.append(
             "— means not assessed: fANOVA considers only parameters present in every "
-            "complete trial, while PED-ANOVA also assesses conditional ones."
+            "ranked trial, while PED-ANOVA also assesses conditional ones."
         )
     notes.append("Each evaluator's importances are normalised to sum to 1.")
     items = "".join(f"<li>{html.escape(note)}</li>\n" for note in notes)

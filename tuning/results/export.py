@@ -95,11 +95,16 @@ class RobustRecord:
     chosen_trial: int  # the candidate with the best mean: the exported trial
     plain_trial: int  # the best single run, what `tune export` without --robust exports
     candidates: list[RobustCandidate]  # best single run first
+    # None: the candidates were the best complete trials; N: the best at check N, pruned ones
+    # included, where fewer configurations completed (a pruned one's first seed was trained in full)
+    ranked_at_check: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> RobustRecord:
-        if not isinstance(data, dict) or set(data) != _ROBUST_KEYS:
+        if not isinstance(data, dict) or not _ROBUST_KEYS - {"ranked_at_check"} <= set(data) <= _ROBUST_KEYS:
             raise TuneError(f"{where}: 'robust' must be an object with the keys {sorted(_ROBUST_KEYS)}")
+        if data.get("ranked_at_check") is not None:
+            _check_count("robust.ranked_at_check", data["ranked_at_check"], where)
         if not isinstance(data["candidates"], list) or not data["candidates"]:
             raise TuneError(f"{where}: robust 'candidates' must be a non-empty list")
         for name in ("robust_seeds", "chosen_trial", "plain_trial"):
@@ -141,7 +146,7 @@ class Export:
 
     @classmethod
     def from_study(cls, study: optuna.Study, chosen: optuna.trial.FrozenTrial | None = None) -> Export:
-        """The best complete trial of `study`, by the study's direction; or `chosen`, a complete trial of it."""
+        """The best complete trial of `study`, by the study's direction; or `chosen`, a trial of it."""
         from optuna.trial import TrialState
 
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

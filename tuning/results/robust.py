@@ -8,6 +8,13 @@ own train/validation split, each trial's epochs and precision, the study's
 checks per epoch. It then exports the configuration whose mean best validation
 accuracy (the trial's own run and the S new ones) is highest. The test set is
 never touched, and the study is only read.
+
+Where fewer than K configurations completed (successive halving stops most
+trials), the candidates are the study's best trial and the best others at the
+highest check that K configurations reached, pruned ones included
+(tuning/fidelity.py). A pruned candidate has no full run to count, so its own
+seed is trained again for the whole budget too: every candidate's mean is over
+1 + S full runs.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from tuning import attrs
 from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
+from tuning.fidelity import Fidelity, at_least, compared_configurations
 from tuning.results.export import Export, RobustCandidate, RobustRecord
 from tuning.search.objective import trial_seed
 
@@ -72,29 +80,35 @@ def extra_seeds(study_seed: int, trial_number: int, count: int) -> tuple[int, ..
     return tuple(trial_seed(study_seed + k, trial_number) for k in range(1, count + 1))
 
 
-def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
-    """The `k` complete trials with the highest values, one per configuration, the study's best trial first.
+def top_trials(study: optuna.Study, k: int) -> tuple[list[optuna.trial.FrozenTrial], Fidelity]:
+    """The `k` best configurations, one trial each, the study's best trial first, and what they were ranked on.
 
-    A configuration sampled twice counts once, with its better trial.
-    TuneError when the study has fewer than `k` distinct configurations.
+    Ranked on the complete trials where `k` configurations completed, else on every
+    trial at the highest check that `k` reached (their validation accuracy there);
+    the study's best trial leads either way. A configuration tried twice counts once,
+    with its better trial. TuneError when fewer than `k` configurations were tried.
     """
-    from optuna.trial import TrialState
+    from tuning.search.study import study_checks_per_epoch
 
     check_whole("robust", k)
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
+    trials = study.get_trials(deepcopy=False)
+    if not any(t.state.name == "COMPLETE" for t in trials):
         raise TuneError(f"study {study.study_name!r} has no complete trial yet; run `tune run` first")
-    best = study.best_trial.number
-    ranked = sorted(complete, key=lambda t: (-float(t.value or 0.0), t.number != best, t.number))
-    distinct: list[optuna.trial.FrozenTrial] = []
-    for trial in ranked:
+    fidelity = at_least(trials, k, study_checks_per_epoch(study.user_attrs))
+    if fidelity is None:
+        complete = sum(t.state.name == "COMPLETE" for t in trials)
+        has = (
+            f" and study {study.study_name!r} has {compared_configurations(trials)} with a validation check "
+            f"({complete} complete trial(s))"
+        )
+        raise SettingError("robust", "must be at most the number of configurations tried", k, has)
+    best = study.best_trial
+    ranked = sorted(zip(fidelity.values, fidelity.trials, strict=True), key=lambda vt: (-vt[0], vt[1].number))
+    distinct = [best]
+    for _, trial in ranked:
         if all(trial.params != kept.params for kept in distinct):
             distinct.append(trial)
-    if k > len(distinct):
-        of = "" if len(distinct) == len(complete) else f" of {len(distinct)} distinct configurations"
-        has = f" and study {study.study_name!r} has {len(complete)} complete trial(s){of}"
-        raise SettingError("robust", "must be at most the number of complete trials", k, has)
-    return distinct[:k]
+    return distinct[:k], fidelity
 
 
 def choose(means: Sequence[float]) -> int:
@@ -114,6 +128,11 @@ class CandidatePlan:
     extra_seeds: tuple[int, ...]
     epochs: int  # the trial's own budget
     precision: str  # the trial's own
+    complete: bool  # its own run trained the whole budget; a pruned trial's own seed is trained again
+
+    @property
+    def seeds_to_train(self) -> tuple[int, ...]:
+        return self.extra_seeds if self.complete else (self.seed, *self.extra_seeds)
 
 
 @dataclass(frozen=True)
@@ -124,13 +143,14 @@ class PreparedRobust:
     study: optuna.Study = field(repr=False)
     plain: Export = field(repr=False)  # what `tune export` without --robust writes
     candidates: tuple[CandidatePlan, ...]  # the plain best first
+    ranked: Fidelity = field(repr=False)  # what the candidates were chosen on
     checks_per_epoch: int  # the study's validations per epoch: the trials' values are the best check's
     split: Split
 
     @property
     def runs(self) -> list[tuple[CandidatePlan, int]]:
         """Every training run, in order: (candidate, seed)."""
-        return [(plan, seed) for plan in self.candidates for seed in plan.extra_seeds]
+        return [(plan, seed) for plan in self.candidates for seed in plan.seeds_to_train]
 
 
 def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
@@ -140,7 +160,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
     from tuning.search.study import study_checks_per_epoch
 
     plain = Export.from_study(study)
-    trials = top_trials(study, config.robust)
+    trials, ranked = top_trials(study, config.robust)
     data = load_fashion_mnist(config.data_dir)
     searched_on = plain.data.fingerprint
     if searched_on and searched_on != data.fingerprint:
@@ -154,6 +174,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
         study=study,
         plain=plain,
         candidates=tuple(_plan(trial, study, study_seed, config.robust_seeds) for trial in trials),
+        ranked=ranked,
         checks_per_epoch=study_checks_per_epoch(study.user_attrs),
         split=search_split(plain.data, data, plain.data.max_train_samples),
     )
@@ -161,9 +182,10 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
 
 def _plan(trial: optuna.trial.FrozenTrial, study: optuna.Study, study_seed: int, count: int) -> CandidatePlan:
     stored = trial.user_attrs
+    complete = trial.state.name == "COMPLETE"
     # A complete trial ran its whole budget (a promoted KerasTuner one, after its parent's);
-    # trials older than epochs_run: their run's --epochs.
-    run = stored.get(attrs.EPOCHS_RUN)
+    # trials older than epochs_run, and pruned ones: their run's --epochs.
+    run = stored.get(attrs.EPOCHS_RUN) if complete else None
     epochs = (
         run + stored.get(attrs.KT_INITIAL_EPOCH, 0)
         if run
@@ -177,6 +199,7 @@ def _plan(trial: optuna.trial.FrozenTrial, study: optuna.Study, study_seed: int,
         extra_seeds=extra_seeds(study_seed, trial.number, count),
         epochs=int(epochs),
         precision=attrs.precision_of(stored),
+        complete=complete,
     )
 
 
@@ -191,6 +214,7 @@ class RobustRun:
     trial: int
     seed: int
     val_accuracy: float  # the best over its checks, as the search scores a trial
+    best_epoch: int  # the epoch (from 1) holding that check
     seconds: float
 
 
@@ -202,11 +226,14 @@ def robust_export(
 
     quiet_tensorflow()
     scores: dict[int, list[float]] = {
-        plan.trial.number: [float(plan.trial.value or 0.0)] for plan in prepared.candidates
+        plan.trial.number: [float(plan.trial.value or 0.0)] if plan.complete else [] for plan in prepared.candidates
     }
+    own_runs: dict[int, RobustRun] = {}  # pruned candidates' own seed, trained in full
     for index, (plan, seed) in enumerate(prepared.runs):
         run = _train_once(prepared, plan, index, seed, on_epoch)
         scores[plan.trial.number].append(run.val_accuracy)
+        if not plan.complete and seed == plan.seed:
+            own_runs[plan.trial.number] = run
         if on_run is not None:
             on_run(run)
     candidates = [
@@ -225,8 +252,14 @@ def robust_export(
         chosen_trial=candidates[chosen].trial,
         plain_trial=prepared.plain.best_trial,
         candidates=candidates,
+        ranked_at_check=prepared.ranked.check,
     )
-    return replace(Export.from_study(prepared.study, prepared.candidates[chosen].trial), robust=record)
+    plan = prepared.candidates[chosen]
+    export = Export.from_study(prepared.study, plan.trial)
+    if not plan.complete:  # its figures come from its own seed's full run, not from where it was pruned
+        own = own_runs[plan.trial.number]
+        export = replace(export, best_val_accuracy=own.val_accuracy, best_epoch=own.best_epoch)
+    return replace(export, robust=record)
 
 
 def _train_once(
@@ -253,4 +286,5 @@ def _train_once(
     except TrialFailed as exc:
         raise TuneError(f"training trial {number}'s configuration again with seed {seed} failed: {exc}") from None
     logger.info("trial %d, seed %d: best validation accuracy %.4f", number, seed, result.best_val_accuracy)
-    return RobustRun(index, number, seed, result.best_val_accuracy, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return RobustRun(index, number, seed, result.best_val_accuracy, result.best_epoch, seconds)
