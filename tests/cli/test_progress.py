@@ -35,7 +35,7 @@ def _finished(number: int, seconds: float, epochs: float, **stored: object) -> o
 
 
 def test_the_start_trial_sets_the_pace_but_does_not_stand_for_the_pruned_trials() -> None:
-    # A 50-trial halving study (0.66 of 6 epochs per trial): the start trial ran all 6 epochs in 160 s.
+    # A 50-trial halving study (0.75 of 6 epochs per trial): the start trial ran all 6 epochs in 160 s.
     out = io.StringIO()
     expected = expected_epochs("halving", 6, 4, 4)
     study = optuna.create_study(direction="maximize")
@@ -50,8 +50,9 @@ def test_the_start_trial_sets_the_pace_but_does_not_stand_for_the_pruned_trials(
 @pytest.mark.parametrize(
     ("pruner", "epochs", "factor", "checks", "expected"),
     [
-        ("halving", 6, 4, 4, 1 + 3 / 4 + 12 / 16 + 8 / 64),  # checks 1, 4, 16 of 24, a quarter going on at each
-        ("halving", 8, 4, 1, 1 + 3 / 4 + 4 / 16),  # epochs 1, 4 of 8
+        ("halving", 6, 4, 4, 1 + 3 / 4 + 20 / 16),  # checks 1, 4 of 24, a quarter going on at each; 16 is the top
+        ("halving", 60, 4, 4, 1 + 3 / 4 + 12 / 16 + 224 / 64),  # checks 1, 4, 16 of 240; 64 is the top
+        ("halving", 8, 4, 1, 1 + 7 / 4),  # epoch 1 of 8; epoch 4 is the top rung
         ("halving", 1, 4, 1, 1.0),  # one check: nothing to prune
         ("hyperband", 8, 4, 1, ((1 + 3 / 4 + 4 / 16) + (4 + 4 / 4)) / 2),  # brackets starting at 1 and at 4
         ("median", 6, 4, 4, 24.0),  # an upper bound

@@ -128,3 +128,28 @@ def test_a_study_without_complete_trials_is_shown_with_what_it_has() -> None:
     assert row.counts["PRUNED"] == 1 and [value for _, value in row.progress] == [0.61]
     page = report_html([row])
     assert "young" in page and "not retrained" in page and page.count('class="plotly-graph-div"') == 2
+
+
+def test_importances_say_which_trials_they_rest_on() -> None:
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from tuning.report.collect import compare_study
+    from tuning.report.report import report_html
+
+    study = optuna.create_study(study_name="halved", direction="maximize")
+    for i, lr in enumerate([0.01, 0.02, 0.05, 0.1, 0.2]):
+        checks = {1: 0.5 + lr, 2: 0.6 + lr} if i < 2 else {1: 0.5 + lr}  # two complete, three pruned at check 1
+        study.add_trial(
+            create_trial(
+                state=TrialState.COMPLETE if i < 2 else TrialState.PRUNED,
+                params={"lr": lr, "momentum": 0.9 - 0.1 * (i % 2)},
+                distributions={"lr": FloatDistribution(1e-4, 1.0), "momentum": FloatDistribution(0.0, 1.0)},
+                value=max(checks.values()),
+                intermediate_values=checks,
+            )
+        )
+    row = compare_study(study, None)
+    assert row.importances_over == "5 trials at epoch 1 (check 1)"
+    assert set(row.importances) == {"lr", "momentum"}
+    assert "over 5 trials at epoch 1 (check 1)" in report_html([row])  # under the study's name

@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from tuning.search.storage import open_storage
-from tuning.search.study import expected_epochs, make_pruner, make_sampler, top_rung
+from tuning.search.study import make_pruner, make_sampler, top_rung
 from tuning.search.worker import run_worker
 
 Objective = Callable[[optuna.Trial], float]
@@ -108,9 +108,14 @@ def test_halving_reduction_factor_sets_the_rungs(
     assert search(pruner, curve_objective(5), trials=4, qualities=qualities) == expected
 
 
-@pytest.mark.parametrize(("epochs", "factor", "top"), [(24, 4, 16), (16, 4, 16), (15, 4, 4), (240, 4, 64), (3, 2, 2)])
-def test_top_rung_is_the_largest_power_of_the_factor_within_the_checks(epochs: int, factor: int, top: int) -> None:
-    assert top_rung(epochs, factor) == top
+@pytest.mark.parametrize(
+    ("checks", "factor", "top"),
+    [(24, 4, 16), (16, 4, 16), (15, 4, 4), (240, 4, 64), (3, 2, 2), (3, 4, 4), (1, 4, 4)],
+)
+def test_top_rung_is_the_largest_power_of_the_factor_within_the_checks_past_the_first(
+    checks: int, factor: int, top: int
+) -> None:
+    assert top_rung(checks, factor) == top
 
 
 def test_halving_lets_a_trial_that_reached_the_top_rung_finish(search: Search) -> None:
@@ -164,16 +169,3 @@ def test_a_trial_is_never_pruned_after_its_last_epoch(search: Search) -> None:
 
     assert search(pruner, objective, trials=3) == [("COMPLETE", 1)] * 3
     assert verdicts == [True] * 3  # the pruner would have stopped each one
-
-
-@pytest.mark.parametrize(
-    ("pruner", "epochs", "checks", "expected"),
-    [
-        ("halving", 6, 4, (1 + 3 / 4 + 20 / 16) / 4),  # rungs at checks 1, 4; top rung 16 of 24
-        ("halving", 60, 4, (1 + 3 / 4 + 12 / 16 + 224 / 64) / 4),  # rungs 1, 4, 16; top 64 of 240
-        ("hyperband", 2, 2, ((1 + 1 / 2 + 2 / 4) + (2 + 2 / 2)) / 2 / 2),  # brackets with rungs 1, 2 and 2
-        ("median", 6, 4, 6.0),
-    ],
-)
-def test_expected_epochs_follow_the_rungs(pruner: str, epochs: int, checks: int, expected: float) -> None:
-    assert expected_epochs(pruner, epochs, 2 if pruner == "hyperband" else 4, checks) == pytest.approx(expected)

@@ -89,7 +89,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting(
     "--reduction-factor",
     "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at checks 1, N, N^2, ...); "
-    "with halving, a trial that reaches the highest rung within its checks trains to the end.",
+    "with halving, a trial that reaches the highest rung within its checks (past the first) trains to the end.",
 )
 @_setting(
     "--bootstrap-count",

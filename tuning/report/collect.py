@@ -77,6 +77,7 @@ class StudyComparison:
     progress: list[tuple[float, float]]  # (minutes since the study's first trial started, best value so far)
     importances: dict[str, float]  # PED-ANOVA, the top TOP_IMPORTANCES; empty where undefined
     retrained: Retrained | None
+    importances_over: str = ""  # the trials they rest on: "12 complete trials", "23 trials at epoch 1 (check 4)"
 
 
 def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComparison:
@@ -95,7 +96,7 @@ def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComp
         retrained = None
     complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
     best = max(complete, key=lambda t: t.value or 0.0, default=None)
-    importances = study_importances(study) or {}
+    importances, over = study_importances(study) or ({}, "")
     top = dict(sorted(importances.items(), key=lambda item: -item[1])[:TOP_IMPORTANCES])
     return StudyComparison(
         name=study.study_name,
@@ -108,6 +109,7 @@ def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComp
         progress=_progress(trials),
         importances=top,
         retrained=retrained,
+        importances_over=over,
     )
 
 

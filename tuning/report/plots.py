@@ -149,12 +149,14 @@ def importance_fidelity(study: optuna.Study) -> Fidelity | None:
     return at_least(trials, wanted, study_checks_per_epoch(study.user_attrs))
 
 
-def study_importances(study: optuna.Study) -> dict[str, float] | None:
-    """The study's PED-ANOVA importances, as `tune plots` ranks them; None where they are undefined."""
+def study_importances(study: optuna.Study) -> tuple[dict[str, float], str] | None:
+    """The study's PED-ANOVA importances as `tune plots` ranks them, and over which trials in a few words;
+    None where they are undefined."""
     fidelity = importance_fidelity(study)
     if fidelity is None:
         return None
-    return _evaluate(fidelity.as_study(study.study_name), fidelity, *_evaluators()[0]).values
+    values = _evaluate(fidelity.as_study(study.study_name), fidelity, *_evaluators()[0]).values
+    return None if values is None else (values, _ranked_words(fidelity))
 
 
 def png_wanted(png: bool | None) -> bool:

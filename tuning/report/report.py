@@ -158,7 +158,8 @@ def _progress_figure(rows: list[StudyComparison]) -> go.Figure:
 def _importance_figure(rows: list[StudyComparison]) -> go.Figure:
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[row.name for row in rows])
+    titles = [f"{row.name}<br><sub>over {row.importances_over}</sub>" for row in rows]
+    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=titles)
     for column, row in enumerate(rows, start=1):
         ranked = sorted(row.importances.items(), key=lambda item: item[1])
         fig.add_bar(

@@ -18,7 +18,8 @@ class TopRungHalving(optuna.pruners.BasePruner):
     other goes on, for 8 more checks. In ASHA (Li et al., 2020) a budget of R checks
     has rungs r**k up to the highest one within R, and reaching that one means
     training to R: a promotion into it is the last decision. So here a trial at or
-    past `top_rung` is never stopped; below it, Optuna's pruner decides as before.
+    past `top_rung` is never stopped; below it, Optuna's pruner decides as before
+    (search/study.py `top_rung` keeps the first rung judged in budgets too short for two).
     """
 
     def __init__(self, halving: optuna.pruners.SuccessiveHalvingPruner, top_rung: int) -> None:

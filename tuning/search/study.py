@@ -107,8 +107,9 @@ def expected_epochs(pruner: str, epochs: int, reduction_factor: int, checks_per_
 
 
 def top_rung(total_checks: int, reduction_factor: int) -> int:
-    """The highest rung within a trial's checks (the largest power of the factor up to them): past it, no stop."""
-    rung = 1
+    """The check from which halving stops no trial: the highest rung within a trial's checks (the largest
+    power of the factor up to them), as ASHA places it, but never the first rung: every trial is judged once."""
+    rung = reduction_factor
     while rung * reduction_factor <= total_checks:
         rung *= reduction_factor
     return rung
