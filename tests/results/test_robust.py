@@ -133,6 +133,8 @@ def test_an_export_with_a_robust_record_round_trips(tmp_path: Path) -> None:
     export = Export.from_dict(data, "test")
     assert export.robust is not None and export.robust.candidates[0].trial == 4
     assert Export.read(export.write(tmp_path / "r.json")).to_dict() == data
+    at_check = {**data, "robust": {**_robust_record(), "ranked_at_check": 4}}  # candidates ranked at check 4
+    assert Export.read(Export.from_dict(at_check, "test").write(tmp_path / "c.json")).to_dict() == at_check
     plain = Export.read(FORMAT_1)  # written before the field existed: still read, and written without it
     assert plain.robust is None and "robust" not in plain.to_dict()
 

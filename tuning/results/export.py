@@ -190,6 +190,8 @@ class Export:
         """The JSON form, `format` first; optional fields only when known (`robust` only when there is one)."""
         body = {k: v for k, v in asdict(self).items() if k != "format" and not (k in _OPTIONAL_KEYS and v is None)}
         body["data"] = {k: v for k, v in body["data"].items() if not (k in _OPTIONAL_DATA_KEYS and v is None)}
+        if body.get("robust") and body["robust"]["ranked_at_check"] is None:  # ranked on complete trials
+            del body["robust"]["ranked_at_check"]
         return {"format": self.format, **body}
 
     def write(self, path: str | Path) -> Path:
