@@ -149,10 +149,18 @@ def test_plots_refuse_a_study_with_too_few_complete_trials(
 
 @pytest.fixture(scope="module")
 def halved(tmp_path_factory: pytest.TempPathFactory, data_env: dict[str, str]) -> Path:
-    """A small study as the defaults make it: the start trial, then trials halving judged at their first check."""
+    """A small study with the default pruner: the start trial, then 4 slow learners halving stops at their first check.
+
+    The slow learners (learning rate 1e-4, heavy dropout) are queued, so that every one of them
+    falls behind the start trial, as most sampled trials do in the default ConvNet study.
+    """
     work = tmp_path_factory.mktemp("halved")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
+        assert invoke_tune(["run", "mlp", "--trials", "1", *SMALL], env=data_env).returncode == 0
+        for units in (64, 96, 128, 160):
+            slow = {"n_layers": 1, "units_1": units, "dropout_1": 0.6, "learning_rate": 1e-4, "batch_size": 64}
+            assert invoke_tune(["enqueue", "mlp", "--params", json.dumps(slow)]).returncode == 0
         result = invoke_tune(["run", "mlp", "--trials", "5", *SMALL], env=data_env)
     assert result.returncode == 0, result.stderr
     return work / "studies.db"
