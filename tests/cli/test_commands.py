@@ -217,7 +217,8 @@ def test_cnn_search_runs(tmp_path: Path, data_env: dict[str, str], monkeypatch: 
     result = invoke_tune(["run", "cnn", "--trials", "2", "--epochs", "1", "--max-train-samples", "300"], env=data_env)
     assert result.returncode == 0, result.stderr
     assert "study 'cnn' in sqlite:///studies.db" in result.stdout
-    assert result.stdout.count("complete  val_acc") + result.stdout.count("pruned") == 2
+    assert len(re.findall(r"^trial +\d +(complete +val_acc|pruned +after)", result.stdout, re.MULTILINE)) == 2
+    assert re.search(r"^study 'cnn': 2 trials: ", result.stdout, re.MULTILINE)
 
 
 def test_optuna_dashboard_serves_learning_curves(study_copy: Path) -> None:
