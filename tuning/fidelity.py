@@ -57,7 +57,12 @@ class Fidelity:
         """An in-memory study holding these trials as complete ones with these values, for Optuna's evaluators."""
         import optuna
 
-        study = optuna.create_study(study_name=name, direction="maximize")
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # not "A new study created in memory" on a user's screen
+        try:
+            study = optuna.create_study(study_name=name, direction="maximize")
+        finally:
+            optuna.logging.set_verbosity(verbosity)
         study.add_trials(
             optuna.trial.create_trial(
                 params=trial.params, distributions=trial.distributions, value=value, user_attrs=trial.user_attrs
