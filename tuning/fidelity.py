@@ -38,10 +38,6 @@ class Fidelity:
         """The epochs trained at `check`; None for complete trials."""
         return None if self.check is None else self.check / self.checks_per_epoch
 
-    @property
-    def configurations(self) -> int:
-        return distinct_count(self.trials)
-
     def describe(self) -> str:
         """What the ranking rests on, for pages, tables and messages."""
         n = len(self.trials)
