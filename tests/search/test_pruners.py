@@ -118,14 +118,34 @@ def test_top_rung_is_the_largest_power_of_the_factor_within_the_checks_past_the_
     assert top_rung(checks, factor) == top
 
 
-def test_halving_lets_a_trial_that_reached_the_top_rung_finish(search: Search) -> None:
-    # 6 epochs, factor 2: rungs at epochs 1, 2 and the top one at 4. The second trial leads at 1
-    # and 2 but not at 4, where Optuna's pruner alone stops it; having reached the top rung, it finishes.
-    curves = [[0.5, 0.6, 0.7, 0.8, 0.85, 0.9], [0.6, 0.7, 0.75, 0.78, 0.8, 0.82]]
-    capped = make_pruner("halving", epochs=6, reduction_factor=2)
-    assert search(capped, table_objective(curves), trials=2) == [("COMPLETE", 6), ("COMPLETE", 6)]
+# 6 epochs, factor 2: rungs at epochs 1, 2 and the top one at 4. Trials 1 and 2 lead at 1 and 2 but
+# not at 4, where Optuna's pruner alone stops them.
+TOP_RUNG_CURVES = [
+    [0.5, 0.6, 0.7, 0.8, 0.85, 0.9],
+    [0.6, 0.7, 0.75, 0.78, 0.8, 0.82],
+    [0.65, 0.75, 0.77, 0.79, 0.8, 0.81],
+]
+
+
+@pytest.mark.parametrize(
+    ("finished", "expected"),
+    [
+        (5, [("COMPLETE", 6)] * 3),  # fewer than 5 complete: each trial that reached the top rung finishes
+        (2, [("COMPLETE", 6), ("COMPLETE", 6), ("PRUNED", 4)]),  # trial 2 is judged there, 2 having completed
+        (1, [("COMPLETE", 6), ("PRUNED", 4), ("PRUNED", 4)]),
+    ],
+)
+def test_halving_lets_trials_at_the_top_rung_finish_until_enough_completed(
+    search: Search, finished: int, expected: list[tuple[str, int]]
+) -> None:
+    pruner = make_pruner("halving", epochs=6, reduction_factor=2, finished=finished)
+    assert search(pruner, table_objective(TOP_RUNG_CURVES), trials=3) == expected
+
+
+def test_optunas_halving_alone_stops_trials_at_the_top_rung(search: Search) -> None:
     plain = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
-    assert search(plain, table_objective(curves), trials=2) == [("COMPLETE", 6), ("PRUNED", 4)]
+    expected = [("COMPLETE", 6), ("PRUNED", 4), ("PRUNED", 4)]
+    assert search(plain, table_objective(TOP_RUNG_CURVES), trials=3) == expected
 
 
 @pytest.mark.parametrize(

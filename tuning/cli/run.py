@@ -14,7 +14,16 @@ from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
 from tuning.errors import Interrupted
 from tuning.model.params import ARCHITECTURES
-from tuning.search.config import DEFAULT_EPOCHS, ENGINES, KT_ORACLES, PRUNERS, RUN_PRECISIONS, SAMPLERS, RunConfig
+from tuning.search.config import (
+    DEFAULT_EPOCHS,
+    ENGINES,
+    FINISHED_BEFORE_TOP_RUNG_JUDGES,
+    KT_ORACLES,
+    PRUNERS,
+    RUN_PRECISIONS,
+    SAMPLERS,
+    RunConfig,
+)
 from tuning.search.space import default_space_path
 
 if TYPE_CHECKING:
@@ -89,7 +98,8 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting(
     "--reduction-factor",
     "hyperband/halving: each rung keeps the best 1/N of its trials (rungs at checks 1, N, N^2, ...); "
-    "with halving, a trial that reaches the highest rung within its checks (past the first) trains to the end.",
+    "with halving, a trial that reaches the highest rung within its checks (past the first) trains to the end "
+    f"until {FINISHED_BEFORE_TOP_RUNG_JUDGES} trials completed; then that rung judges too.",
 )
 @_setting(
     "--bootstrap-count",

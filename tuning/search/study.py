@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tuning import attrs
 from tuning.attrs import set_attrs
 from tuning.errors import SettingError, TuneError
+from tuning.search.config import FINISHED_BEFORE_TOP_RUNG_JUDGES
 
 if TYPE_CHECKING:
     import optuna
@@ -45,7 +46,12 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
 
 
 def make_pruner(
-    name: str, epochs: int, reduction_factor: int = 3, bootstrap_count: int = 0, checks_per_epoch: int = 1
+    name: str,
+    epochs: int,
+    reduction_factor: int = 3,
+    bootstrap_count: int = 0,
+    checks_per_epoch: int = 1,
+    finished: int = FINISHED_BEFORE_TOP_RUNG_JUDGES,
 ) -> optuna.pruners.BasePruner:
     """Successive halving over checks (the default), Hyperband, the median rule, or no pruning.
 
@@ -54,8 +60,9 @@ def make_pruner(
     quarter of an epoch. Successive halving is Hyperband's most aggressive
     bracket alone: with `reduction_factor` 4 a trial must be in the best quarter
     at checks 1, 4, ... (epochs 0.25, 1 with 4 checks) to go on, and one that
-    reaches the top rung (`top_rung`: check 16 of 24) trains to the end
-    (search/halving.py). It spends fewer epochs than Hyperband (README "Speed"),
+    reaches the top rung (`top_rung`: check 16 of 24) trains to the end while the
+    study holds fewer than `finished` complete trials; after that the top rung
+    judges too (search/halving.py). It spends fewer epochs than Hyperband (README "Speed"),
     at the risk of stopping slow starters. Hyperband keeps Optuna's own rungs
     (its samplers recognise the HyperbandPruner object itself). The median rule
     never prunes in a trial's first epoch.
@@ -73,7 +80,7 @@ def make_pruner(
         halving = optuna.pruners.SuccessiveHalvingPruner(
             min_resource=1, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
         )
-        return TopRungHalving(halving, top_rung(epochs * checks_per_epoch, reduction_factor))
+        return TopRungHalving(halving, top_rung(epochs * checks_per_epoch, reduction_factor), finished)
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
