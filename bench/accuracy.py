@@ -25,7 +25,8 @@ from typing import Any
 
 from tuning.cli.options import default_of
 from tuning.results.retrain import RetrainConfig
-from tuning.search.config import PRUNERS, RUN_PRECISIONS, RunConfig
+from tuning.search.config import RUN_PRECISIONS, RunConfig
+from tuning.search.engines.optuna import PRUNERS
 
 # The search settings this benchmark passes on; each defaults to `tune run`'s own default.
 SEARCH_SETTINGS = (
@@ -206,20 +207,10 @@ def _print_trial(study: Any, trial: Any) -> None:
 
 
 def _study_seconds(trials: list[Any]) -> float:
-    """Summed trial durations: the study's wall-clock for one worker, without gaps between resumed runs.
+    """The study's wall-clock as tuning/anytime.py counts it (pauses between resumed runs left out)."""
+    from tuning.anytime import anytime_curve
 
-    A failed trial counts its recorded epochs only: one whose worker was killed is failed
-    when found stale, maybe much later, so its start-to-end time would count the gap.
-    """
-    from tuning import attrs
-
-    seconds = 0.0
-    for t in trials:
-        if t.state.name in ("COMPLETE", "PRUNED"):
-            seconds += (t.datetime_complete - t.datetime_start).total_seconds()
-        elif t.state.name == "FAIL":
-            seconds += sum(attrs.curve_of(t.user_attrs).seconds)
-    return seconds
+    return anytime_curve(trials).span_seconds
 
 
 # --- the machine -------------------------------------------------------------

@@ -96,7 +96,7 @@ def _search(label: str, settings: dict[str, str], args: argparse.Namespace) -> A
     )
     prepared = prepare_run(config)
     curve = study_curve(prepared.study)
-    left = args.minutes * 60 - (curve.seconds[-1] if curve.seconds else 0.0)
+    left = args.minutes * 60 - curve.curve.span_seconds
     if left <= 0:
         print(f"{name}: budget of {args.minutes:g} min already spent")
         return prepared.study
@@ -113,14 +113,14 @@ def _print_trial(study: Any, trial: Any) -> None:
 
 def _speedup(curves: list[Any], target: float) -> str:
     """How many times sooner tune's default search reached `target` than KerasTuner's Hyperband (the issue's goal)."""
-    reached = {curve.name.rsplit("-", 1)[-1]: curve.reached(target) for curve in curves}
+    reached = {curve.name.rsplit("-", 1)[-1]: curve.curve.reached(target) for curve in curves}
     ours, theirs = reached.get("optuna"), reached.get("hyperband")
     if ours is None or theirs is None:
         return f"Speed-up at {target:.2%}: not measurable (one of the two searches did not reach it)."
     return (
-        f"Speed-up at {target:.2%}: tune's default search reached it after {ours[0] / 60:.1f} min, "
-        f"KerasTuner Hyperband after {theirs[0] / 60:.1f} min: {theirs[0] / ours[0]:.1f}x in wall-clock, "
-        f"{theirs[1] / ours[1]:.1f}x in epochs."
+        f"Speed-up at {target:.2%}: tune's default search reached it after {ours.seconds / 60:.1f} min, "
+        f"KerasTuner Hyperband after {theirs.seconds / 60:.1f} min: {theirs.seconds / ours.seconds:.1f}x in "
+        f"wall-clock, {theirs.epochs_spent / ours.epochs_spent:.1f}x in epochs."
     )
 
 

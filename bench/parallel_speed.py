@@ -9,7 +9,7 @@ on --samples images, waits until every process of its side is warm, then trains
 above a header with the date, CPU model and AVX-512/AMX flags: a block ready to
 paste, which --output FILE writes as well.
 
-How `tune run` sets threads (tuning/search/processes.py, runner.run_trials): with
+How `tune run` sets threads (tuning/search/processes.py, engines/optuna.py run_in_process): with
 `--jobs 1` the search trains in the main process and leaves TensorFlow's thread
 pools at their defaults (every core); with `--jobs J` it spawns J workers, each
 calling quiet_tensorflow(threads=cores // J), i.e. intra-op threads cores // J

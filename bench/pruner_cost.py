@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuning.search.config import PRUNERS
+from tuning.search.engines.optuna import PRUNERS
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 from epoch_speed import seconds_per_50k
 
 from tuning import attrs
+from tuning.anytime import MAX_IDLE_SECONDS, AnytimeCurve, anytime_curve
 from tuning.report.collect import REFERENCES
 
 if TYPE_CHECKING:
@@ -59,29 +60,6 @@ PRESETS: dict[str, list[str]] = {
 TARGETS = [(value, name) for name, value in REFERENCES if name.startswith("hand-tuned")]
 R_MODEL = "cnn-bn"
 COLUMNS = ["seconds", "r_units", "epochs_spent", "trial", "epoch", "val_accuracy", "best_val_accuracy"]
-# Longer stretches with no trial running are pauses between runs of a resumed study: cut out.
-MAX_IDLE_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    """One finished check of one trial, `seconds` after the search began (pauses between runs cut out)."""
-
-    seconds: float
-    trial: int
-    epoch: float  # epochs the trial had trained: 0.25, 0.5, ... with 4 checks per epoch
-    val_accuracy: float
-    epochs: float  # epochs this check trained
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Every epoch end of a study in time order, and how its wall-clock was counted."""
-
-    ends: list[EpochEnd]
-    span_seconds: float  # first trial start to last trial end, pauses cut out
-    cut_seconds: float  # the pauses cut out
-    cuts: int
 
 
 def main() -> None:
@@ -98,10 +76,10 @@ def main() -> None:
     _make_sqlite_folder(args.storage)
     session = _run_tune(command, out / f"{study}.log", args.budget_minutes)
     trials = _load_trials(args.storage, study)
-    timeline = _timeline(trials)
-    rows = _curve_rows(timeline.ends, header.r_seconds)
+    curve = anytime_curve(trials)
+    rows = _curve_rows(curve, header.r_seconds)
     _write_csv(rows, out / f"{study}.csv")
-    summary = _summary(header, command, session, trials, timeline, rows)
+    summary = _summary(header, command, session, trials, curve, rows)
     print(summary, flush=True)
     (out / f"{study}.txt").write_text(summary, encoding="utf-8")
     written = [out / f"{study}.csv", out / f"{study}.txt"]
@@ -280,66 +258,19 @@ def _load_trials(storage: str, study: str) -> list[FrozenTrial]:
     return [t for t in loaded.get_trials(deepcopy=False) if t.datetime_start is not None]
 
 
-def _started(trial: FrozenTrial) -> float:
-    assert trial.datetime_start is not None  # _load_trials keeps started trials only
-    return trial.datetime_start.timestamp()
-
-
-def _busy_until(trial: FrozenTrial) -> float:
-    """When the trial stopped using the CPU, in epoch seconds.
-
-    A trial tune ended itself (complete, pruned, or failed with a reason) ended at its
-    completion time; one whose worker died was failed when found stale, maybe much later,
-    so it counts its recorded epochs only.
-    """
-    ended_here = trial.state.name in ("COMPLETE", "PRUNED") or attrs.FAIL_REASON in trial.user_attrs
-    if ended_here and trial.datetime_complete is not None:
-        return trial.datetime_complete.timestamp()
-    return _started(trial) + sum(attrs.curve_of(trial.user_attrs).seconds)
-
-
-def _timeline(trials: list[FrozenTrial]) -> Timeline:
-    """Epoch k of a trial ends at its start plus its first k epoch seconds; pauses with no trial running are cut."""
-    ends: list[EpochEnd] = []
-    cut, cuts, busy_until = 0.0, 0, None
-    origin = min(map(_started, trials), default=0.0)
-    for trial in sorted(trials, key=_started):
-        start = _started(trial)
-        if busy_until is not None and start - busy_until > MAX_IDLE_SECONDS:
-            cut, cuts = cut + start - busy_until, cuts + 1
-        ends += _epoch_ends(trial, start - origin - cut)
-        busy_until = max(busy_until or start, _busy_until(trial))
-    span = (busy_until or origin) - origin - cut
-    return Timeline(sorted(ends, key=lambda e: e.seconds), span, cut, cuts)
-
-
-def _epoch_ends(trial: FrozenTrial, start: float) -> list[EpochEnd]:
-    """One entry per check (per epoch in studies with one check per epoch)."""
-    curve = attrs.curve_of(trial.user_attrs)
-    ends, elapsed = [], start
-    for epoch, spent, score in zip(curve.epochs, curve.seconds, curve.val_accuracy, strict=False):
-        elapsed += spent
-        ends.append(EpochEnd(elapsed, trial.number, round(epoch, 4), score, 1 / curve.checks_per_epoch))
-    return ends
-
-
-def _curve_rows(ends: list[EpochEnd], r_seconds: float) -> list[dict[str, Any]]:
-    rows, best, spent = [], float("-inf"), 0.0
-    for end in ends:
-        best = max(best, end.val_accuracy)
-        spent = round(spent + end.epochs, 4)
-        rows.append(
-            {
-                "seconds": round(end.seconds, 2),
-                "r_units": round(end.seconds / r_seconds, 4),
-                "epochs_spent": spent,
-                "trial": end.trial,
-                "epoch": end.epoch,
-                "val_accuracy": end.val_accuracy,
-                "best_val_accuracy": best,
-            }
-        )
-    return rows
+def _curve_rows(curve: AnytimeCurve, r_seconds: float) -> list[dict[str, Any]]:
+    return [
+        {
+            "seconds": round(point.seconds, 2),
+            "r_units": round(point.seconds / r_seconds, 4),
+            "epochs_spent": round(point.epochs_spent, 4),
+            "trial": point.trial,
+            "epoch": round(point.epoch, 4),
+            "val_accuracy": point.val_accuracy,
+            "best_val_accuracy": point.best,
+        }
+        for point in curve.points
+    ]
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
@@ -357,7 +288,7 @@ def _summary(
     command: list[str],
     session: Session,
     trials: list[FrozenTrial],
-    timeline: Timeline,
+    curve: AnytimeCurve,
     rows: list[dict[str, Any]],
 ) -> str:
     r = header.r_seconds
@@ -368,8 +299,7 @@ def _summary(
         f"this session: {_minutes(session.seconds)}, exit status {session.returncode}{budget}",
         "trials: " + _states(trials),
         f"epochs spent: {rows[-1]['epochs_spent'] if rows else 0:g} ({len(rows)} checks)",
-        f"study wall-clock: {_minutes(timeline.span_seconds)} = {timeline.span_seconds / r:.1f} R"
-        + _cut_note(timeline),
+        f"study wall-clock: {_minutes(curve.span_seconds)} = {curve.span_seconds / r:.1f} R" + _cut_note(curve),
         "best validation accuracy: " + _best(rows),
         *(_first_reached(rows, target, label, r) for target, label in TARGETS),
     ]
@@ -383,12 +313,12 @@ def _states(trials: list[FrozenTrial]) -> str:
     return text + (f" ({interrupted} failed as interrupted)" if interrupted else "")
 
 
-def _cut_note(timeline: Timeline) -> str:
-    if not timeline.cuts:
+def _cut_note(curve: AnytimeCurve) -> str:
+    if not curve.cuts:
         return " (first trial start to last trial end)"
     return (
-        f" (first trial start to last trial end, less {timeline.cuts} pause(s) of over "
-        f"{MAX_IDLE_SECONDS:.0f} s with no trial running: {_minutes(timeline.cut_seconds)})"
+        f" (first trial start to last trial end, less {curve.cuts} pause(s) of over "
+        f"{MAX_IDLE_SECONDS:.0f} s with no trial running: {_minutes(curve.cut_seconds)})"
     )
 
 
@@ -424,10 +354,10 @@ def _write_curve(rows: list[dict[str, Any]], out: Path, study: str) -> list[Path
 def _write_figure(fig: go.Figure, out: Path, stem: str) -> list[Path]:
     """STEM.html, and STEM.png where tune's plots would write one (a Chromium is found).
 
-    Not `tuning.report.figures.write_figures`: its one-call export (plotly's write_images)
+    Not `tuning.render.write_figures`: its one-call export (plotly's write_images)
     ignores the layout's width, and three panels need more than the default 700 pixels.
     """
-    from tuning.report.plots import png_wanted, write_html
+    from tuning.render import png_wanted, write_html
 
     written = [write_html(fig, out / f"{stem}.html")]
     if not png_wanted(None):

@@ -53,7 +53,6 @@ __all__ = [
     "VAL_LOSS_PER_CHECK",
     "TrialCurve",
     "curve_of",
-    "engine_of",
     "precision_of",
     "set_attrs",
     "trial_settings",
@@ -130,12 +129,6 @@ _OLDEST_PRECISION = "float32"  # what studies and trials older than the precisio
 def precision_of(attrs: dict[str, Any]) -> str:
     """The precision a study or trial ran in, from its user attributes."""
     return str(attrs.get(PRECISION, _OLDEST_PRECISION))
-
-
-def engine_of(stored: dict[str, Any]) -> str:
-    """The engine of a study from its user attributes: "optuna", or "keras-tuner (ORACLE)"."""
-    engine = str(stored.get(ENGINE, "optuna"))
-    return f"{engine} ({stored.get(KT_ORACLE)})" if engine == "keras-tuner" else engine
 
 
 def set_attrs(target: optuna.Trial | optuna.Study, attrs: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tuning.cli.commandline import command_line, option_flags, same_command
+from tuning.cli.main import cli
 from tuning.cli.run import run
 
 
@@ -28,12 +29,12 @@ from tuning.cli.run import run
 def test_command_line(call: tuple, expected: str) -> None:
     name, *arguments = call
     options = arguments.pop() if arguments and isinstance(arguments[-1], dict) else {}
-    assert command_line(name, *arguments, **options) == expected
+    assert command_line(cli.commands[name], *arguments, **options) == expected
 
 
 def test_an_unknown_option_is_a_bug() -> None:
     with pytest.raises(TypeError, match="no option"):
-        command_line("export", "mlp", trials=3)
+        command_line(cli.commands["export"], "mlp", trials=3)
 
 
 def test_same_command_keeps_what_was_typed(monkeypatch: pytest.MonkeyPatch) -> None:

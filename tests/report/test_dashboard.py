@@ -16,9 +16,9 @@ from conftest import assert_clean_error, invoke_tune
 from procs import tune_process
 
 from tuning import attrs
+from tuning.render import find_chromium
 from tuning.report.browser import open_page
 from tuning.report.dashboard import open_dashboard
-from tuning.report.plots import _find_chromium
 from tuning.search.artifacts import upload_trial_artifacts
 from tuning.search.notes import TrialEnding, save_trial_note
 
@@ -114,7 +114,7 @@ def test_dashboard_api_has_each_trials_note_and_artifacts(served: tuple[subproce
 @pytest.mark.slow
 @pytest.mark.chromium
 def test_dashboard_study_page_renders_in_chromium(served: tuple[subprocess.Popen[str], str]) -> None:
-    if _find_chromium() is None:
+    if find_chromium() is None:
         pytest.skip("no Chromium installed")
     _, url = served
     page = open_page(

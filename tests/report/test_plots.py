@@ -12,7 +12,8 @@ from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 from tuning.errors import TuneError
-from tuning.report.plots import MIN_TRIALS, RANKED_TRIALS, _find_chromium, write_plots
+from tuning.render import find_chromium
+from tuning.report.plots import MIN_TRIALS, RANKED_TRIALS, write_plots
 from tuning.search.study import state_counts
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -149,11 +150,11 @@ def test_plot_pages_share_one_local_plotly_js_and_load_nothing_remote(
 
 
 @pytest.mark.slow  # starts a real Chromium
-@pytest.mark.skipif(_find_chromium() is None, reason="no Chromium (apt-get install chromium)")
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium (apt-get install chromium)")
 @pytest.mark.chromium
 def test_a_page_draws_its_plot_offline_from_the_shared_plotly_js(written: tuple[optuna.Study, list[Path]]) -> None:
     page = next(p for p in written[1] if p.name == "learning_curves.html")
-    browser = [str(_find_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server"]
+    browser = [str(find_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server"]
     dom = subprocess.run(
         [*browser, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True,
@@ -326,7 +327,7 @@ def test_png_default_without_chromium_writes_html_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # starts a real Chromium
-@pytest.mark.skipif(_find_chromium() is None, reason="no Chromium for kaleido (apt-get install chromium)")
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium for kaleido (apt-get install chromium)")
 @pytest.mark.chromium
 def test_png_export_writes_a_png_per_plot(tmp_path: Path) -> None:
     paths = write_plots(_make_study(8), tmp_path, png=True)

@@ -11,8 +11,8 @@ import pytest
 from conftest import assert_clean_error, invoke_tune
 from optuna.artifacts import get_all_artifact_meta
 
+from tuning.render import find_chromium
 from tuning.report.browser import open_page
-from tuning.report.plots import _find_chromium
 from tuning.results.export import Export
 from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain
 from tuning.search.config import RunConfig
@@ -64,14 +64,14 @@ def test_retrain_notes_its_result_and_figures_on_the_study(searched: Path) -> No
     assert f"`{(searched / 'models' / 'mlp-a' / 'model.keras').resolve()}`" in note
     assert f"`{(searched / 'mlp-a.json').resolve()}`" in note
     names = {meta.filename for meta in get_all_artifact_meta(study)}
-    if _find_chromium() is not None:
+    if find_chromium() is not None:
         assert names == {"confusion_matrix.png", "history.png"}
     assert optuna_dashboard.get_note(optuna.load_study(study_name="mlp-b", storage=storage)) == ""
 
 
 @pytest.mark.slow  # uses the real searches and retrain of `searched`
 def test_report_renders_both_studies_in_chromium(searched: Path) -> None:
-    if _find_chromium() is None:
+    if find_chromium() is None:
         pytest.skip("no Chromium installed")
     out = searched / "out" / "report.html"
     result = invoke_tune(

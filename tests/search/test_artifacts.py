@@ -14,7 +14,7 @@ import pytest
 from optuna.artifacts import get_all_artifact_meta
 
 from tuning.attrs import TrialCurve
-from tuning.report.plots import _find_chromium
+from tuning.render import find_chromium
 from tuning.search import artifacts
 from tuning.search.artifacts import CURVE_COLUMNS, curve_csv, default_artifact_dir
 from tuning.search.config import RunConfig
@@ -70,7 +70,7 @@ def test_each_trial_stores_its_curve_summary_and_note(tiny_run: RunConfig, tmp_p
     for trial in trials:
         metas = {meta.filename: meta for meta in get_all_artifact_meta(trial, storage=run.storage)}
         assert {"learning_curve.csv", "model_summary.txt"} <= set(metas)
-        assert ("learning_curve.png" in metas) == (_find_chromium() is not None)
+        assert ("learning_curve.png" in metas) == (find_chromium() is not None)
         with store.open_reader(metas["learning_curve.csv"].artifact_id) as reader:
             rows = list(csv.DictReader(io.StringIO(reader.read().decode())))
         assert [float(row["val_accuracy"]) for row in rows] == trial.user_attrs["val_accuracy_per_check"]

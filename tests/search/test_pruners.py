@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 import optuna
 import pytest
 
+from tuning.search.engines.optuna import make_pruner, make_sampler
+from tuning.search.rungs import top_rung
 from tuning.search.storage import open_storage
-from tuning.search.study import make_pruner, make_sampler, top_rung
 from tuning.search.worker import run_worker
 
 Objective = Callable[[optuna.Trial], float]

@@ -15,11 +15,9 @@ import click
 __all__ = ["command_line", "option_flags", "same_command"]
 
 
-def command_line(name: str, *arguments: Any, **options: Any) -> str:
-    """`tune NAME ARGUMENTS --option value ...` for options (by parameter name) not at their defaults."""
-    from tuning.cli.main import cli
-
-    command = cli.commands[name]
+def command_line(command: click.Command, *arguments: Any, **options: Any) -> str:
+    """`tune COMMAND ARGUMENTS --option value ...` for options (by parameter name) not at their defaults."""
+    name = str(command.name)
     words = ["tune", name, *map(_text, arguments)]
     for param in command.params:
         if isinstance(param, click.Option) and param.name in options:
@@ -39,7 +37,7 @@ def same_command(ctx: click.Context, **changed: Any) -> str:
     }
     values = {**typed, **changed}
     arguments = [values.pop(p.name) for p in command.params if isinstance(p, click.Argument) and p.name in values]
-    return command_line(str(command.name), *arguments, **values)
+    return command_line(command, *arguments, **values)
 
 
 def option_flags(command: click.Command) -> dict[str, str]:

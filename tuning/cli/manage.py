@@ -51,12 +51,13 @@ def enqueue(study: str, params_json: str | None, params_file: str | None, storag
 def _run_command(study: optuna.Study, storage: str) -> str:
     """The `tune run` that runs the study's queued trials and no others, with its stored split settings."""
     from tuning.cli.commandline import command_line
+    from tuning.cli.run import run
     from tuning.search.worker import slots_used
 
     stored = study.user_attrs
     arch = str(stored.get(attrs.ARCH, "ARCH"))
     return command_line(
-        "run",
+        run,
         arch,
         study_name=study.study_name if study.study_name != arch else None,
         storage=storage,

@@ -56,7 +56,7 @@ def export(
         f"wrote {path}: trial {best.best_trial}, validation accuracy "
         f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
     )
-    console().print(f"next: {command_line('retrain', str(path))}", markup=False)
+    console().print(f"next: {command_line(retrain_command, str(path))}", markup=False)
 
 
 def _robust_export(study: str, storage: str, config: RobustConfig, console: Console) -> Export:

@@ -14,16 +14,10 @@ from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
 from tuning.errors import Interrupted
 from tuning.model.params import ARCHITECTURES
-from tuning.search.config import (
-    DEFAULT_EPOCHS,
-    ENGINES,
-    FINISHED_BEFORE_TOP_RUNG_JUDGES,
-    KT_ORACLES,
-    PRUNERS,
-    RUN_PRECISIONS,
-    SAMPLERS,
-    RunConfig,
-)
+from tuning.search.config import DEFAULT_EPOCHS, RUN_PRECISIONS, RunConfig
+from tuning.search.engines import ENGINE_NAMES, get_engine
+from tuning.search.engines.keras_tuner import ORACLES
+from tuning.search.engines.optuna import FINISHED_BEFORE_TOP_RUNG_JUDGES, PRUNERS, SAMPLERS
 from tuning.search.space import default_space_path
 
 if TYPE_CHECKING:
@@ -119,15 +113,16 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 )
 @_setting(
     "--engine",
-    "Who proposes the configurations: optuna (--sampler, --pruner) or keras-tuner (--kt-oracle); trials "
-    "train and are recorded the same way.",
-    type=Choice(ENGINES),
+    "Who proposes the configurations: "
+    + " ".join(get_engine(name).SUMMARY for name in ENGINE_NAMES)
+    + " Trials train and are recorded the same way.",
+    type=Choice(ENGINE_NAMES),
 )
 @_setting(
     "--kt-oracle",
     "keras-tuner: hyperband (max epochs --epochs, factor --reduction-factor), bayesian (Gaussian process) or "
     "random; each trial trains --epochs unless Hyperband gives it fewer.",
-    type=Choice(KT_ORACLES),
+    type=Choice(ORACLES),
 )
 @data_dir_option
 @_setting(
@@ -178,9 +173,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         _print_best(study, config.storage, console)
         return
     resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
-    workers = f" with {config.jobs} workers" if config.jobs > 1 else ""
-    if config.engine == "keras-tuner":
-        workers = f" proposed by KerasTuner's {config.kt_oracle} oracle"
+    workers = get_engine(config.engine).describe(config)
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
@@ -193,7 +186,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
             console,
             total=prepared.remaining,
             epochs=config.epochs,
-            expected_epochs=_expected_epochs(config, prepared.setup.checks_per_epoch),
+            expected_epochs=get_engine(config.engine).expected_epochs(config, prepared.setup.checks_per_epoch),
             epoch_bar=epoch_bar,
             jobs=config.jobs,
         ) as progress:
@@ -230,16 +223,6 @@ def _changes_line(study: str, changes: SettingChanges, flags: dict[str, str]) ->
     return "; ".join(said) + f" (recorded in the study's {attrs.SETTING_CHANGES!r})."
 
 
-def _expected_epochs(config: RunConfig, checks_per_epoch: int) -> float:
-    """Epochs per trial the study's pruning should average (for the ETA); KerasTuner's oracle prunes for itself."""
-    from tuning.search.study import expected_epochs
-
-    pruner = config.pruner
-    if config.engine == "keras-tuner":
-        pruner = "hyperband" if config.kt_oracle == "hyperband" else "none"
-    return expected_epochs(pruner, config.epochs, config.reduction_factor, checks_per_epoch)
-
-
 def _space_shown(config: RunConfig, prepared: PreparedRun) -> str:
     """The space file read, and a word about ./search_spaces/ARCH.toml if that one was not."""
     source = prepared.setup.space.source
@@ -258,6 +241,8 @@ def _slots_used(study: optuna.Study) -> int:
 def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     from optuna.trial import TrialState
 
+    from tuning.cli.browse import plots
+    from tuning.cli.results import export
     from tuning.cli.tables import trial_count
     from tuning.report.summary import STATE_WORDS
 
@@ -269,8 +254,8 @@ def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     best = study.best_trial
     params = ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
     console.print(f"best: trial {best.number}, validation accuracy {best.value:.4f} ({params})")
-    console.print(f"next: {command_line('export', study.study_name, storage=storage)}", markup=False)
-    console.print(f"      {command_line('plots', study.study_name, storage=storage)}", markup=False)
+    console.print(f"next: {command_line(export, study.study_name, storage=storage)}", markup=False)
+    console.print(f"      {command_line(plots, study.study_name, storage=storage)}", markup=False)
 
 
 def _fmt(value: Any) -> str:

@@ -45,9 +45,9 @@ def open_page(
 
     With `screenshot`, writes a PNG of the whole page (`scale` < 1 makes it smaller).
     """
-    from tuning.report.plots import _find_chromium
+    from tuning.render import find_chromium
 
-    browser = _find_chromium()
+    browser = find_chromium()
     if browser is None:
         raise TuneError("no Chromium found: apt-get install chromium, or set BROWSER_PATH")
     return asyncio.run(_load(browser, url, wait_for, timeout, screenshot, width, scale))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
+from tuning.anytime import anytime_curve
 from tuning.attrs import curve_of
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class StudyComparison:
     best_trial: int | None
     n_params: int | None  # of the best trial's model
     epoch_seconds: float | None  # the best trial's mean seconds per epoch of training and validation
-    progress: list[tuple[float, float]]  # (minutes since the study's first trial started, best value so far)
+    progress: list[tuple[float, float]]  # (minutes on the study's clock, best so far) at each check (anytime.py)
     importances: dict[str, float]  # PED-ANOVA, the top TOP_IMPORTANCES; empty where undefined
     retrained: Retrained | None
     importances_over: str = ""  # the trials they rest on: "12 complete trials", "23 trials at epoch 1 (check 4)"
@@ -106,7 +107,7 @@ def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComp
         best_trial=best.number if best else None,
         n_params=best.user_attrs.get(attrs.N_PARAMS) if best else None,
         epoch_seconds=_epoch_seconds(best.user_attrs) if best else None,
-        progress=_progress(trials),
+        progress=[(point.seconds / 60, point.best) for point in anytime_curve(trials).points],
         importances=top,
         retrained=retrained,
         importances_over=over,
@@ -123,31 +124,6 @@ def _epoch_seconds(stored: dict[str, Any]) -> float | None:
     if not curve.seconds:
         return None
     return sum(curve.seconds) / (len(curve.seconds) / curve.checks_per_epoch)
-
-
-def _progress(trials: list[optuna.trial.FrozenTrial]) -> list[tuple[float, float]]:
-    """The best validation accuracy measured so far, after each finished trial, against wall-clock minutes.
-
-    A pruned trial counts with its best check: the search saw that accuracy, though it stopped the trial.
-    """
-    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
-    if not starts:
-        return []
-    first = min(starts)
-    scored = [(t.datetime_complete, _best_check(t)) for t in trials if t.datetime_complete is not None]
-    points, best = [], float("-inf")
-    for finished, value in sorted((when, value) for when, value in scored if value is not None):
-        best = max(best, value)
-        points.append((round((finished - first).total_seconds() / 60, 3), best))
-    return points
-
-
-def _best_check(trial: optuna.trial.FrozenTrial) -> float | None:
-    if trial.state.name == "COMPLETE" and trial.value is not None:
-        return float(trial.value)
-    if trial.state.name == "PRUNED" and trial.intermediate_values:
-        return max(trial.intermediate_values.values())
-    return None
 
 
 def find_retrained(folders: list[Path]) -> dict[str, Retrained]:

@@ -28,10 +28,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import shlex
-import shutil
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from tuning import attrs
 from tuning.errors import TuneError
 from tuning.fidelity import Fidelity, at_least, compared_configurations
+from tuning.render import PLOTLY_JS, integer_axis, png_wanted, write_html, write_pngs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,14 +49,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIN_TRIALS",
-    "PLOTLY_JS",
     "RANKED_TRIALS",
     "importance_fidelity",
-    "png_wanted",
     "study_importances",
-    "write_html",
     "write_plots",
-    "write_pngs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,8 +67,6 @@ RANKED_TRIALS = 10
 _STABLE_TRIALS = 20
 _TARGET_NAME = "validation accuracy"
 _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
-PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
-_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _PLOT_LABELS = {
     "importance_ped_anova": "Hyperparameter importance (PED-ANOVA)",
     "importance_fanova": "Hyperparameter importance (fANOVA)",
@@ -159,28 +151,6 @@ def study_importances(study: optuna.Study) -> tuple[dict[str, float], str] | Non
     return None if values is None else (values, _ranked_words(fidelity))
 
 
-def png_wanted(png: bool | None) -> bool:
-    if png is False:
-        return False
-    if _find_chromium() is not None:
-        return True
-    if png is None:
-        logger.info("no Chromium found; writing HTML plots without PNG copies")
-        return False
-    raise TuneError(
-        "PNG export needs Chromium, and none was found: install it "
-        "(apt-get install chromium) or set BROWSER_PATH to a Chrome/Chromium binary"
-    )
-
-
-def _find_chromium() -> str | None:
-    """Where kaleido will find a browser: ``BROWSER_PATH``, else one on ``PATH``."""
-    explicit = os.environ.get("BROWSER_PATH")
-    if explicit:
-        return explicit if os.access(explicit, os.X_OK) else None
-    return next(filter(None, map(shutil.which, _CHROMIUM_NAMES)), None)
-
-
 def _evaluators() -> list[tuple[str, str, BaseImportanceEvaluator]]:
     from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
 
@@ -241,7 +211,6 @@ def _build_figures(
     """Every plot; importances and parallel coordinates over `ranked`, the trials of `fidelity`."""
     import optuna.visualization as vis
 
-    from tuning.report.figures import integer_axis
     from tuning.search.study import study_checks_per_epoch
 
     name = study.study_name
@@ -299,32 +268,6 @@ def _replay(values: dict[str, float]) -> BaseImportanceEvaluator:
 def _titled(fig: go.Figure, title: str) -> go.Figure:
     fig.update_layout(title_text=title)
     return fig
-
-
-def write_html(fig: go.Figure, path: Path, *, shared_plotlyjs: bool = False) -> Path:
-    """A page that opens offline: plotly.js inlined, or `shared_plotlyjs` in one plotly.min.js beside it."""
-    fig.write_html(path, include_plotlyjs="directory" if shared_plotlyjs else True, full_html=True)
-    return path
-
-
-def write_pngs(figures: dict[str, go.Figure], out: Path, *, required: bool) -> list[Path]:
-    """Export every figure in one kaleido call, so they share one browser start."""
-    import plotly.io as pio
-
-    paths = [out / f"{stem}.png" for stem in figures]
-    started = time.perf_counter()
-    try:
-        pio.write_images(list(figures.values()), paths)
-    except Exception as exc:  # kaleido/Chromium fail in many ways; PNGs are optional
-        for path in paths:
-            path.unlink(missing_ok=True)
-        reason = " ".join(map(str, exc.args)) or type(exc).__name__
-        if required:
-            raise TuneError(f"PNG export with kaleido/Chromium failed: {reason}") from exc
-        logger.warning("PNG export failed, wrote HTML plots only: %s", reason)
-        return []
-    logger.info("wrote %d PNG files in %.1f s", len(paths), time.perf_counter() - started)
-    return paths
 
 
 def _index_html(

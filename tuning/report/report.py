@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 def write_report(rows: list[StudyComparison], output: Path, *, png: bool | None = None) -> list[Path]:
     """Write the page to `output` and, where Chromium is (or `png`), a PNG snapshot beside it; return the paths."""
     from tuning.atomic import write_text_atomically
-    from tuning.report.plots import png_wanted
+    from tuning.render import png_wanted
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -141,10 +141,10 @@ def _progress_figure(rows: list[StudyComparison]) -> go.Figure:
         if row.progress:
             minutes, best = zip(*row.progress, strict=True)
             fig.add_scatter(x=minutes, y=best, mode="lines+markers", line_shape="hv", name=row.name)
-    fig.update_xaxes(title_text="minutes since the study's first trial started")
+    fig.update_xaxes(title_text="minutes while the study's trials ran (pauses between runs left out)")
     fig.update_yaxes(title_text="best validation accuracy so far", tickformat=".1%")
     fig.add_annotation(
-        text="each finished trial counts; a pruned one with its best check",
+        text="every check of every trial counts, pruned and failed ones too",
         xref="paper",
         yref="paper",
         x=0,
@@ -186,7 +186,7 @@ def _confusion_figure(rows: list[StudyComparison]) -> go.Figure:
     import numpy as np
     from plotly.subplots import make_subplots
 
-    from tuning.report.figures import confusion_figure
+    from tuning.results.figures import confusion_figure
 
     fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[row.name for row in rows], horizontal_spacing=0.12)
     for column, row in enumerate(rows, start=1):

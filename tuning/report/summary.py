@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
+from tuning.search.engines import stored_engine
 
 if TYPE_CHECKING:
     import optuna
@@ -20,7 +21,7 @@ STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RU
 class StudyRow:
     name: str
     arch: str
-    engine: str  # "optuna", or "keras-tuner (ORACLE)" (attrs.engine_of)
+    engine: str  # "optuna", or "keras-tuner (ORACLE)" (its engine's label)
     counts: dict[str, int]  # trials by state name
     best_value: float | None
     best_trial: int | None
@@ -61,7 +62,7 @@ def _row(study: optuna.Study) -> StudyRow:
     return StudyRow(
         name=study.study_name,
         arch=str(study.user_attrs.get(attrs.ARCH, "?")),
-        engine=attrs.engine_of(study.user_attrs),
+        engine=stored_engine(study.user_attrs).label(study.user_attrs),
         counts=state_counts(trials),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,

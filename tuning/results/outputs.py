@@ -29,7 +29,7 @@ OUTPUT_FILES = frozenset(
         "history.png",
         "confusion_matrix.html",
         "confusion_matrix.png",
-        "plotly.min.js",  # the pages' one shared copy (report/figures.py write_figures)
+        "plotly.min.js",  # the pages' one shared copy (render.py write_figures)
     }
 )
 
@@ -56,7 +56,8 @@ def check_output_dir(target: Path) -> None:
 
 def write_outputs(prepared: PreparedRetrain, result: RetrainResult, staging: Path) -> list[str]:
     """Write the figures and metrics.json into `staging` (model.keras is already there); return the file names."""
-    from tuning.report.figures import confusion_figure, history_figure, write_figures
+    from tuning.render import write_figures
+    from tuning.results.figures import confusion_figure, history_figure
 
     name = prepared.export.study
     saved = result.saved

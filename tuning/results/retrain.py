@@ -284,7 +284,7 @@ def retrain(
     """
     from tuning.atomic import atomic_path
     from tuning.model.tfenv import quiet_tensorflow
-    from tuning.search.notes import note_retrain
+    from tuning.results.note import note_retrain
 
     quiet_tensorflow()
     started = time.perf_counter()

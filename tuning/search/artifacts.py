@@ -94,8 +94,7 @@ def upload_study_files(study: optuna.Study, artifact_dir: str | Path | None, fil
 
 
 def _trial_files(trial: optuna.Trial, model: keras.Model | None, folder: Path, png: bool) -> list[Path]:
-    from tuning.report.figures import curve_figure, figure_png
-    from tuning.report.plots import png_wanted
+    from tuning.render import curve_figure, figure_png, png_wanted
 
     curve = curve_of(trial.user_attrs)
     files = [folder / "learning_curve.csv"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from tuning.data.splits import VALIDATION_SIZE, check_validation_size
 from tuning.errors import SettingError, check_choice, check_whole
@@ -10,36 +10,23 @@ from tuning.model.builders import PRECISIONS
 from tuning.model.params import check_arch
 from tuning.model.precision import AUTO
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
+from tuning.search.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
 from tuning.search.storage import HEARTBEAT
 
 __all__ = [
     "DEFAULT_EPOCHS",
     "DEFAULT_STORAGE",
-    "ENGINES",
-    "KT_ORACLES",
-    "PRUNERS",
     "RUN_PRECISIONS",
-    "SAMPLERS",
     "RunConfig",
 ]
 
 DEFAULT_STORAGE = "sqlite:///studies.db"
-SAMPLERS = ("tpe", "random")
-PRUNERS = ("hyperband", "halving", "median", "none")
-ENGINES = ("optuna", "keras-tuner")  # who proposes the configurations; trials train the same way (search/kt_engine.py)
-KT_ORACLES = ("hyperband", "bayesian", "random")
-# Settings only the optuna engine uses: with keras-tuner each must keep its default.
-_OPTUNA_ONLY = ("sampler", "pruner", "bootstrap_count", "defaults_first")
 RUN_PRECISIONS = (AUTO, *PRECISIONS)  # auto: bfloat16 where this CPU is faster in it (model/precision.py)
 # Most epochs a trial trains, per architecture (README, "Accuracy"). The ConvNet's 6 keep a
 # 50-trial study near 55 R; MLP epochs cost ~1/30 of a ConvNet's, and the MLP's start
 # configuration reached 91.18% validation accuracy in 60 cosine epochs against 90.60% in 30
 # (bench/results/mlp-e60/probe.txt; bench/results/search_speed/speed-mlp-start.txt).
 DEFAULT_EPOCHS = {"mlp": 60, "cnn": 6}
-# Halving lets every trial that reaches the top rung finish until the study holds this many
-# complete trials (enough to rank configurations on full runs: importances, `export --robust 3`
-# with a margin); then the top rung judges too, so completing trials stops dominating the cost.
-FINISHED_BEFORE_TOP_RUNG_JUDGES = 5
 
 
 @dataclass(frozen=True)
@@ -64,8 +51,7 @@ class RunConfig:
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
     # Judges at checks 1, 4 (epochs 0.25, 1); a trial that reaches the top rung (check 16 of 24)
-    # finishes until FINISHED_BEFORE_TOP_RUNG_JUDGES trials completed, then that rung judges too
-    # (search/halving.py).
+    # finishes until 5 trials completed, then that rung judges too (search/engines/optuna.py).
     # Cheaper than hyperband (README, "Speed").
     pruner: str = "halving"
     reduction_factor: int = 4  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
@@ -79,7 +65,7 @@ class RunConfig:
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
     defaults_first: bool = True  # a new study's first trial is the space's [start] configuration (search/space.py)
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
-    engine: str = "optuna"  # optuna, or keras-tuner: KerasTuner's oracle proposes, tune trains and records
+    engine: str = DEFAULT_ENGINE  # who proposes the configurations (search/engines/); trials train the same way
     kt_oracle: str = "hyperband"  # keras-tuner: hyperband (its factor is reduction_factor), bayesian or random
     artifact_dir: str | None = None  # trials' dashboard artifacts (search/artifacts.py); None: beside a SQLite file
 
@@ -100,26 +86,8 @@ class RunConfig:
             check_whole("max_train_samples", self.max_train_samples)
         if self.timeout is not None and not self.timeout > 0:
             raise SettingError("timeout", "must be a positive number of seconds", self.timeout)
-        check_choice("sampler", self.sampler, SAMPLERS)
         check_choice("precision", self.precision, RUN_PRECISIONS)
-        check_choice("pruner", self.pruner, PRUNERS)
         check_whole("reduction_factor", self.reduction_factor, minimum=2)
         check_whole("bootstrap_count", self.bootstrap_count, minimum=0)
-        check_choice("engine", self.engine, ENGINES)
-        check_choice("KerasTuner oracle", self.kt_oracle, KT_ORACLES)
-        self._check_engine_settings()
-
-    def _check_engine_settings(self) -> None:
-        """Refuse settings the chosen engine does not use (a setting at its default passes)."""
-        defaults = {f.name: f.default for f in fields(self)}
-        if self.engine == "optuna":
-            if self.kt_oracle != defaults["kt_oracle"]:
-                raise SettingError("kt_oracle", "applies only to the keras-tuner engine", self.kt_oracle)
-            return
-        unused = [*_OPTUNA_ONLY, *(() if self.kt_oracle == "hyperband" else ("reduction_factor",))]
-        for name in unused:
-            if getattr(self, name) != defaults[name]:
-                reason = f"does not apply to the keras-tuner engine ({self.kt_oracle} oracle)"
-                raise SettingError(name, reason, getattr(self, name))
-        if self.jobs != 1:
-            raise SettingError("jobs", "must be 1 with the keras-tuner engine (one process per study)", self.jobs)
+        check_choice("engine", self.engine, ENGINE_NAMES)
+        get_engine(self.engine).check_config(self)  # its settings' values; refuses another engine's settings

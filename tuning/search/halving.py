@@ -1,6 +1,6 @@
 """Successive halving that lets the first trials to reach the top rung finish: rungs as ASHA places them.
 
-Imports Optuna: import this module lazily (search/study.py `make_pruner`).
+Imports Optuna: import this module lazily (search/engines/optuna.py `make_pruner`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class TopRungHalving(optuna.pruners.BasePruner):
     do (the best 1/factor there go on), which bounds what completing trials costs.
     Every trial's value at the top rung is recorded, so that rung's comparison later
     covers all trials that reached it. Below it, Optuna's pruner decides as before
-    (search/study.py `top_rung` keeps the first rung judged in budgets too short for two).
+    (search/rungs.py `top_rung` keeps the first rung judged in budgets too short for two).
     """
 
     def __init__(self, halving: optuna.pruners.SuccessiveHalvingPruner, top_rung: int, finished: int) -> None:

@@ -68,11 +68,6 @@ def run_kt_trials(
     from tuning.model.tfenv import quiet_tensorflow
 
     config, study = run.config, run.study
-    if run.queued:
-        raise TuneError(
-            f"study {config.study_name!r} holds {run.queued} queued trial(s) (tune enqueue), which KerasTuner's "
-            "oracle cannot run; delete them with tune delete or search this study with --engine optuna"
-        )
     if run.remaining == 0:
         return 0
     quiet_tensorflow(threads)

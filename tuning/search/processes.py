@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tuning.errors import Interrupted, TuneError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from multiprocessing.process import BaseProcess
 
     import optuna
@@ -31,10 +31,17 @@ _STOP_GRACE_SECONDS = 60
 CTRL_C_GRACE_SECONDS = 10
 
 
-def run_workers(config: RunConfig, study: optuna.Study, callbacks: Sequence[TrialCallback] = ()) -> None:
-    """Run `config.jobs` worker processes to the end; call `callbacks` for each trial as it lands in the storage."""
-    seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
-    workers = start_workers(config)
+def run_workers(
+    config: RunConfig,
+    study: optuna.Study,
+    target: Callable[[RunConfig, int, int], None],
+    callbacks: Sequence[TrialCallback] = (),
+) -> int:
+    """Run `target` in `config.jobs` worker processes to the end; call `callbacks` for each trial as it lands
+    in the storage; return how many trials finished meanwhile."""
+    before = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    seen = before
+    workers = start_workers(config, target)
     try:
         while any(worker.is_alive() for worker in workers):
             for worker in workers:
@@ -47,12 +54,13 @@ def run_workers(config: RunConfig, study: optuna.Study, callbacks: Sequence[Tria
         raise
     finally:
         stop_workers(workers)
-    _report_new_trials(study, seen, callbacks)
+    seen = _report_new_trials(study, seen, callbacks)
     failed = [w.exitcode for w in workers if w.exitcode]
     if failed:
         raise TuneError(
             f"{len(failed)} of {len(workers)} workers failed (exit status {failed}); see the messages above"
         )
+    return len(seen - before)
 
 
 def _report_new_trials(study: optuna.Study, seen: set[int], callbacks: Sequence[TrialCallback]) -> set[int]:
@@ -64,14 +72,14 @@ def _report_new_trials(study: optuna.Study, seen: set[int], callbacks: Sequence[
     return seen
 
 
-def start_workers(config: RunConfig) -> list[BaseProcess]:
-    """Spawn `config.jobs` workers on the study; the study must already exist."""
+def start_workers(config: RunConfig, target: Callable[[RunConfig, int, int], None]) -> list[BaseProcess]:
+    """Spawn `config.jobs` workers running `target` on the study; the study must already exist."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     threads = max(1, (os.cpu_count() or 1) // config.jobs)
     workers: list[BaseProcess] = [
-        context.Process(target=_worker_main, args=(config, index, threads), name=f"tune-worker-{index}")
+        context.Process(target=_worker_main, args=(target, config, index, threads), name=f"tune-worker-{index}")
         for index in range(config.jobs)
     ]
     for worker in workers:
@@ -98,18 +106,17 @@ def stop_workers(workers: list[BaseProcess], *, wait_first: float = 0.0) -> None
             worker.join()
 
 
-def _worker_main(config: RunConfig, index: int, threads: int) -> None:
-    """A worker process: join the study and run trials until the total is reached."""
+def _worker_main(target: Callable[[RunConfig, int, int], None], config: RunConfig, index: int, threads: int) -> None:
+    """A worker process: its signals and logging, then `target`; errors become its exit status."""
     import optuna
 
-    from tuning.search.runner import prepare_run, run_trials
     from tuning.signals import raise_on_signals
 
     raise_on_signals()
     logging.basicConfig(level=logging.WARNING, format=f"worker {index}: %(levelname)s %(name)s: %(message)s")
     optuna.logging.set_verbosity(logging.ERROR)
     try:
-        run_trials(prepare_run(config, worker_index=index), threads=threads)
+        target(config, index, threads)
     except TuneError as exc:
         print(f"tune: worker {index}: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tuning.search.objective import TrialEpochHook, TrialSetup
     from tuning.search.worker import TrialCallback
 
-__all__ = ["PreparedRun", "prepare_run", "run_study", "run_trials"]
+__all__ = ["PreparedRun", "prepare_run", "run_study"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,18 +56,17 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
     from tuning.search.changes import record_changes
-    from tuning.search.kt_space import check_kt_space
+    from tuning.search.engines import get_engine
     from tuning.search.objective import TrialSetup
-    from tuning.search.space import default_params, default_space_path, load_space
+    from tuning.search.space import default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
     from tuning.search.study import open_run_study, study_checks_per_epoch
     from tuning.search.worker import slots_used
 
+    engine = get_engine(config.engine)
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
-    if config.engine == "keras-tuner":
-        check_kt_space(space)
-    # KerasTuner's oracle proposes every trial itself (and cannot run a queued one).
-    baseline = default_params(space) if config.defaults_first and config.engine == "optuna" else None
+    engine.check_space(space)
+    baseline = engine.start_params(config, space)
     check_url(config.storage)
     data = load_fashion_mnist(config.data_dir)
     config = replace(config, validation_size=validation_count(config.validation_size, data.y_train))
@@ -140,48 +139,13 @@ def _split(config: RunConfig, data: Any, seed: int) -> Any:
     )
 
 
-def run_trials(
-    run: PreparedRun,
-    *,
-    callbacks: Sequence[TrialCallback] = (),
-    on_epoch: TrialEpochHook | None = None,
-    threads: int | None = None,
-) -> int:
-    """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
-    from tuning.model.tfenv import quiet_tensorflow
-    from tuning.report.figures import png_session
-    from tuning.search.objective import make_objective
-    from tuning.search.worker import run_worker
-
-    if run.remaining == 0:
-        return 0
-    quiet_tensorflow(threads)
-    with png_session():  # one Chromium for the trials' learning-curve PNGs (search/artifacts.py)
-        return run_worker(
-            run.study,
-            run.storage,
-            make_objective(run.setup, on_epoch),
-            total=run.config.trials,
-            timeout=run.config.timeout,
-            callbacks=callbacks,
-        )
-
-
 def run_study(
     run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None
-) -> None:
-    """Run the study to its total: in this process, or in `config.jobs` worker processes.
+) -> int:
+    """Run the study to its total with the run's engine (search/engines/); return how many trials ran.
 
-    `callbacks` see every trial as it finishes; `on_epoch` sees epochs only in this process.
-    With engine keras-tuner, KerasTuner's oracle proposes the trials (search/kt_engine.py).
+    `callbacks` see every trial as it finishes; `on_epoch` sees the epochs of trials in this process.
     """
-    from tuning.search.processes import run_workers
+    from tuning.search.engines import get_engine
 
-    if run.config.engine == "keras-tuner":
-        from tuning.search.kt_engine import run_kt_trials
-
-        run_kt_trials(run, callbacks=callbacks, on_epoch=on_epoch)
-    elif run.config.jobs == 1:
-        run_trials(run, callbacks=callbacks, on_epoch=on_epoch)
-    elif run.remaining:
-        run_workers(run.config, run.study, callbacks)
+    return get_engine(run.config.engine).run(run, callbacks=callbacks, on_epoch=on_epoch)
