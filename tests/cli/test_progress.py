@@ -10,8 +10,9 @@ import optuna
 import pytest
 from rich.console import Console
 
-from tuning.cli.progress import TrialProgress, describe_trial, eta_seconds, format_duration
+from tuning.cli.progress import TrialProgress, describe_trial, eta_seconds
 from tuning.search.rungs import expected_epochs
+from tuning.text import format_duration
 
 
 def test_eta_is_the_mean_sampled_trial_so_far_times_the_trials_left() -> None:

@@ -59,11 +59,11 @@ def test_compare_writes_its_page_and_table(tmp_path: Path, monkeypatch: pytest.M
     ]
     assert lines[1].split() == [
         *(["fast", "optuna", "tpe", "halving", "2", "complete,", "1", "pruned", "92.00%"]),
-        *(["2m00s", "2", "3m00s", "3"]),
+        *(["2", "min", "2", "3", "min", "3"]),
     ]
     assert lines[2].split() == [
         *(["slow", "keras-tuner", "(hyperband)", "hyperband", "(oracle)", "2", "complete,", "1", "failed", "88.50%"]),
-        *(["5m00s", "3", "not", "reached", "-"]),
+        *(["5", "min", "3", "not", "reached", "-"]),
     ]
     assert lines[-1] == "wrote out/c.html"
     page = (tmp_path / "out/c.html").read_text()

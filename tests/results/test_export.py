@@ -11,7 +11,7 @@ import pytest
 
 from tuning.errors import TuneError
 from tuning.model.params import resolve_params
-from tuning.results.export import Export
+from tuning.results.export import Export, check_searched_data
 from tuning.results.retrain import default_epochs
 from tuning.search.space import default_space_path, load_space, space_from_dict
 
@@ -137,3 +137,20 @@ def test_builder_parameters_added_since_an_export_take_their_defaults(export: di
     assert (
         read.model_params == resolve_params("mlp", export["params"]) and read.model_params["lr_schedule"] == "constant"
     )
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["searched-files", "other-files"])
+def test_retrain_and_robust_export_refuse_data_other_than_the_searched_files(same: bool) -> None:
+    import numpy as np
+
+    from tuning.data.load import Dataset
+
+    searched = Export.read(FORMAT_1)
+    images, labels = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
+    fingerprint = searched.data.fingerprint if same else "0123456789abcdef"
+    data = Dataset(images, labels, images, labels, source="/data/csv", fingerprint=str(fingerprint))
+    if same:
+        check_searched_data(searched, data)
+        return
+    with pytest.raises(TuneError, match=r"fingerprint 0123456789abcdef.*pass --data-dir with those files"):
+        check_searched_data(searched, data)

@@ -58,6 +58,8 @@ def test_pruned_reason_names_the_rung() -> None:
     assert "until more than 1 have reached it" in pruned_reason(1, SETTINGS)
     assert pruned_reason(3, {"pruner": "median"}).startswith("the median rule stopped it")
     assert pruned_reason(2, {"pruner": "hyperband", "reduction_factor": 3}).startswith("Hyperband stopped it")
+    # a study older than the setting: which factor it ran with is not known, so not said
+    assert pruned_reason(4, {"pruner": "halving"}) == "successive halving stopped it at check 4."
 
 
 def test_an_unknown_ending_is_refused() -> None:

@@ -86,7 +86,7 @@ def stopped_at(outcomes: Outcomes, state: str) -> set[int | None]:
 
 
 def test_hyperband_prunes_some_trials_at_its_rungs_and_completed_ones_run_every_epoch(search: Search) -> None:
-    outcomes = search(make_pruner("hyperband", epochs=4), curve_objective(4), trials=6)
+    outcomes = search(make_pruner("hyperband", epochs=4, reduction_factor=3), curve_objective(4), trials=6)
     assert len(outcomes) == 6
     assert stopped_at(outcomes, "COMPLETE") == {4}
     assert stopped_at(outcomes, "PRUNED") == {1, 3}  # brackets starting at epoch 1 (rungs 1, 3) and at 3
@@ -173,7 +173,7 @@ def test_median_spares_the_first_three_trials_and_none_never_prunes(
 ) -> None:
     # Each trial is worse than the one before, so all but the first would be below the median.
     qualities = [0.9, 0.8, 0.7, 0.6, 0.5]
-    pruner = make_pruner(name, epochs=3)
+    pruner = make_pruner(name, epochs=3, reduction_factor=3)
     assert search(pruner, curve_objective(3), trials=5, qualities=qualities) == expected
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from tuning.cli.options import console, storage_option
-from tuning.cli.tables import format_params, print_json, print_table, trial_count
+from tuning.cli.tables import print_json, print_table, trial_count
+from tuning.text import format_params
 
 if TYPE_CHECKING:
     from tuning.report.summary import StudyRow

@@ -10,9 +10,9 @@ import click
 
 from tuning import attrs
 from tuning.cli.options import console, storage_option
-from tuning.cli.tables import format_params
 from tuning.errors import TuneError
 from tuning.jsonobject import parse_json_object
+from tuning.text import format_params
 
 if TYPE_CHECKING:
     import optuna

@@ -9,13 +9,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from tuning import attrs
+from tuning.model.train import VAL_ACCURACY
+from tuning.text import format_duration
 
 if TYPE_CHECKING:
     import optuna
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "format_duration", "progress_bars"]
+__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "progress_bars"]
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -108,7 +110,7 @@ class TrialProgress:
             return
         now = time.monotonic()
         self._epoch_seconds = (now - self._trial_started) / epoch if epoch > 0 else None
-        val_acc = logs.get("val_accuracy", float("nan"))
+        val_acc = logs.get(VAL_ACCURACY, float("nan"))
         self._progress.update(self._epoch_task, completed=epoch, status=f"trial {trial_number}: val_acc {val_acc:.4f}")
         self._progress.update(self._trials, status=f"{self._best}  ETA {format_duration(self.eta())}")
         if not self._console.is_terminal and now - self._last_line >= self._period:
@@ -183,15 +185,3 @@ def eta_seconds(
     else:
         return float("nan")
     return max(per_trial * left / jobs - running_for, 0.0)
-
-
-def format_duration(seconds: float) -> str:
-    """'45 s', '12 min', '1 h 05 min'; '?' when unknown."""
-    if seconds != seconds:  # NaN: nothing finished yet
-        return "?"
-    minutes = round(seconds / 60)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -12,6 +12,7 @@ from tuning.cli.commandline import command_line
 from tuning.cli.options import Choice, console, data_dir_option, default_of, setting_option, storage_option
 from tuning.cli.tables import print_table
 from tuning.model.builders import PRECISIONS
+from tuning.model.train import VAL_ACCURACY
 from tuning.results.retrain import RetrainConfig
 from tuning.results.robust import RobustConfig
 
@@ -209,7 +210,7 @@ def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> Retra
     epochs = progress.add_task("epochs", total=prepared.epochs, status="")
 
     def on_epoch(index: int, epoch: float, logs: dict[str, float]) -> None:
-        shown = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_accuracy") if key in logs]
+        shown = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", VAL_ACCURACY) if key in logs]
         progress.update(epochs, completed=epoch, status=f"seed {prepared.seeds[index]}: {'  '.join(shown)}")
 
     def on_run(index: int, run: RunResult) -> None:

@@ -245,6 +245,7 @@ def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     from tuning.cli.results import export
     from tuning.cli.tables import trial_count
     from tuning.report.summary import STATE_WORDS
+    from tuning.text import format_params
 
     trials = study.get_trials(deepcopy=False)
     console.print(f"study {study.study_name!r}: " + trial_count([STATE_WORDS[t.state.name] for t in trials]))
@@ -252,11 +253,7 @@ def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
         console.print("no complete trial yet.")
         return
     best = study.best_trial
-    params = ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
+    params = format_params(best.params)
     console.print(f"best: trial {best.number}, validation accuracy {best.value:.4f} ({params})")
     console.print(f"next: {command_line(export, study.study_name, storage=storage)}", markup=False)
     console.print(f"      {command_line(plots, study.study_name, storage=storage)}", markup=False)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -15,7 +15,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["format_params", "print_json", "print_table", "trial_count"]
+__all__ = ["print_json", "print_table", "trial_count"]
 
 
 def print_table(console: Console, headings: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -39,13 +39,6 @@ def print_table(console: Console, headings: Sequence[str], rows: Iterable[Sequen
 def print_json(data: Any) -> None:
     """`data` as indented JSON on stdout, and nothing else there: for scripts (`tune studies --json | jq`)."""
     click.echo(json.dumps(data, indent=2, allow_nan=False))
-
-
-def format_params(params: dict[str, Any]) -> str:
-    """`name=value, ...` for a table cell or a message, floats to 4 significant digits."""
-    return ", ".join(
-        f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}" for name, value in params.items()
-    )
 
 
 def trial_count(states: Sequence[str]) -> str:

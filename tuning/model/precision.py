@@ -77,8 +77,9 @@ def remember_speedup(speedup: float, cache_dir: Path | None = None) -> None:
 
 
 def _cache_file(cache_dir: Path | None) -> Path:
-    root = cache_dir or Path(os.environ.get("TUNE_CACHE_DIR") or Path("~/.cache/tune").expanduser())
-    return root / "precision-probe.json"
+    from tuning.data.cache import cache_root
+
+    return cache_root(cache_dir) / "precision-probe.json"
 
 
 def _machine_key() -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_STEPS_PER_EXECUTION",
+    "VAL_ACCURACY",
     "CheckPlan",
     "TrainResult",
     "check_plan",
@@ -27,6 +28,9 @@ __all__ = [
     "train_model",
 ]
 
+# Keras' name for the validation accuracy in a check's logs (models compile the "accuracy" metric):
+# the objective of every study, its metric name, what pruners and early stopping watch.
+VAL_ACCURACY = "val_accuracy"
 # Batches run per call into the TF graph; chosen with bench/epoch_speed.py (README, "Speed").
 DEFAULT_STEPS_PER_EXECUTION = 32
 # Validation images per batch: larger than training batches (no gradients to hold); same accuracy, fewer calls.
@@ -44,7 +48,7 @@ class TrainResult:
     @property
     def best_check(self) -> int:
         """The check (from 1) with the highest validation accuracy; 0 without validation."""
-        scores = self.history.get("val_accuracy", [])
+        scores = self.history.get(VAL_ACCURACY, [])
         return max(range(len(scores)), key=scores.__getitem__) + 1 if scores else 0
 
     @property
@@ -54,7 +58,7 @@ class TrainResult:
 
     @property
     def best_val_accuracy(self) -> float:
-        scores = self.history.get("val_accuracy", [])
+        scores = self.history.get(VAL_ACCURACY, [])
         return max(scores) if scores else float("nan")
 
 

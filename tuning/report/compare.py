@@ -16,6 +16,7 @@ from tuning.anytime import AnytimeCurve, anytime_curve
 from tuning.report.collect import REFERENCES
 from tuning.report.summary import STATE_WORDS
 from tuning.search.engines import stored_engine
+from tuning.text import format_duration
 
 if TYPE_CHECKING:
     import optuna
@@ -72,7 +73,7 @@ def compare_rows(curves: list[StudyCurve], targets: tuple[float, ...]) -> tuple[
         row.append(f"{curve.curve.points[-1].best:.2%}" if curve.curve.points else "-")
         for target in targets:
             hit = curve.curve.reached(target)
-            row += ["not reached", "-"] if hit is None else [_duration(hit.seconds), f"{hit.epochs_spent:g}"]
+            row += ["not reached", "-"] if hit is None else [format_duration(hit.seconds), f"{hit.epochs_spent:g}"]
         rows.append(row)
     return headings, rows
 
@@ -144,9 +145,3 @@ def write_compare(
     if png_wanted(png):
         written += write_pngs({output.stem: fig}, output.parent, required=png is True)
     return written
-
-
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{rest:02d}s"

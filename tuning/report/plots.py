@@ -335,8 +335,10 @@ def _space_table(space: dict[str, Any]) -> str:
 
 
 def _state_counts(study: optuna.Study) -> list[tuple[str, str]]:
-    states = [t.state.name for t in study.get_trials(deepcopy=False)]
-    return [(state, str(states.count(state))) for state in _STATES]
+    from tuning.search.study import state_counts
+
+    counts = state_counts(study.get_trials(deepcopy=False))
+    return [(state, str(counts[state])) for state in _STATES]
 
 
 def _importance_table(importances: list[_Importance]) -> str:

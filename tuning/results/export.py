@@ -31,7 +31,17 @@ from tuning.model.params import ARCHITECTURES, resolve_params
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["FORMAT", "DataRecord", "Export", "RobustCandidate", "RobustRecord", "package_versions"]
+    from tuning.data.load import Dataset
+
+__all__ = [
+    "FORMAT",
+    "DataRecord",
+    "Export",
+    "RobustCandidate",
+    "RobustRecord",
+    "check_searched_data",
+    "package_versions",
+]
 
 FORMAT = 1  # the export's layout; a reader refuses any other with the number named
 _PACKAGES = ("tune", "tensorflow", "keras", "optuna", "optuna-integration", "numpy")
@@ -323,3 +333,20 @@ def _check_params(data: dict[str, Any], where: str) -> None:
     # Builder parameters added since the export was written take their defaults on both sides.
     if resolve_params(data["arch"], data["model_params"]) != resolve_params(data["arch"], params):
         raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")
+
+
+def check_searched_data(export: Export, data: Dataset) -> None:
+    """TuneError where `data` are not the files the export's study searched on (retrain and robust export alike).
+
+    An error, not a warning: the study's validation split is a list of positions in those
+    files, and its accuracies and chosen hyperparameters were measured on them, so results
+    on other data would be compared with numbers they do not match.
+    """
+    searched_on = export.data.fingerprint
+    if searched_on and searched_on != data.fingerprint:
+        raise TuneError(
+            f"the data in {data.source} (fingerprint {data.fingerprint}) are not the files study {export.study!r} "
+            f"searched on (fingerprint {searched_on}), on which its validation split and accuracies were measured "
+            "(the same images in another format, IDX or CSV, have another fingerprint too); "
+            "pass --data-dir with those files"
+        )

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 from tuning.data.splits import VALIDATION_SIZE
 from tuning.errors import TrialFailed, TuneError, check_range, check_whole_fields
 from tuning.model.builders import check_precision
-from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
-from tuning.results.export import Export
+from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, VAL_ACCURACY
+from tuning.results.export import Export, check_searched_data
 from tuning.results.outputs import check_output_dir, write_outputs
 from tuning.search.config import DEFAULT_STORAGE
 
@@ -152,7 +152,7 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)
     data = load_fashion_mnist(config.data_dir)
-    _check_fingerprint(export, data)
+    check_searched_data(export, data)
     first = config.seed if config.seed is not None else (export.seed or 0)
     return PreparedRetrain(
         config=config,
@@ -170,18 +170,6 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
 def _safe_name(study: Any) -> str:
     """A study name usable as one folder name."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(study)).strip("._") or "study"
-
-
-def _check_fingerprint(export: Export, data: Dataset) -> None:
-    searched_on = export.data.fingerprint
-    if searched_on and searched_on != data.fingerprint:
-        logger.warning(
-            "the data (%s, fingerprint %s) differ from the files the study searched on (fingerprint %s); "
-            "the same images in another format (IDX vs CSV) also differ",
-            data.source,
-            data.fingerprint,
-            searched_on,
-        )
 
 
 def search_split(record: DataRecord, data: Dataset, max_train_samples: int | None) -> Split:
@@ -327,7 +315,7 @@ def _train_once(
     recorder = EpochRecorder(None if on_epoch is None else (lambda epoch, logs: on_epoch(index, epoch, logs)))
     validating = len(prepared.split.y_val) > 0
     stopping = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=config.patience, restore_best_weights=True
+        monitor=VAL_ACCURACY, mode="max", patience=config.patience, restore_best_weights=True
     )
     try:
         model, result = train_model(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from tuning import attrs
 from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.fidelity import Fidelity, at_least, compared_configurations
-from tuning.results.export import Export, RobustCandidate, RobustRecord
+from tuning.results.export import Export, RobustCandidate, RobustRecord, check_searched_data
 from tuning.search.objective import trial_seed
 
 if TYPE_CHECKING:
@@ -162,12 +162,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
     plain = Export.from_study(study)
     trials, ranked = top_trials(study, config.robust)
     data = load_fashion_mnist(config.data_dir)
-    searched_on = plain.data.fingerprint
-    if searched_on and searched_on != data.fingerprint:
-        raise TuneError(
-            f"the data in {data.source} (fingerprint {data.fingerprint}) are not the files study "
-            f"{study.study_name!r} searched on (fingerprint {searched_on}); pass --data-dir with those"
-        )
+    check_searched_data(plain, data)
     study_seed = int(study.user_attrs.get(attrs.SEED, 0))
     return PreparedRobust(
         config=config,

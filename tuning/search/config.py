@@ -11,6 +11,7 @@ from tuning.model.params import check_arch
 from tuning.model.precision import AUTO
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
+from tuning.search.rungs import REDUCTION_FACTOR
 from tuning.search.storage import HEARTBEAT
 
 __all__ = [
@@ -54,7 +55,7 @@ class RunConfig:
     # finishes until 5 trials completed, then that rung judges too (search/engines/optuna.py).
     # Cheaper than hyperband (README, "Speed").
     pruner: str = "halving"
-    reduction_factor: int = 4  # hyperband / halving: a rung keeps the best 1/reduction_factor of its trials
+    reduction_factor: int = REDUCTION_FACTOR  # hyperband / halving: a rung keeps the best 1/N of its trials
     # hyperband / halving: a rung stops each trial until more than N have reached it. 0: the
     # first trial at a rung goes on, which with defaults_first is the cheap start trial
     # (README, "Speed"); without it an expensive random first trial could run its whole budget.

@@ -37,6 +37,7 @@ from keras_tuner.engine.trial import TrialStatus
 from tuning import attrs
 from tuning.attrs import set_attrs
 from tuning.errors import TrialFailed, TuneError
+from tuning.model.train import VAL_ACCURACY
 
 if TYPE_CHECKING:
     import optuna
@@ -49,7 +50,7 @@ __all__ = ["OBJECTIVE", "TuneTuner", "run_kt_trials"]
 
 logger = logging.getLogger(__name__)
 
-OBJECTIVE = "val_accuracy"  # what the oracle maximises: a trial's best validation accuracy
+OBJECTIVE = VAL_ACCURACY  # what the oracle maximises: a trial's best validation accuracy
 # A failed trial (NaN loss, out of memory) fails alone, as with the optuna engine; KerasTuner would stop after 3.
 _NEVER = 2**31
 _WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it

@@ -149,15 +149,17 @@ def _outcome(curve: TrialCurve, run_settings: dict[str, Any], ending: TrialEndin
 def pruned_reason(step: int, run_settings: dict[str, Any]) -> str:
     """Which pruner stopped a trial at check `step`, and at which rung, from the run's settings."""
     pruner = run_settings.get("pruner")
-    factor = int(run_settings.get("reduction_factor") or 3)
+    factor = run_settings.get("reduction_factor")  # absent from studies older than the setting: not said
     bootstrap = int(run_settings.get("bootstrap_count") or 0)
     waiting = f" (a rung stops every trial until more than {bootstrap} have reached it)" if bootstrap else ""
+    kept = f": not in the best 1/{factor} there" if factor else ""
     if pruner == "halving":
-        rung = round(math.log(step, factor)) if step >= 1 else 0
-        where = f"rung {rung} (check {step})" if factor**rung == step else f"check {step}"
-        return f"successive halving stopped it at {where}: not in the best 1/{factor} there{waiting}."
+        rung = round(math.log(step, factor)) if factor and step >= 1 else 0
+        where = f"rung {rung} (check {step})" if factor and factor**rung == step else f"check {step}"
+        return f"successive halving stopped it at {where}{kept}{waiting}."
     if pruner == "hyperband":
-        return f"Hyperband stopped it at a rung of its bracket (check {step}, keeping the best 1/{factor}){waiting}."
+        keeping = f", keeping the best 1/{factor}" if factor else ""
+        return f"Hyperband stopped it at a rung of its bracket (check {step}{keeping}){waiting}."
     if pruner == "median":
         return "the median rule stopped it: below the median of earlier trials at that check."
     return f"the {pruner or 'study'} pruner stopped it."

@@ -129,6 +129,8 @@ def trial_attrs(setup: TrialSetup, seed: int) -> dict[str, Any]:
 
 def record_training(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[str, Any] | None = None) -> None:
     """What the trial trained, however it ended: per check, and in epochs."""
+    from tuning.model.train import VAL_ACCURACY
+
     history = recorder.history
     set_attrs(
         trial,
@@ -137,7 +139,7 @@ def record_training(trial: optuna.Trial, recorder: EpochRecorder, extra: dict[st
             attrs.CHECKS_PER_EPOCH: recorder.checks_per_epoch,
             attrs.EPOCHS_RUN: recorder.epochs_at(len(recorder.epoch_seconds)),
             attrs.CHECK_SECONDS: [round(s, 3) for s in recorder.epoch_seconds],
-            attrs.VAL_ACCURACY_PER_CHECK: [round(s, 5) for s in history.get("val_accuracy", [])],
+            attrs.VAL_ACCURACY_PER_CHECK: [round(s, 5) for s in history.get(VAL_ACCURACY, [])],
             attrs.TRAIN_ACCURACY_PER_CHECK: [round(s, 5) for s in history.get("accuracy", [])],
             attrs.VAL_LOSS_PER_CHECK: [round(s, 5) for s in history.get("val_loss", [])],
             attrs.TRAIN_LOSS_PER_CHECK: [round(s, 5) for s in history.get("loss", [])],

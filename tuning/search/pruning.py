@@ -12,6 +12,7 @@ import keras
 import optuna
 
 from tuning.model.callbacks import EpochRecorder
+from tuning.model.train import VAL_ACCURACY
 
 __all__ = ["PruningCallback"]
 
@@ -25,7 +26,7 @@ class PruningCallback(keras.callbacks.Callback):
     check: a fully trained trial keeps its value.
     """
 
-    def __init__(self, trial: optuna.Trial, recorder: EpochRecorder, monitor: str = "val_accuracy") -> None:
+    def __init__(self, trial: optuna.Trial, recorder: EpochRecorder, monitor: str = VAL_ACCURACY) -> None:
         super().__init__()
         self._trial = trial
         self._recorder = recorder  # knows how many checks make an epoch

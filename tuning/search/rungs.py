@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["expected_epochs", "top_rung"]
+__all__ = ["REDUCTION_FACTOR", "expected_epochs", "top_rung"]
+
+# A rung keeps the best 1/REDUCTION_FACTOR of the trials that reach it (the default of --reduction-factor).
+REDUCTION_FACTOR = 4
 
 
 def expected_epochs(pruner: str, epochs: int, reduction_factor: int, checks_per_epoch: int) -> float:

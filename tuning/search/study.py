@@ -17,15 +17,11 @@ if TYPE_CHECKING:
     from tuning.search.config import RunConfig
 
 __all__ = [
-    "METRIC_NAME",
     "load_study",
     "open_run_study",
     "state_counts",
     "study_checks_per_epoch",
 ]
-
-
-METRIC_NAME = "val_accuracy"  # the objective: best validation accuracy over a trial's checks
 
 
 def open_run_study(
@@ -45,6 +41,8 @@ def open_run_study(
     """
     import optuna
 
+    from tuning.model.train import VAL_ACCURACY
+
     engine = get_engine(config.engine)
     sampler_seed = None if config.seed is None else config.seed + worker_index
     study = optuna.create_study(
@@ -58,7 +56,7 @@ def open_run_study(
         raise TuneError(f"study {config.study_name!r} minimises; it was not created by tune")
     with warnings.catch_warnings():  # set_metric_names is marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names([METRIC_NAME])  # what optuna-dashboard labels the objective
+        study.set_metric_names([VAL_ACCURACY])  # what optuna-dashboard labels the objective
     stored = study.user_attrs
     if not stored:
         seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
