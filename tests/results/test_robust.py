@@ -32,7 +32,7 @@ from tuning.results.robust import (
     robust_export,
     top_trials,
 )
-from tuning.search.objective import trial_seed
+from tuning.search.trial import trial_seed
 
 # --- without training ----------------------------------------------------------
 

@@ -280,6 +280,30 @@ def test_an_interrupted_trial_is_recorded_and_run_again_on_resume(tmp_path: Path
     assert again.user_attrs[attrs.KT_TRIAL_ID] == first.user_attrs[attrs.KT_TRIAL_ID] == "0000"
 
 
+@pytest.mark.slow
+def test_a_killed_runs_trial_is_failed_when_stale_and_run_again(tmp_path: Path, tune_env: dict[str, str]) -> None:
+    from conftest import run_tune
+    from procs import tune_process, wait_for_running_trial
+
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    args = ["run", "mlp", "--engine", "keras-tuner", "--kt-oracle", "random", "--trials", "2", "--seed", "0"]
+    small = ["--max-train-samples", "600", "--precision", "float32", "--heartbeat", "1"]
+    proc = tune_process([*args, *small, "--epochs", "100"], tmp_path, tune_env)
+    wait_for_running_trial(storage, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # no chance to record anything: the trial stays RUNNING
+    proc.wait(timeout=30)
+    resumed = run_tune([*args, *small, "--epochs", "1"], tmp_path, tune_env)
+    assert resumed.returncode == 0, resumed.stderr
+    for startup_line in ("absl::InitializeLog", "oneDNN", "cuda"):  # TensorFlow quiet, as with the optuna engine
+        assert startup_line not in resumed.stderr
+    killed, *others = optuna.load_study(study_name="mlp", storage=storage).get_trials()
+    assert killed.state.name == "FAIL" and attrs.FAIL_REASON not in killed.user_attrs  # failed as stale
+    (retry,) = [t for t in others if t.system_attrs.get("failed_trial") == killed.number]
+    assert retry.state.name == "COMPLETE" and retry.params == killed.params
+    assert retry.user_attrs[attrs.KT_TRIAL_ID] == killed.user_attrs[attrs.KT_TRIAL_ID] == "0000"
+    assert [t.state.name for t in others] == ["COMPLETE", "COMPLETE"]  # the retry, then the second trial
+
+
 def test_a_when_on_a_conditional_parameter_nests_the_scopes(tmp_path: Path) -> None:
     import keras_tuner
 

@@ -175,18 +175,3 @@ def test_median_spares_the_first_three_trials_and_none_never_prunes(
     qualities = [0.9, 0.8, 0.7, 0.6, 0.5]
     pruner = make_pruner(name, epochs=3, reduction_factor=3)
     assert search(pruner, curve_objective(3), trials=5, qualities=qualities) == expected
-
-
-def test_a_trial_is_never_pruned_after_its_last_epoch(search: Search) -> None:
-    # bootstrap_count 3 stops the first three trials at Hyperband's rung at epoch 1, which here is the last epoch.
-    pruner = make_pruner("hyperband", epochs=1, reduction_factor=2, bootstrap_count=3)
-    train = curve_objective(1)
-    verdicts: list[bool] = []
-
-    def objective(trial: optuna.Trial) -> float:
-        value = train(trial)
-        verdicts.append(trial.should_prune())
-        return value
-
-    assert search(pruner, objective, trials=3) == [("COMPLETE", 1)] * 3
-    assert verdicts == [True] * 3  # the pruner would have stopped each one

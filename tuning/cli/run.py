@@ -19,6 +19,7 @@ from tuning.search.engines import ENGINE_NAMES, get_engine
 from tuning.search.engines.keras_tuner import ORACLES
 from tuning.search.engines.optuna import FINISHED_BEFORE_TOP_RUNG_JUDGES, PRUNERS, SAMPLERS
 from tuning.search.space import default_space_path
+from tuning.search.storage import STALE_BEATS
 
 if TYPE_CHECKING:
     import optuna
@@ -163,7 +164,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
     where = f"study {config.study_name!r} in {mask_url(config.storage)}"
     if prepared.changes:
         console.print(_changes_line(config.study_name, prepared.changes, option_flags(ctx.command)))
-    if prepared.remaining == 0:
+    if prepared.remaining == 0 and prepared.running == 0:
         more = max(config.trials, prepared.used_before) + 10
         console.print(
             f"{where} already holds {prepared.used_before} trials (asked for {config.trials}); "
@@ -174,6 +175,13 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         return
     resumed = f"{prepared.used_before} of {config.trials} trials already there; " if prepared.used_before else ""
     workers = get_engine(config.engine).describe(config)
+    if prepared.remaining == 0:
+        console.print(
+            f"{where}: {prepared.running} of its {config.trials} trials still running, in another process or in "
+            f"one that was stopped: waiting for them (a stopped one's trial is failed when its heartbeat is "
+            f"{STALE_BEATS * config.heartbeat} s old, and run again here).",
+            markup=False,
+        )
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
         f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
@@ -184,7 +192,7 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         epoch_bar = config.jobs == 1  # workers' epochs are not visible here
         with TrialProgress(
             console,
-            total=prepared.remaining,
+            total=prepared.remaining or prepared.running,
             epochs=config.epochs,
             expected_epochs=get_engine(config.engine).expected_epochs(config, prepared.setup.checks_per_epoch),
             epoch_bar=epoch_bar,

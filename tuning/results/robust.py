@@ -30,7 +30,7 @@ from tuning import attrs
 from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.fidelity import Fidelity, at_least, compared_configurations
 from tuning.results.export import Export, RobustCandidate, RobustRecord, check_searched_data
-from tuning.search.objective import trial_seed
+from tuning.search.trial import trial_seed
 
 if TYPE_CHECKING:
     import optuna

@@ -11,7 +11,9 @@ intermediate values continue after the parent's (`attrs.KT_INITIAL_EPOCH`).
 
 KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside
 the storage (search/storage.py `keras_tuner_dir`); a re-run of the same command reloads it and goes on.
-One process per study: `--jobs` above 1 is refused (search/config.py).
+Trials run in tune's worker loop (search/worker.py), with a heartbeat: a trial of a killed run
+is failed once its heartbeat is stale, and KerasTuner proposes it again, as the queued retry
+of the failed one. One process per study: `--jobs` above 1 is refused (search/engines/keras_tuner.py).
 
 Imports KerasTuner and Keras: import this module lazily.
 """
@@ -19,14 +21,10 @@ Imports KerasTuner and Keras: import this module lazily.
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import logging
 import math
 import os
-import time
-import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,18 +33,17 @@ import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
 from tuning import attrs
-from tuning.attrs import set_attrs
 from tuning.errors import TrialFailed, TuneError
 from tuning.model.train import VAL_ACCURACY
 
 if TYPE_CHECKING:
     import optuna
 
-    from tuning.search.objective import TrialEpochHook
     from tuning.search.runner import PreparedRun
-    from tuning.search.worker import TrialCallback
+    from tuning.search.trial import TrialEpochHook
+    from tuning.search.worker import TrialSource
 
-__all__ = ["OBJECTIVE", "TuneTuner", "run_kt_trials"]
+__all__ = ["OBJECTIVE", "TuneTuner", "kt_trials"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,39 +53,27 @@ _NEVER = 2**31
 _WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it
 
 
-def run_kt_trials(
-    run: PreparedRun,
-    *,
-    callbacks: Sequence[TrialCallback] = (),
-    on_epoch: TrialEpochHook | None = None,
-    threads: int | None = None,
-) -> int:
-    """Run KerasTuner trials until the study holds `config.trials` (or the timeout passes); return how many ran."""
-    from optuna.trial import TrialState
+def kt_trials(run: PreparedRun, on_epoch: TrialEpochHook | None = None) -> TrialSource:
+    """The oracle's trials for tune's worker loop (search/worker.py `run_trials`), which heartbeats, records
+    and retries them as it does the optuna engine's: `ask` takes the oracle's next trial, `objective` trains it."""
+    from tuning.search.worker import TrialSource
 
-    from tuning.model.tfenv import quiet_tensorflow
-
-    config, study = run.config, run.study
-    if run.remaining == 0:
-        return 0
-    quiet_tensorflow(threads)
     tuner = _open_tuner(run)
-    for left in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):  # a killed run's trial
-        study.tell(left.number, state=TrialState.FAIL)
-    deadline = None if config.timeout is None else time.monotonic() + config.timeout
-    ran = 0
-    while run.used_before + ran < config.trials and (deadline is None or time.monotonic() < deadline):
-        kt_trial = tuner.oracle.create_trial(tuner.tuner_id)
-        if kt_trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE (only with other workers): nothing to run here
+    proposed: dict[int, Any] = {}  # Optuna trial number -> its KerasTuner trial
+
+    def ask(study: optuna.Study) -> optuna.Trial | None:
+        kt_trial = tuner.oracle.create_trial(tuner.tuner_id)  # a killed run's trial first (KerasTuner retries it)
+        if kt_trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE (only with other workers)
             logger.info("KerasTuner's oracle has no trial to run (%s)", kt_trial.status)
-            break
-        frozen = tuner.run_trial(kt_trial, on_epoch=on_epoch)
-        tuner.on_trial_end(kt_trial)  # the oracle learns the result; KerasTuner's state is saved
-        ran += 1
-        for callback in callbacks:
-            callback(study, frozen)
-        gc.collect()
-    return ran
+            return None
+        trial = _ask(study, run.setup.space, kt_trial.hyperparameters.values)
+        proposed[trial.number] = kt_trial
+        return trial
+
+    def objective(trial: optuna.Trial) -> float:
+        return _train(tuner, proposed.pop(trial.number), trial, on_epoch)
+
+    return TrialSource(objective=objective, ask=ask)
 
 
 def _open_tuner(run: PreparedRun) -> Any:
@@ -146,37 +131,40 @@ def _make_oracle(run: PreparedRun) -> Any:
 
 
 class TuneTuner(keras_tuner.engine.base_tuner.BaseTuner):
-    """A KerasTuner tuner whose trials train with tune's trainer and are recorded in the Optuna study."""
+    """KerasTuner's state (oracle, trials, weights) in its folder; tune's worker loop runs the trials (`kt_trials`)."""
 
     def __init__(self, oracle: Any, run: PreparedRun, **kwargs: Any) -> None:
         self.prepared = run
         super().__init__(oracle, hypermodel=None, **kwargs)
 
-    def run_trial(self, trial: Any, *args: Any, on_epoch: TrialEpochHook | None = None, **kwargs: Any) -> Any:
-        return _train_and_record(self, trial, on_epoch)
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("tune's worker loop trains KerasTuner's trials (search/kt_engine.py kt_trials)")
 
 
-def _train_and_record(tuner: Any, kt_trial: Any, on_epoch: TrialEpochHook | None) -> optuna.trial.FrozenTrial:
-    """Train one KerasTuner trial as a live Optuna trial; set its KerasTuner status; return the Optuna record."""
-    from optuna.trial import TrialState
+def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochHook | None) -> float:
+    """Train one KerasTuner trial as its Optuna trial; tell the oracle how it went (unless interrupted: KerasTuner
+    keeps it open and proposes it again in the next run)."""
+    import optuna
 
-    from tuning.model.callbacks import EpochRecorder
-    from tuning.model.params import resolve_params
-    from tuning.model.train import train_model
-    from tuning.search.objective import publish_trial, record_training, trial_attrs, trial_seed
+    from tuning.search.trial import TrialPlan, run_trial
 
     run = tuner.prepared
-    setup, study = run.setup, run.study
+    setup = run.setup
     values = kt_trial.hyperparameters.values
-    trial = _ask(study, setup.space, values)
-    seed = trial_seed(setup.seed, trial.number)
     epochs = int(values.get("tuner/epochs", setup.epochs))
     initial = int(values.get("tuner/initial_epoch", 0))
     parent = values.get("tuner/trial_id")
-    set_attrs(
-        trial,
-        {
-            **trial_attrs(setup, seed),
+    callbacks: list[keras.callbacks.Callback] = []
+    if parent is not None:
+        callbacks.append(_LoadWeights(os.path.join(tuner.get_trial_dir(parent), _WEIGHTS)))
+    if epochs < setup.epochs:  # a later round may continue this trial
+        callbacks.append(_SaveBest(os.path.join(tuner.get_trial_dir(kt_trial.trial_id), _WEIGHTS)))
+    plan = TrialPlan(
+        params=trial.params,
+        epochs=epochs,
+        initial_epoch=initial,
+        prune=False,
+        attrs={
             attrs.ENGINE: "keras-tuner",
             attrs.KT_ORACLE: run.config.kt_oracle,
             attrs.KT_TRIAL_ID: kt_trial.trial_id,
@@ -185,79 +173,44 @@ def _train_and_record(tuner: Any, kt_trial: Any, on_epoch: TrialEpochHook | None
             **({attrs.KT_PARENT: parent} if parent is not None else {}),
             attrs.KT_INITIAL_EPOCH: initial,
         },
+        callbacks=callbacks,
+        stopped=f"KerasTuner's Hyperband gave it {epochs} of {setup.epochs} epochs in its round; "
+        "a later round may go on.",
     )
-    hook = None if on_epoch is None else (lambda done, logs: on_epoch(trial.number, initial + done, logs))
-    recorder = EpochRecorder(hook)
-    callbacks = [_Reporter(trial, recorder, initial)]
-    if parent is not None:
-        callbacks.append(_LoadWeights(os.path.join(tuner.get_trial_dir(parent), _WEIGHTS)))
-    if epochs < setup.epochs:  # a later round may continue this trial
-        callbacks.append(_SaveBest(os.path.join(tuner.get_trial_dir(kt_trial.trial_id), _WEIGHTS)))
     try:
-        _, result = train_model(
-            setup.arch,
-            resolve_params(setup.arch, trial.params),
-            setup.split,
-            seed=seed,
-            epochs=epochs - initial,
-            recorder=recorder,
-            precision=setup.precision,
-            callbacks=callbacks,
-            steps_per_execution=setup.steps_per_execution,
-            checks_per_epoch=setup.checks_per_epoch,
-        )
+        outcome = run_trial(trial, setup, plan, on_epoch)
     except TrialFailed as exc:
-        record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
-        publish_trial(trial, setup, recorder, "failed", str(exc))
         kt_trial.status, kt_trial.message = TrialStatus.FAILED, str(exc)
-        return study.tell(trial, state=TrialState.FAIL)
-    except BaseException as exc:  # interrupts, and bugs: record, then let them through (KerasTuner's trial stays open)
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"[:500]
-        record_training(trial, recorder, {attrs.FAIL_REASON: reason})
-        publish_trial(trial, setup, recorder, "failed", reason)
-        study.tell(trial, state=TrialState.FAIL)
+        tuner.on_trial_end(kt_trial)
         raise
-    complete = epochs >= setup.epochs
-    record_training(trial, recorder, {attrs.BEST_EPOCH: initial + result.best_epoch} if complete else {})
-    stopped = f"KerasTuner's Hyperband gave it {epochs} of {setup.epochs} epochs in its round; a later round may go on."
-    publish_trial(trial, setup, recorder, "complete" if complete else "pruned", "" if complete else stopped)
+    result = outcome.result
     tuner.oracle.update_trial(
         kt_trial.trial_id, {OBJECTIVE: result.best_val_accuracy}, step=initial + result.best_epoch
     )
     kt_trial.status = TrialStatus.COMPLETED
-    if complete:
-        return study.tell(trial, result.best_val_accuracy)
-    return study.tell(trial, state=TrialState.PRUNED)
+    tuner.on_trial_end(kt_trial)  # the oracle learns the result; KerasTuner's state is saved
+    if not outcome.complete:
+        raise optuna.TrialPruned(plan.stopped)
+    return result.best_val_accuracy
 
 
 def _ask(study: optuna.Study, space: Any, values: dict[str, Any]) -> optuna.Trial:
-    """A RUNNING Optuna trial holding the oracle's `values`, with the distributions the space file gives them."""
+    """A RUNNING Optuna trial holding the oracle's `values`, with the distributions the space file gives them:
+    the queued retry of a killed run's trial where it holds them, else a new one."""
+    from optuna.trial import TrialState
+
     from tuning.search.kt_space import space_values
     from tuning.search.space import distribution
 
     params = space_values(space, values)
-    study.enqueue_trial(params)
-    with warnings.catch_warnings():  # no heartbeat: one process per study, and a killed run's trial is failed
-        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-        trial = study.ask({p.name: distribution(p) for p in space.params if p.name in params})
+    if not any(t.params == params for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))):
+        study.enqueue_trial(params)
+    trial = study.ask({p.name: distribution(p) for p in space.params if p.name in params})
     if trial.params != params:  # another process queued a trial meanwhile: not ours to run
         raise TuneError(
             f"study {study.study_name!r}: a trial was queued while KerasTuner ran; run one process per study"
         )
     return trial
-
-
-class _Reporter(keras.callbacks.Callback):
-    """Report validation accuracy to the Optuna trial after every check (steps continue a parent's); never prunes."""
-
-    def __init__(self, trial: optuna.Trial, recorder: Any, initial_epoch: int) -> None:
-        super().__init__()
-        self._trial, self._recorder, self._initial = trial, recorder, initial_epoch
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = (logs or {}).get(OBJECTIVE)
-        if value is not None and math.isfinite(float(value)):
-            self._trial.report(float(value), self._initial * self._recorder.checks_per_epoch + epoch + 1)
 
 
 class _SaveBest(keras.callbacks.Callback):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from tuning.search.changes import SettingChanges
     from tuning.search.config import RunConfig
-    from tuning.search.objective import TrialEpochHook, TrialSetup
+    from tuning.search.trial import TrialEpochHook, TrialSetup
     from tuning.search.worker import TrialCallback
 
 __all__ = ["PreparedRun", "prepare_run", "run_study"]
@@ -32,6 +32,7 @@ class PreparedRun:
     setup: TrialSetup
     used_before: int  # trials already counting towards --trials (finished or running)
     queued: int  # WAITING trials (tune enqueue, a dead worker's retry): they count too, and always run
+    running: int  # trials running elsewhere, or in a killed process (failed, then retried, once found stale)
     precision_reason: str  # why config.precision (resolved from "auto", or "as asked")
     changes: SettingChanges  # settings that differ from the study's latest run (recorded on the study)
 
@@ -57,11 +58,12 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.model.precision import resolve_precision
     from tuning.search.changes import record_changes
     from tuning.search.engines import get_engine
-    from tuning.search.objective import TrialSetup
+    from tuning.search.slots import slot_lock
     from tuning.search.space import default_space_path, load_space
     from tuning.search.storage import check_url, open_storage
     from tuning.search.study import open_run_study, study_checks_per_epoch
-    from tuning.search.worker import slots_used
+    from tuning.search.trial import TrialSetup
+    from tuning.search.worker import fail_stale_trials, slots_used
 
     engine = get_engine(config.engine)
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
@@ -101,8 +103,11 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         data_attrs={attrs.DATA_SOURCE: data.source, attrs.DATA_FINGERPRINT: data.fingerprint},
         artifact_dir=_artifact_dir(config),
     )
+    with slot_lock(storage, study.study_name):
+        fail_stale_trials(study)  # a killed run's trial: failed and queued again before counting
     trials = study.get_trials(deepcopy=False)
     queued = sum(t.state == TrialState.WAITING for t in trials)
+    running = sum(t.state == TrialState.RUNNING for t in trials)
     if baseline is not None and not trials:
         study.enqueue_trial(baseline, user_attrs={attrs.START: True})  # counts as a slot once a worker claims it
     return PreparedRun(
@@ -112,6 +117,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         setup=setup,
         used_before=slots_used(trials) - queued,
         queued=queued,
+        running=running,
         precision_reason=choice.reason,
         changes=changes,
     )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HEARTBEAT",
+    "STALE_BEATS",
     "check_url",
     "database_reason",
     "keras_tuner_dir",
@@ -81,8 +82,9 @@ def check_url(url: str, *, must_exist: bool = False) -> URL:
     return parsed
 
 
-# Trials beat every HEARTBEAT seconds; one silent for 3 beats belongs to a dead worker.
+# Trials beat every HEARTBEAT seconds; one silent for STALE_BEATS beats belongs to a dead worker.
 HEARTBEAT = 10
+STALE_BEATS = 3
 MAX_RETRIES = 2  # how often a dead worker's trial is re-queued with the same parameters
 
 
@@ -130,7 +132,7 @@ def _connect(url: str, masked: str, sqlite_wait: bool, heartbeat: int) -> optuna
                 url,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat,
-                grace_period=3 * heartbeat,
+                grace_period=STALE_BEATS * heartbeat,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES),
             )
     except ImportError as exc:

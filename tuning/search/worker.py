@@ -1,10 +1,12 @@
-"""One worker's loop: claim a trial slot, run the trial with a heartbeat, record it, repeat.
+"""One worker's loop, every engine's: claim a trial slot, run the trial with a heartbeat, record it, repeat.
 
 `--trials N` counts every trial the study holds, except failed ones that were retried
 (their retry takes their place). A slot is claimed under `slot_lock`, so any number of
 workers, on one machine or many, stop at exactly N. Workers that die leave a RUNNING
 trial whose heartbeat goes stale; the next worker to claim a slot fails it and Optuna's
 retry callback re-queues its parameters as a WAITING trial, which is run first.
+An engine says how a claimed slot becomes a trial (`TrialSource.ask`) and how it runs
+(`TrialSource.objective`, which search/trial.py `run_trial` does for both built-in engines).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tuning import attrs
@@ -24,12 +27,66 @@ from tuning.search.slots import slot_lock
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["retried_numbers", "run_worker", "slots_used"]
+    from tuning.search.runner import PreparedRun
+
+__all__ = ["TrialSource", "fail_stale_trials", "retried_numbers", "run_trials", "run_worker", "slots_used"]
 
 logger = logging.getLogger(__name__)
 
-Objective = Callable[["optuna.Trial"], float]
+Objective = Callable[["optuna.Trial"], float]  # a value, or optuna.TrialPruned / TrialFailed raised
+Ask = Callable[["optuna.Study"], "optuna.Trial | None"]  # under the slot lock: the trial to run, None: none left
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
+
+
+@dataclass(frozen=True)
+class TrialSource:
+    """How an engine's trials come about: `ask` starts one (default `study.ask()`: a queued trial
+    first, else the sampler's), `objective` trains it."""
+
+    objective: Objective
+    ask: Ask | None = None
+
+
+def run_trials(
+    run: PreparedRun,
+    source: Callable[[], TrialSource],
+    *,
+    callbacks: Sequence[TrialCallback] = (),
+    threads: int | None = None,
+) -> int:
+    """Run an engine's trials in this process until the study holds `config.trials` (or the timeout passes).
+
+    The process is set up here, once, for every engine: TensorFlow quiet and on `threads`
+    cores before anything imports it (`source` may import Keras), one Chromium kept for the
+    trials' PNGs. Trials still running elsewhere (or in a killed process) are waited for:
+    once a stale one is failed, its retry runs here.
+    """
+    from tuning.model.tfenv import quiet_tensorflow
+    from tuning.render import png_session
+
+    if run.remaining == 0 and run.running == 0:
+        return 0
+    quiet_tensorflow(threads)
+    with png_session():  # one Chromium for the trials' learning-curve PNGs (search/artifacts.py)
+        made = source()
+        return run_worker(
+            run.study,
+            run.storage,
+            made.objective,
+            total=run.config.trials,
+            timeout=run.config.timeout,
+            callbacks=callbacks,
+            ask=made.ask,
+        )
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Fail the trials whose heartbeat went stale (a killed worker's); the storage re-queues each as WAITING."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def retried_numbers(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
@@ -55,12 +112,13 @@ def run_worker(
     total: int,
     timeout: float | None = None,
     callbacks: Sequence[TrialCallback] = (),
+    ask: Ask | None = None,
 ) -> int:
     """Run trials until the study holds `total` of them or `timeout` seconds pass; return how many ran."""
     deadline = None if timeout is None else time.monotonic() + timeout
     ran = 0
     while deadline is None or time.monotonic() < deadline:
-        trial, running = _claim(study, storage, total)
+        trial, running = _claim(study, storage, total, ask or _ask)
         if trial is None and running == 0:
             break
         if trial is None:  # the total is taken; wait in case a running trial's worker died
@@ -74,21 +132,26 @@ def run_worker(
     return ran
 
 
-def _claim(study: optuna.Study, storage: optuna.storages.RDBStorage, total: int) -> tuple[optuna.Trial | None, int]:
+def _claim(
+    study: optuna.Study, storage: optuna.storages.RDBStorage, total: int, ask: Ask
+) -> tuple[optuna.Trial | None, int]:
     """A new or re-queued trial if the total allows one, and how many trials are running."""
-    import optuna
     from optuna.trial import TrialState
 
     with slot_lock(storage, study.study_name), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # a dead worker's trial: FAIL, and re-queued
+        fail_stale_trials(study)  # a dead worker's trial: FAIL, and re-queued
         trials = study.get_trials(deepcopy=False)
         running = sum(t.state == TrialState.RUNNING for t in trials)
         waiting = any(t.state == TrialState.WAITING for t in trials)
         if not waiting and slots_used(trials) >= total:
             return None, running
-        return study.ask(), running  # pops a re-queued trial first, else starts a new one
+        trial = ask(study)
+        return trial, 0 if trial is None else running
+
+
+def _ask(study: optuna.Study) -> optuna.Trial:
+    return study.ask()  # pops a re-queued trial first, else starts a new one
 
 
 def _run_one(
@@ -104,9 +167,11 @@ def _run_one(
             return study.tell(trial, state=TrialState.PRUNED)
         except TrialFailed:
             return study.tell(trial, state=TrialState.FAIL)
-        except BaseException as exc:  # interrupts, and bugs: record, then let them through
+        except BaseException as exc:  # interrupts, and bugs: record (search/trial.py does), then let them through
             if attrs.FAIL_REASON not in trial.user_attrs:
-                trial.set_user_attr(attrs.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+                from tuning.search.trial import failure_reason
+
+                trial.set_user_attr(attrs.FAIL_REASON, failure_reason(exc))
             study.tell(trial, state=TrialState.FAIL)
             raise
     return study.tell(trial, value)

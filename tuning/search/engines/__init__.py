@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     import optuna
 
     from tuning.search.config import RunConfig
-    from tuning.search.objective import TrialEpochHook
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
+    from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialCallback
 
 __all__ = ["DEFAULT_ENGINE", "ENGINE_NAMES", "Engine", "get_engine", "stored_engine"]

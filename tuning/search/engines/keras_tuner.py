@@ -7,6 +7,7 @@ one process per study.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
     import optuna
 
     from tuning.search.config import RunConfig
-    from tuning.search.objective import TrialEpochHook
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
-    from tuning.search.worker import TrialCallback
+    from tuning.search.trial import TrialEpochHook
+    from tuning.search.worker import TrialCallback, TrialSource
 
 __all__ = ["NAME", "ORACLES", "SUMMARY"]
 
@@ -104,11 +105,31 @@ def chooser(stored: dict[str, Any]) -> tuple[str, str]:
 
 
 def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None) -> int:
-    from tuning.search.kt_engine import run_kt_trials
+    """KerasTuner's trials in tune's worker loop (search/kt_engine.py), in this process."""
+    from tuning.search.worker import run_trials
 
-    if run.queued:
+    queued = _queued_by_hand(run.study)
+    if queued:
         raise TuneError(
-            f"study {run.config.study_name!r} holds {run.queued} queued trial(s) (tune enqueue), which KerasTuner's "
+            f"study {run.config.study_name!r} holds {queued} queued trial(s) (tune enqueue), which KerasTuner's "
             "oracle cannot run; delete them with tune delete or search this study with --engine optuna"
         )
-    return run_kt_trials(run, callbacks=callbacks, on_epoch=on_epoch)
+
+    def source() -> TrialSource:  # imports Keras: after run_trials has set up TensorFlow
+        from tuning.search.kt_engine import kt_trials
+
+        return kt_trials(run, on_epoch)
+
+    return run_trials(run, source, callbacks=callbacks)
+
+
+def _queued_by_hand(study: optuna.Study) -> int:
+    """Queued trials that are not the retry of a killed run's trial (which KerasTuner proposes again)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    with warnings.catch_warnings():  # retried_trial_number is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retried = optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number
+        return sum(retried(trial) is None for trial in waiting)

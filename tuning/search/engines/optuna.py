@@ -7,7 +7,7 @@ workers on other machines sharing the study's storage (search/worker.py).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     import optuna
 
     from tuning.search.config import RunConfig
-    from tuning.search.objective import TrialEpochHook
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
+    from tuning.search.trial import TrialEpochHook, TrialSetup
     from tuning.search.worker import TrialCallback
 
 __all__ = [
@@ -120,23 +120,21 @@ def run_in_process(
     threads: int | None = None,
 ) -> int:
     """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
-    from tuning.model.tfenv import quiet_tensorflow
-    from tuning.render import png_session
-    from tuning.search.objective import make_objective
-    from tuning.search.worker import run_worker
+    from tuning.search.worker import TrialSource, run_trials
 
-    if run.remaining == 0:
-        return 0
-    quiet_tensorflow(threads)
-    with png_session():  # one Chromium for the trials' learning-curve PNGs (search/artifacts.py)
-        return run_worker(
-            run.study,
-            run.storage,
-            make_objective(run.setup, on_epoch),
-            total=run.config.trials,
-            timeout=run.config.timeout,
-            callbacks=callbacks,
-        )
+    return run_trials(run, lambda: TrialSource(_objective(run.setup, on_epoch)), callbacks=callbacks, threads=threads)
+
+
+def _objective(setup: TrialSetup, on_epoch: TrialEpochHook | None) -> Callable[[optuna.Trial], float]:
+    """A trial: the sampler's parameters (search/space.py), trained the whole run unless the pruner stops it."""
+    from tuning.search.space import suggest
+    from tuning.search.trial import TrialPlan, run_trial
+
+    def objective(trial: optuna.Trial) -> float:
+        plan = TrialPlan(params=suggest(trial, setup.space), epochs=setup.epochs)
+        return run_trial(trial, setup, plan, on_epoch).result.best_val_accuracy
+
+    return objective
 
 
 def _worker(config: RunConfig, index: int, threads: int) -> None:

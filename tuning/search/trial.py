@@ -1,9 +1,14 @@
-"""The Optuna objective: one trial is one real Keras training run, pruned epoch by epoch."""
+"""One trial, whichever engine proposed it: build the model from its parameters, train it with a reporter
+at every check, record what it trained on the Optuna trial, leave its dashboard note and artifacts.
+
+The engine decides the parameters and how long the trial may train (`TrialPlan`); the
+study's pruner (through the engine's plan) is the only other decision inside it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
@@ -11,21 +16,35 @@ from tuning.attrs import set_attrs
 from tuning.errors import TrialFailed
 
 if TYPE_CHECKING:
+    import keras
     import optuna
 
     from tuning.data.splits import Split
     from tuning.model.callbacks import EpochRecorder
+    from tuning.model.train import TrainResult
     from tuning.search.space import SearchSpace
 
-__all__ = ["TrialSetup", "make_objective", "record_training", "trial_attrs", "trial_seed"]
+__all__ = [
+    "TrialEpochHook",
+    "TrialOutcome",
+    "TrialPlan",
+    "TrialSetup",
+    "failure_reason",
+    "publish_trial",
+    "record_training",
+    "run_trial",
+    "trial_attrs",
+    "trial_seed",
+]
 
 # Called after each check with (trial number, epochs trained so far, e.g. 0.25 or 1, that check's logs).
 TrialEpochHook = Callable[[int, float, dict[str, float]], None]
+_REASON_LENGTH = 500  # a failure's reason as stored: its first characters
 
 
 @dataclass(frozen=True)
 class TrialSetup:
-    """Everything a trial needs besides the sampled parameters."""
+    """Everything a trial needs besides its parameters: the same for every trial of a run."""
 
     arch: str
     space: SearchSpace
@@ -39,44 +58,60 @@ class TrialSetup:
     artifact_dir: str | None = None  # where trials store dashboard artifacts (search/artifacts.py); None: nowhere
 
 
+@dataclass(frozen=True)
+class TrialPlan:
+    """What the engine decided for one trial."""
+
+    params: dict[str, Any]  # as sampled (the architecture's defaults fill the rest)
+    epochs: int  # the epoch it trains to; fewer than the run's epochs: stopped there by the engine
+    initial_epoch: int = 0  # epochs a parent trial trained already (KerasTuner's Hyperband): checks go on after them
+    prune: bool = True  # ask the study's pruner after each check
+    attrs: dict[str, Any] = field(default_factory=dict)  # the engine's own attributes, stored on the trial
+    callbacks: Sequence[keras.callbacks.Callback] = ()  # the engine's own, e.g. a parent's weights
+    stopped: str = ""  # why the engine gives it fewer epochs than the run's (its note says so)
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """A trial that trained to its plan's epochs: complete if those are the run's epochs, else stopped there."""
+
+    complete: bool
+    result: TrainResult
+
+
 def trial_seed(study_seed: int, number: int) -> int:
     """A distinct, reproducible seed for trial `number` of a study."""
     return (study_seed * 1_000_003 + number) % 2**31
 
 
-def make_objective(setup: TrialSetup, on_epoch: TrialEpochHook | None = None) -> Callable[[optuna.Trial], float]:
-    """The function `study.optimize` calls: sample, build, train, return best validation accuracy."""
-
-    def objective(trial: optuna.Trial) -> float:
-        return _run_trial(trial, setup, on_epoch)
-
-    return objective
-
-
-def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook | None) -> float:
+def run_trial(
+    trial: optuna.Trial, setup: TrialSetup, plan: TrialPlan, on_epoch: TrialEpochHook | None = None
+) -> TrialOutcome:
+    """Train the trial as planned and record it; optuna.TrialPruned, TrialFailed and interrupts are
+    recorded (curve, reason, note) before they propagate."""
     import optuna
 
     from tuning.model.callbacks import EpochRecorder
     from tuning.model.params import resolve_params
     from tuning.model.train import train_model
     from tuning.search.pruning import PruningCallback
-    from tuning.search.space import suggest
 
     seed = trial_seed(setup.seed, trial.number)
-    params = resolve_params(setup.arch, suggest(trial, setup.space))
-    set_attrs(trial, trial_attrs(setup, seed))
-    hook = None if on_epoch is None else (lambda epoch, logs: on_epoch(trial.number, epoch, logs))
+    set_attrs(trial, {**trial_attrs(setup, seed), **plan.attrs})
+    start = plan.initial_epoch
+    hook = None if on_epoch is None else (lambda epoch, logs: on_epoch(trial.number, start + epoch, logs))
     recorder = EpochRecorder(hook)
+    reporter = PruningCallback(trial, recorder, first_step=start * setup.checks_per_epoch, prune=plan.prune)
     try:
         _, result = train_model(
             setup.arch,
-            params,
+            resolve_params(setup.arch, plan.params),
             setup.split,
             seed=seed,
-            epochs=setup.epochs,
+            epochs=plan.epochs - start,
             recorder=recorder,
             precision=setup.precision,
-            callbacks=[PruningCallback(trial, recorder)],
+            callbacks=[reporter, *plan.callbacks],
             steps_per_execution=setup.steps_per_execution,
             checks_per_epoch=setup.checks_per_epoch,
         )
@@ -85,16 +120,27 @@ def _run_trial(trial: optuna.Trial, setup: TrialSetup, on_epoch: TrialEpochHook 
         publish_trial(trial, setup, recorder, "pruned")
         raise
     except TrialFailed as exc:
-        record_training(trial, recorder, {attrs.FAIL_REASON: str(exc)})
-        publish_trial(trial, setup, recorder, "failed", str(exc))
+        _failed(trial, setup, recorder, str(exc))
         raise
-    except KeyboardInterrupt:
-        record_training(trial, recorder, {attrs.FAIL_REASON: "interrupted"})
-        publish_trial(trial, setup, recorder, "failed", "interrupted")
+    except BaseException as exc:  # interrupts, and bugs: record, then let them through
+        _failed(trial, setup, recorder, failure_reason(exc))
         raise
-    record_training(trial, recorder, {attrs.BEST_EPOCH: result.best_epoch})
-    publish_trial(trial, setup, recorder, "complete")
-    return result.best_val_accuracy
+    complete = plan.epochs >= setup.epochs
+    record_training(trial, recorder, {attrs.BEST_EPOCH: start + result.best_epoch} if complete else {})
+    publish_trial(trial, setup, recorder, "complete" if complete else "pruned", "" if complete else plan.stopped)
+    return TrialOutcome(complete, result)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a trial's record says ended it: "interrupted" (Ctrl-C, SIGTERM), else the exception, shortened."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"[:_REASON_LENGTH]
+
+
+def _failed(trial: optuna.Trial, setup: TrialSetup, recorder: EpochRecorder, reason: str) -> None:
+    record_training(trial, recorder, {attrs.FAIL_REASON: reason})
+    publish_trial(trial, setup, recorder, "failed", reason)
 
 
 def publish_trial(
