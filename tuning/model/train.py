@@ -5,7 +5,7 @@ A search trial and a retrain both train through `train_model`."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_STEPS_PER_EXECUTION",
     "VAL_ACCURACY",
     "CheckPlan",
+    "RunEpochHook",
     "TrainResult",
     "check_plan",
     "compile_model",
@@ -28,6 +29,9 @@ __all__ = [
     "train_model",
 ]
 
+# Called after each check with (which run: a trial's number or a retrain's run index, epochs trained
+# so far, e.g. 0.25 or 1, that check's logs): how the CLI shows progress.
+RunEpochHook = Callable[[int, float, dict[str, float]], None]
 # Keras' name for the validation accuracy in a check's logs (models compile the "accuracy" metric):
 # the objective of every study, its metric name, what pruners and early stopping watch.
 VAL_ACCURACY = "val_accuracy"

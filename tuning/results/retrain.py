@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from tuning.data.splits import VALIDATION_SIZE
 from tuning.errors import TrialFailed, TuneError, check_range, check_whole_fields
 from tuning.model.builders import check_precision
-from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, VAL_ACCURACY
+from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, VAL_ACCURACY, RunEpochHook
 from tuning.results.export import Export, check_searched_data
 from tuning.results.outputs import check_output_dir, write_outputs
 from tuning.search.config import DEFAULT_STORAGE
@@ -64,8 +64,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-# Called after each epoch with (run index from 0, epoch from 1, that epoch's logs).
-RetrainEpochHook = Callable[[int, float, dict[str, float]], None]
+RetrainEpochHook = RunEpochHook  # with the run's index from 0
 # Called after each training run with (run index from 0, its result).
 RunHook = Callable[[int, "RunResult"], None]
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from tuning import attrs
 from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.fidelity import Fidelity, at_least, compared_configurations
+from tuning.model.train import RunEpochHook
 from tuning.results.export import Export, RobustCandidate, RobustRecord, check_searched_data
 from tuning.search.trial import trial_seed
 
@@ -51,8 +52,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Called after each check with (run index from 0, epochs trained so far, that check's logs).
-RobustEpochHook = Callable[[int, float, dict[str, float]], None]
+RobustEpochHook = RunEpochHook  # with the run's index from 0
 # Called after each training run with its result.
 RobustRunHook = Callable[["RobustRun"], None]
 

@@ -7,13 +7,14 @@ study's pruner (through the engine's plan) is the only other decision inside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 from tuning.attrs import set_attrs
 from tuning.errors import TrialFailed
+from tuning.model.train import RunEpochHook
 
 if TYPE_CHECKING:
     import keras
@@ -37,8 +38,7 @@ __all__ = [
     "trial_seed",
 ]
 
-# Called after each check with (trial number, epochs trained so far, e.g. 0.25 or 1, that check's logs).
-TrialEpochHook = Callable[[int, float, dict[str, float]], None]
+TrialEpochHook = RunEpochHook  # with the trial's number
 _REASON_LENGTH = 500  # a failure's reason as stored: its first characters
 
 
