@@ -1,6 +1,7 @@
-"""The anytime curve of a study: the best validation accuracy it has measured, against the time and the
-epochs it had spent, after every check of every trial. `tune compare`, `tune report` and the bench
-scripts all draw it from here.
+"""The anytime curve of a study: the best validation accuracy so far, against busy time and epochs spent.
+
+The curve has a point after every check of every trial. `tune compare`, `tune report` and
+the bench scripts all draw it from here.
 
 One rule for time. A trial is busy from its start to its end, where its end is when it
 finished if tune ended it (complete, pruned, or failed with a recorded reason: a NaN loss,

@@ -1,1 +1,1 @@
-"""The search: run settings, spaces, sampler/pruner/study, storage, the objective, the worker loop and processes."""
+"""The search: run settings, spaces, engines, studies and storage, one trial, the worker loop and processes."""

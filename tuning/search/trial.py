@@ -1,5 +1,7 @@
-"""One trial, whichever engine proposed it: build the model from its parameters, train it with a reporter
-at every check, record what it trained on the Optuna trial, leave its dashboard note and artifacts.
+"""One trial, whichever engine proposed it: build, train with a reporter at every check, record, note.
+
+The model is built from the trial's parameters and trained with the reporter at every
+check; what it trained is recorded on the Optuna trial, with its dashboard note and artifacts.
 
 The engine decides the parameters and how long the trial may train (`TrialPlan`); the
 study's pruner (through the engine's plan) is the only other decision inside it.
