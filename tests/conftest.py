@@ -47,9 +47,24 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+# 1,200 training and 200 test images of the real dataset (its README says which): what a session without
+# slow tests reads, so `pytest -m "not slow"` needs neither the Debian package nor a download.
+SUBSET_DIR = Path(__file__).resolve().parent / "data" / "fashion-subset"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[_SLOW_SELECTED] = any(item.get_closest_marker("slow") for item in items)
+
+
+_SLOW_SELECTED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(scope="session")
-def fashion_dir() -> Path:
-    """Folder holding the real Fashion-MNIST IDX files (apt-get install dataset-fashion-mnist)."""
+def fashion_dir(request: pytest.FixtureRequest) -> Path:
+    """Folder holding real Fashion-MNIST IDX files: the whole dataset (apt-get install dataset-fashion-mnist)
+    where the session trains (slow tests), else the shipped subset."""
+    if not request.config.stash.get(_SLOW_SELECTED, True):
+        return SUBSET_DIR
     if (DEBIAN_DIR / "train-images-idx3-ubyte.gz").is_file():
         return DEBIAN_DIR
     reason = f"real Fashion-MNIST not found in {DEBIAN_DIR}: apt-get install dataset-fashion-mnist"
