@@ -251,7 +251,7 @@ def test_delete_removes_keras_tuners_state_too(in_tmp: Path) -> None:
     result = invoke_tune(["delete", "mlp", "--storage", "runs.db", "--yes"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "deleted study 'mlp' and its 0 trial(s) from runs.db, and its KerasTuner state runs.keras-tuner/mlp"
+        "deleted study 'mlp' and its 0 trial(s) from runs.db, and its keras-tuner state runs.keras-tuner/mlp"
     )
     assert not state.exists() and (in_tmp / "runs.keras-tuner" / "other").is_dir()
 

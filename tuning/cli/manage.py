@@ -96,13 +96,14 @@ def _read_params(params_json: str | None, params_file: str | None) -> dict[str, 
 @storage_option
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking (needed when stdin is not a terminal).")
 def delete(study: str, storage: str, yes: bool) -> None:
-    """Delete STUDY and all its trials from the storage (and KerasTuner's state of it, if any), after asking."""
+    """Delete STUDY and all its trials from the storage (and what an engine keeps of it beside it), after asking."""
     import shutil
 
     import optuna
     from optuna.trial import TrialState
 
-    from tuning.search.storage import keras_tuner_dir, mask_url, open_storage
+    from tuning.search.engines import engine_state_dirs
+    from tuning.search.storage import mask_url, open_storage
     from tuning.search.study import load_study
 
     opened = open_storage(storage, must_exist=True)
@@ -110,9 +111,9 @@ def delete(study: str, storage: str, yes: bool) -> None:
     running = sum(t.state == TrialState.RUNNING for t in trials)  # a `tune run` may be using it
     what = f"study {study!r} and its {len(trials)} trial(s)" + (f" ({running} running)" if running else "")
     what += f" from {mask_url(storage)}"
-    state = keras_tuner_dir(storage, study)
-    if state.is_dir():
-        what += f", and its KerasTuner state {state}"
+    states = engine_state_dirs(storage, study)
+    for name, state in states.items():
+        what += f", and its {name} state {state}"
     if not yes:
         if sys.stdin is None or not sys.stdin.isatty():
             raise TuneError(f"not deleting {what} without confirmation: stdin is not a terminal; pass --yes")
@@ -120,6 +121,6 @@ def delete(study: str, storage: str, yes: bool) -> None:
             console().print("nothing deleted.")
             return
     optuna.delete_study(study_name=study, storage=opened)
-    if state.is_dir():
+    for state in states.values():
         shutil.rmtree(state)
     console().print(f"deleted {what}")

@@ -10,7 +10,7 @@ from its parent's best weights and trains on to its round's epochs, so its check
 intermediate values continue after the parent's (`attrs.KT_INITIAL_EPOCH`).
 
 KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside
-the storage (search/storage.py `keras_tuner_dir`); a re-run of the same command reloads it and goes on.
+the storage (search/engines/keras_tuner.py `state_folder`); a re-run of the same command reloads it and goes on.
 Trials run in tune's worker loop (search/worker.py), with a heartbeat: a trial of a killed run
 is failed once its heartbeat is stale, and KerasTuner proposes it again, as the queued retry
 of the failed one. One process per study: `--jobs` above 1 is refused (search/engines/keras_tuner.py).
@@ -78,9 +78,9 @@ def kt_trials(run: PreparedRun, on_epoch: TrialEpochHook | None = None) -> Trial
 
 def _open_tuner(run: PreparedRun) -> Any:
     """The tuner for the study's folder: reloaded if it exists, else new (refused if the study has trials)."""
-    from tuning.search.storage import keras_tuner_dir
+    from tuning.search.engines.keras_tuner import state_folder
 
-    folder = keras_tuner_dir(run.config.storage, run.config.study_name)
+    folder = state_folder(run.config.storage, run.config.study_name)
     exists = (folder / "oracle.json").is_file()
     if run.used_before and not exists:
         raise TuneError(

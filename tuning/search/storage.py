@@ -19,7 +19,6 @@ __all__ = [
     "STALE_BEATS",
     "check_url",
     "database_reason",
-    "keras_tuner_dir",
     "mask_url",
     "open_storage",
     "sqlite_path",
@@ -106,14 +105,6 @@ def sqlite_path(parsed: URL) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
     return Path(database.removeprefix("file:"))
-
-
-def keras_tuner_dir(storage: str, study_name: str) -> Path:
-    """Where KerasTuner keeps a study's state (search/kt_engine.py): `<file stem>.keras-tuner/<study>` beside a
-    SQLite file, else `keras-tuner/<study>` in the current folder."""
-    database = sqlite_path(check_url(storage))
-    base = Path("keras-tuner") if database is None else database.with_name(f"{database.stem}.keras-tuner")
-    return base / study_name
 
 
 def _connect(url: str, masked: str, sqlite_wait: bool, heartbeat: int) -> optuna.storages.RDBStorage:

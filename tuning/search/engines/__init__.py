@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from tuning import attrs
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialCallback
 
-__all__ = ["DEFAULT_ENGINE", "ENGINE_NAMES", "Engine", "get_engine", "stored_engine"]
+__all__ = ["DEFAULT_ENGINE", "ENGINE_NAMES", "Engine", "engine_state_dirs", "get_engine", "stored_engine"]
 
 # --engine NAME -> the module that implements it.
 _MODULES = {
@@ -41,6 +42,9 @@ class Engine(Protocol):
 
     NAME: str  # as --engine takes it, and as the study records it (attrs.ENGINE)
     SUMMARY: str  # one line for `tune run --help`
+
+    def state_dir(self, storage: str, study: str) -> Path | None:
+        """The folder this engine keeps a study's own state in, beside the storage (None: it keeps none)."""
 
     def check_config(self, config: RunConfig) -> None:
         """Refuse (SettingError) settings this engine does not use, where they differ from their defaults."""
@@ -87,6 +91,12 @@ def get_engine(name: str) -> Engine:
     if module is None:
         raise TuneError(f"no engine named {name!r} (engines: {', '.join(ENGINE_NAMES)})")
     return cast("Engine", importlib.import_module(module))
+
+
+def engine_state_dirs(storage: str, study: str) -> dict[str, Path]:
+    """Engine name -> the folder it keeps for a study of this name beside the storage, where one exists."""
+    found = {name: get_engine(name).state_dir(storage, study) for name in ENGINE_NAMES}
+    return {name: folder for name, folder in found.items() if folder is not None and folder.is_dir()}
 
 
 def stored_engine(stored: dict[str, Any]) -> Engine:

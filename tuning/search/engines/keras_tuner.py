@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
@@ -24,13 +25,27 @@ if TYPE_CHECKING:
     from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialCallback, TrialSource
 
-__all__ = ["NAME", "ORACLES", "SUMMARY"]
+__all__ = ["NAME", "ORACLES", "SUMMARY", "state_folder"]
 
 NAME = "keras-tuner"
 SUMMARY = "keras-tuner: KerasTuner's oracle (--kt-oracle) proposes; tune trains and records each trial."
 ORACLES = ("hyperband", "bayesian", "random")
 # Settings of the optuna engine: with this one each must keep its default.
 _NOT_USED = ("sampler", "pruner", "bootstrap_count", "defaults_first")
+
+
+def state_dir(storage: str, study: str) -> Path | None:
+    return state_folder(storage, study)
+
+
+def state_folder(storage: str, study: str) -> Path:
+    """Where KerasTuner keeps a study's state (oracle, trials, weights): `<file stem>.keras-tuner/<study>` beside
+    a SQLite file, else `keras-tuner/<study>` in the current folder."""
+    from tuning.search.storage import check_url, sqlite_path
+
+    database = sqlite_path(check_url(storage))
+    base = Path("keras-tuner") if database is None else database.with_name(f"{database.stem}.keras-tuner")
+    return base / study
 
 
 def check_config(config: RunConfig) -> None:

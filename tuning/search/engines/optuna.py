@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
@@ -44,6 +45,11 @@ PRUNERS = ("hyperband", "halving", "median", "none")
 FINISHED_BEFORE_TOP_RUNG_JUDGES = 5
 # Settings of the keras-tuner engine: with this one each must keep its default.
 _NOT_USED = ("kt_oracle",)
+
+
+def state_dir(storage: str, study: str) -> Path | None:
+    """None: the storage holds all of an Optuna study."""
+    return None
 
 
 def check_config(config: RunConfig) -> None:
