@@ -87,8 +87,9 @@ def _open_tuner(run: PreparedRun) -> Any:
             f"study {run.config.study_name!r} holds {run.used_before} KerasTuner trial(s) but its KerasTuner "
             f"state {folder} is missing; run from the folder that holds it, or use a new --study name"
         )
-    # A study without trials starts afresh: a state left there belongs to a deleted study of that name.
-    fresh = run.used_before == 0
+    # A study without trials starts afresh: a state left there belongs to a deleted study of that name. A study
+    # whose trials all failed (a killed first trial, queued again) goes on from its state where there is one.
+    fresh = not exists or not run.study.get_trials(deepcopy=False)
     if fresh and folder.exists():
         logger.warning("study %s has no trials: KerasTuner's state in %s starts afresh", run.config.study_name, folder)
     oracle = _make_oracle(run)
