@@ -113,7 +113,7 @@ def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: 
 
     if run.config.jobs == 1:
         return run_in_process(run, callbacks=callbacks, on_epoch=on_epoch)
-    if run.remaining == 0:
+    if run.remaining == 0 and run.running == 0:
         return 0
     return run_workers(run.config, run.study, _worker, callbacks)
 
