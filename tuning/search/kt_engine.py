@@ -147,6 +147,7 @@ def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochH
     keeps it open and proposes it again in the next run)."""
     import optuna
 
+    from tuning.search.engines.keras_tuner import NAME
     from tuning.search.trial import TrialPlan, run_trial
 
     run = tuner.prepared
@@ -166,7 +167,7 @@ def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochH
         initial_epoch=initial,
         prune=False,
         attrs={
-            attrs.ENGINE: "keras-tuner",
+            attrs.ENGINE: NAME,
             attrs.KT_ORACLE: run.config.kt_oracle,
             attrs.KT_TRIAL_ID: kt_trial.trial_id,
             **({attrs.KT_BRACKET: values["tuner/bracket"]} if "tuner/bracket" in values else {}),
