@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["TrialProgress", "describe_trial", "eta_seconds", "progress_bars"]
+__all__ = ["SETTLED_TRIALS", "TrialProgress", "describe_trial", "eta_seconds", "progress_bars"]
+
+SETTLED_TRIALS = 10  # sampled trials whose mean duration stands for the rest (`eta_seconds`)
 
 
 def describe_trial(trial: optuna.trial.FrozenTrial) -> str:
@@ -90,7 +92,7 @@ class TrialProgress:
         self._trial_seconds: list[float] = []  # of those, the sampled ones' (not the start trial's)
         self._trial_started = self._last_line = time.monotonic()
         self._epoch_seconds: float | None = None  # the running trial's pace so far
-        self._start_pace: float | None = None  # the start trial's seconds per epoch, once it has ended
+        self._spent = (0.0, 0.0)  # seconds and epochs of every trial that ended: the study's pace
         self._best = "best -"
         self._trials = self._progress.add_task("trials", total=total, status=self._best)
         self._epoch_task = self._progress.add_task("epochs", total=epochs, status="") if epoch_bar else None
@@ -128,8 +130,7 @@ class TrialProgress:
         epochs = float(trial.user_attrs.get(attrs.EPOCHS_RUN, 0.0))
         if not trial.user_attrs.get(attrs.START):
             self._trial_seconds.append(seconds)
-        elif epochs > 0:
-            self._start_pace = seconds / epochs
+        self._spent = (self._spent[0] + seconds, self._spent[1] + epochs)
         self._trial_started = self._last_line = now
         self._epoch_seconds = None
         best = _best_value(study)
@@ -142,12 +143,13 @@ class TrialProgress:
 
     def eta(self) -> float:
         """Seconds until the trials this run has left are done, from the times measured so far."""
+        seconds, epochs = self._spent
         return eta_seconds(
             trial_seconds=self._trial_seconds,
             left=self._total - self._done,
             expected_epochs=self._expected_epochs,
             jobs=self._jobs,
-            epoch_seconds=self._start_pace if self._epoch_seconds is None else self._epoch_seconds,
+            epoch_seconds=seconds / epochs if epochs > 0 else self._epoch_seconds,
             running_for=time.monotonic() - self._trial_started if self._jobs == 1 else 0.0,
         )
 
@@ -170,15 +172,17 @@ def eta_seconds(
 ) -> float:
     """Seconds until `left` trials (the running ones among them) are done, `jobs` at a time.
 
-    A trial takes the mean of `trial_seconds`, the sampled trials finished so far (not
-    the start trial, which leads every rung and runs every epoch); before any finished,
-    the pruner's `expected_epochs` per trial (search/study.py) at `epoch_seconds`, the
-    pace measured so far; NaN with neither. The running trial has been going for
-    `running_for` seconds already.
+    Once `SETTLED_TRIALS` sampled trials have finished (not the start trial, which leads
+    every rung and runs every epoch), a trial takes their mean. Before, the pruner's
+    `expected_epochs` per trial (the engine's) at `epoch_seconds`, the pace measured so
+    far: trial times are skewed (a few run every epoch, most stop at the first rung), so
+    the mean of a few is far off; a study whose first trial ran all 6 epochs was once
+    shown 7 times its real length. Without a pace, the mean; NaN with neither. The
+    running trial has been going for `running_for` seconds already.
     """
     if left <= 0:
         return 0.0
-    if trial_seconds:
+    if len(trial_seconds) >= SETTLED_TRIALS or (trial_seconds and epoch_seconds is None):
         per_trial = statistics.fmean(trial_seconds)
     elif epoch_seconds is not None:
         per_trial = epoch_seconds * expected_epochs
