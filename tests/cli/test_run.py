@@ -45,7 +45,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, 
 @pytest.mark.parametrize("form", ["relative path", "absolute path", "url"])
 def test_follow_up_commands_run_as_printed(form: str, in_tmp: Path, fashion_dir: Path) -> None:
     storage = {"relative path": "runs/x.db", "absolute path": str(in_tmp / "runs/x.db"), "url": "sqlite:///runs/x.db"}
-    _study_with_one_trial(storage[form], fashion_dir)
+    study = _study_with_one_trial(storage[form], fashion_dir)
     result = invoke_tune(["run", "mlp", "--storage", storage[form], "--study", "s", "--trials", "1", *SMALL])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -55,15 +55,18 @@ def test_follow_up_commands_run_as_printed(form: str, in_tmp: Path, fashion_dir:
         f"raise --trials: tune run mlp --trials 11 --study s --storage {quoted} --max-train-samples 600 "
         "--precision float32"
     )
-    assert lines[-2:] == [f"next: tune export s --storage {quoted}", f"      tune plots s --storage {quoted}"]
-    plots = invoke_tune(shlex.split(lines[-1])[1:])  # as printed: it finds the study
-    assert "study 's' has 1 configuration with a validation check; hyperparameter importances need at least 2" in (
-        plots.stderr
-    )
-    assert "no study database" in invoke_tune(["plots", "s"]).stderr  # what the old hint did
+    assert lines[-1] == f"next: tune export s --storage {quoted}"  # not tune plots: one configuration to rank
     suggested = shlex.split(lines[0].split("raise --trials: ")[1])
     more = invoke_tune([*suggested[1:], "--trials", "1"])  # the suggested command, held to 1 trial: no training
     assert more.returncode == 0 and "already holds 1 trials" in more.stdout
+    distribution = optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True)
+    lr = {"learning_rate": 0.01}
+    study.add_trial(optuna.trial.create_trial(params=lr, distributions={"learning_rate": distribution}, value=0.7))
+    again = invoke_tune(["run", "mlp", "--storage", storage[form], "--study", "s", "--trials", "2", *SMALL])
+    assert again.stdout.splitlines()[-1] == f"      tune plots s --storage {quoted}"
+    plots = invoke_tune(shlex.split(again.stdout.splitlines()[-1])[1:])  # as printed: it finds the study
+    assert plots.returncode == 0, plots.stderr
+    assert "no study database" in invoke_tune(["plots", "s"]).stderr  # what the old hint did
 
 
 def test_changed_settings_are_one_line_and_recorded(in_tmp: Path, fashion_dir: Path) -> None:

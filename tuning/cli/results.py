@@ -11,6 +11,7 @@ from tuning import api
 from tuning.cli.commandline import command_line
 from tuning.cli.options import Choice, console, data_dir_option, default_of, setting_option, storage_option
 from tuning.cli.tables import print_table
+from tuning.data.locate import data_dir_hint
 from tuning.model.builders import PRECISIONS
 from tuning.model.train import VAL_ACCURACY
 from tuning.results.retrain import RetrainConfig
@@ -57,7 +58,9 @@ def export(
         f"wrote {path}: trial {best.best_trial}, validation accuracy "
         f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
     )
-    console().print(f"next: {command_line(retrain_command, str(path))}", markup=False)
+    # As printed, it reads the files the study searched and notes its result on the study.
+    retrain = command_line(retrain_command, str(path), storage=storage, data_dir=data_dir_hint(best.data.source))
+    console().print(f"next: {retrain}", markup=False)
 
 
 def _robust_export(study: str, storage: str, config: RobustConfig, console: Console) -> Export:

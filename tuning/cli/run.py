@@ -252,6 +252,7 @@ def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     from tuning.cli.browse import plots
     from tuning.cli.results import export
     from tuning.cli.tables import trial_count
+    from tuning.report.plots import importance_fidelity
     from tuning.report.summary import STATE_WORDS
     from tuning.text import format_params
 
@@ -264,4 +265,5 @@ def _print_best(study: optuna.Study, storage: str, console: Console) -> None:
     params = format_params(best.params)
     console.print(f"best: trial {best.number}, validation accuracy {best.value:.4f} ({params})")
     console.print(f"next: {command_line(export, study.study_name, storage=storage)}", markup=False)
-    console.print(f"      {command_line(plots, study.study_name, storage=storage)}", markup=False)
+    if importance_fidelity(study) is not None:  # else tune plots refuses: fewer than 2 configurations to rank
+        console.print(f"      {command_line(plots, study.study_name, storage=storage)}", markup=False)

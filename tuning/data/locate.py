@@ -19,6 +19,7 @@ __all__ = [
     "DEBIAN_DIR",
     "IDX_FILES",
     "candidate_dirs",
+    "data_dir_hint",
     "explicit_dir",
     "explicit_files",
     "found_files",
@@ -87,6 +88,20 @@ def found_files(directory: Path) -> list[Path] | None:
     if idx is not None:
         return idx
     return _complete_set(directory, CSV_FILES, "Kaggle CSV")
+
+
+def data_dir_hint(source: str | None) -> str | None:
+    """The `--data-dir` a printed command needs to read `source` again: None where the usual places
+    (with this shell's TUNE_DATA_DIR) find that folder first, or where `source` is no folder here."""
+    if source is None or not Path(source).is_dir():
+        return None
+    for directory in candidate_dirs():
+        try:
+            if found_files(directory) is not None:
+                return None if directory.resolve() == Path(source).resolve() else source
+        except TuneError:  # part of a set: the command would stop there, so name the folder
+            break
+    return source
 
 
 def not_found_message(keras_reason: str) -> str:
