@@ -143,12 +143,6 @@ def test_halving_lets_trials_at_the_top_rung_finish_until_enough_completed(
     assert search(pruner, table_objective(TOP_RUNG_CURVES), trials=3) == expected
 
 
-def test_optunas_halving_alone_stops_trials_at_the_top_rung(search: Search) -> None:
-    plain = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
-    expected = [("COMPLETE", 6), ("PRUNED", 4), ("PRUNED", 4)]
-    assert search(plain, table_objective(TOP_RUNG_CURVES), trials=3) == expected
-
-
 @pytest.mark.parametrize(
     ("bootstrap_count", "trials", "expected"),
     [(0, 1, [("COMPLETE", 2)]), (2, 2, [("PRUNED", 1)] * 2)],
