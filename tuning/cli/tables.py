@@ -19,13 +19,19 @@ __all__ = ["print_json", "print_table", "trial_count"]
 
 
 def print_table(console: Console, headings: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """A rich table where `console` is a terminal; otherwise one line per row, columns padded, never wrapped."""
+    """A rich table where `console` is a terminal, its last column folded to fit the width (the others kept
+    whole); otherwise one line per row, columns padded, never wrapped."""
     rows = [list(row) for row in rows]
     if console.is_terminal:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(*headings)
+        table = Table()
+        for index, heading in enumerate(headings):  # short columns whole; the last (parameters) folds to fit
+            last = index == len(headings) - 1
+            table.add_column(
+                heading, no_wrap=not last, overflow="fold" if last else "ellipsis", ratio=1 if last else None
+            )
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))  # Text: a cell's "[...]" is not markup
         console.print(table)
