@@ -19,6 +19,7 @@ __all__ = [
     "BEST_EPOCH",
     "CHECKS_PER_EPOCH",
     "CHECK_SECONDS",
+    "COSTLY",
     "DATA_FINGERPRINT",
     "DATA_SOURCE",
     "ENGINE",
@@ -36,6 +37,7 @@ __all__ = [
     "N_PARAMS",
     "PRECISION",
     "PRECISION_REASON",
+    "RUNG_SECONDS",
     "RUN_SETTINGS",
     "SEED",
     "SETTING_CHANGES",
@@ -109,6 +111,10 @@ TRAIN_LOSS_PER_CHECK = "train_loss_per_check"
 BEST_EPOCH = "best_epoch"  # from 1: the epoch holding the best check; complete trials only
 FAIL_REASON = "fail_reason"  # failed trials: NaN loss, out of memory, interrupted, a bug's message
 START = "start"  # True on a new study's first trial, the space's [start] configuration (--defaults-first)
+# Halving with --cost-limit: seconds from a trial's start to check N, for each rung N it reached
+# ("rung_seconds_4": 61.2), and, on a trial not promoted for its cost alone, why (search/halving.py).
+RUNG_SECONDS = "rung_seconds_{}"
+COSTLY = "pruned_as_costly"
 # KerasTuner trials (search/kt_engine.py): its trial id; Hyperband's bracket and round; a promoted trial's
 # parent (the KerasTuner trial id whose weights it continues from) and the epoch it starts at (its
 # checks and intermediate values come after that epoch's; 0 for a trial trained from scratch).

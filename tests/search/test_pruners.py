@@ -169,3 +169,47 @@ def test_median_spares_the_first_three_trials_and_none_never_prunes(
     qualities = [0.9, 0.8, 0.7, 0.6, 0.5]
     pruner = make_pruner(name, epochs=3, reduction_factor=3)
     assert search(pruner, curve_objective(3), trials=5, qualities=qualities) == expected
+
+
+class _Clock:
+    """Seconds as a trial's checks cost them: each trial starts at 0 and adds its cost per check."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.elapsed
+
+
+def costed_objective(costs: Sequence[float], clock: _Clock, epochs: int = 6) -> Objective:
+    """Trial n reports the same climbing curve as its peers, one check per epoch costing `costs[n]` seconds."""
+
+    def objective(trial: optuna.Trial) -> float:
+        clock.elapsed = 0.0
+        trial.suggest_float("quality", 0.0, 1.0)
+        for epoch in range(1, epochs + 1):
+            clock.elapsed += costs[trial.number]
+            trial.report(0.5 + 0.01 * epoch + 0.001 * trial.number, epoch)  # each trial a little better
+            if epoch < epochs and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {epoch}")
+        return 0.5 + 0.01 * epochs + 0.001 * trial.number
+
+    return objective
+
+
+@pytest.mark.parametrize(
+    ("cost_limit", "expected"),
+    [
+        (0.0, [("COMPLETE", 6)] * 5),  # off: the dear last trial leads, and goes on
+        (3.0, [("COMPLETE", 6)] * 4 + [("PRUNED", 1)]),  # 10x the others' seconds at check 1
+        (20.0, [("COMPLETE", 6)] * 5),
+    ],
+)
+def test_cost_limit_stops_a_trial_far_dearer_than_its_peers_at_a_rung(
+    search: Search, cost_limit: float, expected: list[tuple[str, int]]
+) -> None:
+    clock = _Clock()
+    pruner = make_pruner("halving", epochs=6, reduction_factor=2, cost_limit=cost_limit, clock=clock)
+    assert search(pruner, costed_objective([1.0, 1.0, 1.0, 1.0, 10.0], clock), trials=5) == expected

@@ -97,6 +97,13 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     f"until {FINISHED_BEFORE_TOP_RUNG_JUDGES} trials completed; then that rung judges too.",
 )
 @_setting(
+    "--cost-limit",
+    "halving: a trial whose time to a rung is over F times the median of the other trials' there (once 3 "
+    "reached it) is not promoted, whatever its accuracy; 0: off.",
+    metavar="F",
+    type=float,
+)
+@_setting(
     "--bootstrap-count",
     "hyperband/halving: a rung stops every trial until more than N trials have reached it (with "
     "--no-defaults-first, 1 keeps an expensive random first trial from running its whole budget).",

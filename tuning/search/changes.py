@@ -25,7 +25,16 @@ __all__ = ["CHANGEABLE", "SettingChanges", "record_changes", "run_settings"]
 logger = logging.getLogger(__name__)
 
 # RunConfig fields a run may set differently on an existing study.
-CHANGEABLE = ("sampler", "pruner", "reduction_factor", "bootstrap_count", "epochs", "precision", "checks_per_epoch")
+CHANGEABLE = (
+    "sampler",
+    "pruner",
+    "reduction_factor",
+    "bootstrap_count",
+    "cost_limit",
+    "epochs",
+    "precision",
+    "checks_per_epoch",
+)
 # Of those, the ones a study keeps from its creation: pruning compares trials check by check.
 KEPT = ("checks_per_epoch",)
 

@@ -60,6 +60,9 @@ class RunConfig:
     # first trial at a rung goes on, which with defaults_first is the cheap start trial
     # (README, "Speed"); without it an expensive random first trial could run its whole budget.
     bootstrap_count: int = 0
+    # halving: a trial whose time to a rung is over F times the median of the other trials' there is not
+    # promoted (search/halving.py); 0: off, the default until measured (bench/search_speed.py).
+    cost_limit: float = 0.0
     data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
@@ -90,5 +93,7 @@ class RunConfig:
         check_choice("precision", self.precision, RUN_PRECISIONS)
         check_whole("reduction_factor", self.reduction_factor, minimum=2)
         check_whole("bootstrap_count", self.bootstrap_count, minimum=0)
+        if not (isinstance(self.cost_limit, int | float) and (self.cost_limit == 0 or self.cost_limit >= 1)):
+            raise SettingError("cost_limit", "must be 0 (off) or a factor of at least 1", self.cost_limit)
         check_choice("engine", self.engine, ENGINE_NAMES)
         get_engine(self.engine).check_config(self)  # its settings' values; refuses another engine's settings

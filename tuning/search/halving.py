@@ -5,9 +5,17 @@ Imports Optuna: import this module lazily (search/engines/optuna.py `make_pruner
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
+
 import optuna
 
+from tuning import attrs
+
 __all__ = ["TopRungHalving"]
+
+_COST_PEERS = 3  # other trials a rung needs before a trial's time there is judged against theirs
 
 
 class TopRungHalving(optuna.pruners.BasePruner):
@@ -24,21 +32,74 @@ class TopRungHalving(optuna.pruners.BasePruner):
     Every trial's value at the top rung is recorded, so that rung's comparison later
     covers all trials that reached it. Below it, Optuna's pruner decides as before
     (search/rungs.py `top_rung` keeps the first rung judged in budgets too short for two).
+
+    With `cost_limit` F > 0, a trial is also stopped at a rung below the top one where its
+    seconds since it started are more than F times the median of the other trials' at that
+    rung (once 3 others reached it): the search's budget is time, and one configuration
+    five times as dear per epoch as the others would take the place of five of them.
     """
 
-    def __init__(self, halving: optuna.pruners.SuccessiveHalvingPruner, top_rung: int, finished: int) -> None:
+    def __init__(
+        self,
+        halving: optuna.pruners.SuccessiveHalvingPruner,
+        top_rung: int,
+        finished: int,
+        *,
+        reduction_factor: int,
+        cost_limit: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if top_rung < 1:
             raise ValueError(f"top_rung must be at least 1, but got {top_rung=}")
+        if cost_limit < 0:
+            raise ValueError(f"cost_limit must be 0 (off) or positive, but got {cost_limit=}")
         self._halving = halving
         self._top_rung = top_rung
         self._finished = finished
+        self._factor = reduction_factor
+        self._cost_limit = cost_limit
+        self._clock = clock
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         step = trial.last_step
         if step is None:
             return False
         verdict = self._halving.prune(study, trial)  # records the trial's value at each rung it reaches
+        if self._cost_limit and step < self._top_rung and self._is_rung(step):
+            costly = self._cost_reason(study, trial, step)  # records its time there whatever the verdict
+            if not verdict and costly:
+                optuna.trial.Trial(study, trial._trial_id).set_user_attr(attrs.COSTLY, costly)
+            return verdict or costly is not None
         if not verdict or step < self._top_rung:
             return verdict
         complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         return len(complete) >= self._finished
+
+    def _is_rung(self, step: int) -> bool:
+        rung = 1
+        while rung < step:
+            rung *= self._factor
+        return rung == step
+
+    def _cost_reason(self, study: optuna.Study, trial: optuna.trial.FrozenTrial, step: int) -> str | None:
+        """Record the trial's seconds to this rung; why it is too dear to go on, where they pass `cost_limit`
+        times the median of the other trials' there (a trial of five times their cost per epoch would spend
+        the budget of five); None otherwise."""
+        assert trial.datetime_start is not None  # a running trial
+        seconds = self._clock() - trial.datetime_start.timestamp()
+        key = attrs.RUNG_SECONDS.format(step)
+        optuna.trial.Trial(study, trial._trial_id).set_user_attr(key, round(seconds, 3))
+        others = [
+            float(t.user_attrs[key])
+            for t in study.get_trials(deepcopy=False)
+            if t.number != trial.number and key in t.user_attrs
+        ]
+        if len(others) < _COST_PEERS:
+            return None
+        median = statistics.median(others)
+        if seconds <= self._cost_limit * median:
+            return None
+        return (
+            f"not promoted for its cost: {seconds:.0f} s to check {step}, over {self._cost_limit:g} times the "
+            f"median of the {len(others)} other trials there ({median:.0f} s; --cost-limit)."
+        )

@@ -119,7 +119,7 @@ def run_trial(
         )
     except optuna.TrialPruned:
         record_training(trial, recorder)
-        publish_trial(trial, setup, recorder, "pruned")
+        publish_trial(trial, setup, recorder, "pruned", str(trial.user_attrs.get(attrs.COSTLY, "")))
         raise
     except TrialFailed as exc:
         _failed(trial, setup, recorder, str(exc))

@@ -6,6 +6,7 @@ workers on other machines sharing the study's storage (search/worker.py).
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -78,7 +79,14 @@ def sampler(config: RunConfig, seed: int | None) -> optuna.samplers.BaseSampler:
 
 
 def pruner(config: RunConfig, checks_per_epoch: int) -> optuna.pruners.BasePruner:
-    return make_pruner(config.pruner, config.epochs, config.reduction_factor, config.bootstrap_count, checks_per_epoch)
+    return make_pruner(
+        config.pruner,
+        config.epochs,
+        config.reduction_factor,
+        config.bootstrap_count,
+        checks_per_epoch,
+        cost_limit=config.cost_limit,
+    )
 
 
 def start_params(config: RunConfig, space: SearchSpace) -> dict[str, Any] | None:
@@ -170,6 +178,9 @@ def make_pruner(
     bootstrap_count: int = 0,
     checks_per_epoch: int = 1,
     finished: int = FINISHED_BEFORE_TOP_RUNG_JUDGES,
+    *,
+    cost_limit: float = 0.0,
+    clock: Callable[[], float] = time.time,
 ) -> optuna.pruners.BasePruner:
     """Successive halving over checks (the default), Hyperband, the median rule, or no pruning.
 
@@ -180,7 +191,8 @@ def make_pruner(
     at checks 1, 4, ... (epochs 0.25, 1 with 4 checks) to go on, and one that
     reaches the top rung (`top_rung`: check 16 of 24) trains to the end while the
     study holds fewer than `finished` complete trials; after that the top rung
-    judges too (search/halving.py). It spends fewer epochs than Hyperband (README, "Speed"),
+    judges too (search/halving.py), and with `cost_limit` F a trial whose time to a rung is over F times
+    the median of the others' there stops. It spends fewer epochs than Hyperband (README, "Speed"),
     at the risk of stopping slow starters. Hyperband keeps Optuna's own rungs
     (its samplers recognise the HyperbandPruner object itself). The median rule
     never prunes in a trial's first epoch.
@@ -200,7 +212,10 @@ def make_pruner(
         halving = optuna.pruners.SuccessiveHalvingPruner(
             min_resource=1, reduction_factor=reduction_factor, bootstrap_count=bootstrap_count
         )
-        return TopRungHalving(halving, top_rung(epochs * checks_per_epoch, reduction_factor), finished)
+        top = top_rung(epochs * checks_per_epoch, reduction_factor)
+        return TopRungHalving(
+            halving, top, finished, reduction_factor=reduction_factor, cost_limit=cost_limit, clock=clock
+        )
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
