@@ -27,6 +27,7 @@ def test_the_graph_sees_imports_inside_functions() -> None:
     assert "tuning.search.runner" in graph()["tuning.cli.run"]
 
 
+@pytest.mark.slow  # an interpreter each, importing Keras and KerasTuner
 @pytest.mark.parametrize(
     ("imported", "allowed"),
     [

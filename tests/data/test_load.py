@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import SUBSET_DIR
 from tiny_fashion import assert_same, empty_places, forbid_parsing, isolate, tiny_arrays, write_csv, write_idx
 
 from tuning.data.images import NUM_CLASSES
@@ -25,11 +26,12 @@ def test_real_dataset_loads_and_second_load_hits_cache(
     fashion: Dataset, fashion_dir: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = fashion
-    assert first.x_train.shape == (60000, 28, 28) and first.x_test.shape == (10000, 28, 28)
-    assert first.y_train.shape == (60000,) and first.y_test.shape == (10000,)
+    n_train, n_test = (1200, 200) if fashion_dir == SUBSET_DIR else (60000, 10000)  # the subset: its README
+    assert first.x_train.shape == (n_train, 28, 28) and first.x_test.shape == (n_test, 28, 28)
+    assert first.y_train.shape == (n_train,) and first.y_test.shape == (n_test,)
     assert {a.dtype for a in (first.x_train, first.y_train, first.x_test, first.y_test)} == {np.dtype(np.uint8)}
     assert set(np.unique(first.y_train)) == set(range(NUM_CLASSES)) == set(np.unique(first.y_test))
-    assert np.bincount(first.y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(first.y_train, minlength=10).tolist() == [n_train // 10] * 10
     assert first.source == str(fashion_dir) and len(first.fingerprint) == 16
 
     forbid_parsing(monkeypatch)

@@ -66,12 +66,14 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'studies.db'}"  # the file lock
 
 
+@pytest.mark.slow  # racing threads held at a barrier; PostgreSQL started for the advisory lock
 def test_racing_workers_take_only_the_slot_left(url: str, request: pytest.FixtureRequest) -> None:
     assert race_for_the_last_slot(url, request.node.name) == [0, 1]
     trials = optuna.load_study(study_name=request.node.name, storage=url).get_trials()
     assert [t.state.name for t in trials] == ["COMPLETE"] * 2
 
 
+@pytest.mark.slow  # racing threads held at a barrier
 def test_without_the_lock_racing_workers_overshoot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Shows the race above is forced, not hoped for: with no lock, both workers take the last slot.
     monkeypatch.setattr(worker, "slot_lock", lambda storage, study_name: contextlib.nullcontext())

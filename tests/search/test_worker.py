@@ -86,7 +86,7 @@ def test_callbacks_get_each_finished_trial_once(storage: optuna.storages.RDBStor
 @pytest.mark.parametrize(
     ("error", "given_reason", "reason"),
     [
-        (KeyboardInterrupt(), None, "KeyboardInterrupt: "),
+        (KeyboardInterrupt(), None, "interrupted"),  # Ctrl-C outside training too
         (Interrupted(15), "interrupted", "interrupted"),  # the objective's own reason is kept
         (RuntimeError("a bug"), None, "RuntimeError: a bug"),
     ],
@@ -110,6 +110,7 @@ def test_an_interrupt_or_a_bug_fails_the_trial_and_stops_the_loop(
     assert trial.state.name == "FAIL" and trial.user_attrs[attrs.FAIL_REASON] == reason
 
 
+@pytest.mark.slow  # waits for the heartbeat to go stale
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
 def test_a_dead_workers_trial_is_failed_and_retried_in_its_slot(
     storage: optuna.storages.RDBStorage, study: optuna.Study

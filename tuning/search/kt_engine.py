@@ -9,8 +9,9 @@ it fewer epochs ends PRUNED ("stopped by Hyperband"); a promoted Hyperband trial
 from its parent's best weights and trains on to its round's epochs, so its checks and
 intermediate values continue after the parent's (`attrs.KT_INITIAL_EPOCH`).
 
-KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside
-the storage (search/engines/keras_tuner.py `state_folder`); a re-run of the same command reloads it and goes on.
+KerasTuner keeps its own state (oracle, brackets, trials, weights) in a folder beside the
+storage (search/engines/keras_tuner.py `state_folder`, given to `kt_trials`); a re-run of the
+same command reloads it and goes on.
 Trials run in tune's worker loop (search/worker.py), with a heartbeat: a trial of a killed run
 is failed once its heartbeat is stale, and KerasTuner proposes it again, as the queued retry
 of the failed one. One process per study: `--jobs` above 1 is refused (search/engines/keras_tuner.py).
@@ -53,12 +54,13 @@ _NEVER = 2**31
 _WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it
 
 
-def kt_trials(run: PreparedRun, on_epoch: TrialEpochHook | None = None) -> TrialSource:
+def kt_trials(run: PreparedRun, state: Path, on_epoch: TrialEpochHook | None = None) -> TrialSource:
     """The oracle's trials for tune's worker loop (search/worker.py `run_trials`), which heartbeats, records
-    and retries them as it does the optuna engine's: `ask` takes the oracle's next trial, `objective` trains it."""
+    and retries them as it does the optuna engine's: `ask` takes the oracle's next trial, `objective` trains it.
+    KerasTuner keeps its state in the folder `state`."""
     from tuning.search.worker import TrialSource
 
-    tuner = _open_tuner(run)
+    tuner = _open_tuner(run, state)
     proposed: dict[int, Any] = {}  # Optuna trial number -> its KerasTuner trial
 
     def ask(study: optuna.Study) -> optuna.Trial | None:
@@ -76,11 +78,8 @@ def kt_trials(run: PreparedRun, on_epoch: TrialEpochHook | None = None) -> Trial
     return TrialSource(objective=objective, ask=ask)
 
 
-def _open_tuner(run: PreparedRun) -> Any:
+def _open_tuner(run: PreparedRun, folder: Path) -> Any:
     """The tuner for the study's folder: reloaded if it exists, else new (refused if the study has trials)."""
-    from tuning.search.engines.keras_tuner import state_folder
-
-    folder = state_folder(run.config.storage, run.config.study_name)
     exists = (folder / "oracle.json").is_file()
     if run.used_before and not exists:
         raise TuneError(
@@ -147,7 +146,6 @@ def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochH
     keeps it open and proposes it again in the next run)."""
     import optuna
 
-    from tuning.search.engines.keras_tuner import NAME
     from tuning.search.trial import TrialPlan, run_trial
 
     run = tuner.prepared
@@ -167,7 +165,7 @@ def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochH
         initial_epoch=initial,
         prune=False,
         attrs={
-            attrs.ENGINE: NAME,
+            attrs.ENGINE: run.config.engine,
             attrs.KT_ORACLE: run.config.kt_oracle,
             attrs.KT_TRIAL_ID: kt_trial.trial_id,
             **({attrs.KT_BRACKET: values["tuner/bracket"]} if "tuner/bracket" in values else {}),

@@ -133,7 +133,7 @@ def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: 
     def source() -> TrialSource:  # imports Keras: after run_trials has set up TensorFlow
         from tuning.search.kt_engine import kt_trials
 
-        return kt_trials(run, on_epoch)
+        return kt_trials(run, state_folder(run.config.storage, run.config.study_name), on_epoch)
 
     return run_trials(run, source, callbacks=callbacks)
 
