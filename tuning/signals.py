@@ -9,6 +9,11 @@ A signal's exception is raised wherever Python happens to be; inside TensorFlow'
 code it can come out as another error (seen: a TypeError converting a batch when a
 worker got SIGTERM mid-epoch). `interrupt_received` lets the trainer tell such an
 error from a bug.
+
+Inside the database code (SQLAlchemy, the SQLite and PostgreSQL drivers, Optuna's storages)
+it is held back until that code returns: an exception raised between a write and its
+commit can leave SQLite's write lock with a connection nobody closes, and the clean-up's
+own writes then fail with "database is locked". A timer looks again every 50 ms.
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ from __future__ import annotations
 import os
 import select
 import signal
-from typing import Any
+from types import FrameType
 
 from tuning.errors import Interrupted
 
 __all__ = ["discard_lost_output", "interrupt", "interrupt_received", "raise_on_signals"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Code a signal's exception must not cut short: a storage write half done holds the database's lock.
+_DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg2", "psycopg", "alembic", "optuna.storages")
+_RETRY_SECONDS = 0.05
 # The signal that arrived in this process, if any: signal handlers are process-wide state.
 _received: list[int] = []
+_held: list[int] = []  # signals that arrived inside database code, raised once it returned
 
 
 def raise_on_signals() -> None:
@@ -33,23 +42,50 @@ def raise_on_signals() -> None:
     Ignored, because the clean-up (recording the trial) must not be cut short.
     """
 
-    def handler(signum: int, frame: Any) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
             discard_lost_output()  # the terminal is gone: the clean-up's lines must not fail on it
+        if _in_database_code(frame):
+            _held.append(signum)
+            signal.signal(signal.SIGALRM, _deliver_held)
+            signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+            return
         raise interrupt(signum)
 
     for signum in _SIGNALS:
         signal.signal(signum, handler)
 
 
+def _deliver_held(alarm: int, frame: FrameType | None) -> None:
+    """The timer's look: raise the held signal's exception once the database code returned."""
+    if _received:
+        return  # raised already (a second signal arrived outside the database code)
+    if _in_database_code(frame):
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+        return
+    raise interrupt(_held[0])
+
+
+def _in_database_code(frame: FrameType | None) -> bool:
+    """Whether `frame` or one of its callers runs in a database module."""
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if any(module == name or module.startswith(name + ".") for name in _DATABASE_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def interrupt(signum: int) -> Interrupted:
     """Record `signum` as this process's interrupt, ignore further signals, and return the exception to raise."""
 
-    def ignore(signum: int, frame: Any) -> None:
+    def ignore(signum: int, frame: FrameType | None) -> None:
         pass  # a callable, not SIG_IGN: a signal already on its way must not raise "race condition"
 
     for each in _SIGNALS:
         signal.signal(each, ignore)
+    if _held:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     _received.append(signum)
     return Interrupted(signum)
 
