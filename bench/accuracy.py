@@ -141,7 +141,7 @@ def _search(arch: str, args: argparse.Namespace) -> dict[str, Any]:
         storage=args.storage,
         max_train_samples=search_samples,
         seed=args.seed,
-        data_dir=args.data_dir,
+        data=args.data_dir,
         **{key: getattr(args, key) for key in SEARCH_SETTINGS},
     )
     started = time.perf_counter()
@@ -183,7 +183,7 @@ def _retrain(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         seeds=args.seeds,
         extend=args.extend,
         max_train_samples=args.max_train_samples,
-        data_dir=args.data_dir,
+        data=args.data_dir,
     )
     to_retrain = prepare_retrain(settings)
     print(f"{name}: retraining trial {row['best_trial']} for {to_retrain.epochs} epochs, seeds {to_retrain.seeds}")

@@ -89,7 +89,7 @@ def _search(label: str, settings: dict[str, str], args: argparse.Namespace) -> A
         epochs=args.epochs,
         max_train_samples=args.max_train_samples,
         seed=args.seed,
-        data_dir=args.data_dir,
+        data=args.data_dir,
         precision=args.precision,
         timeout=60.0,  # replaced below, once the study's spent time is known
         **settings,

@@ -230,11 +230,12 @@ def _widths_at(space: SearchSpace, depth: Any, end: str) -> dict[str, Any]:
 def _training_flops(arch: str, params: dict[str, Any]) -> int:
     import keras
 
+    from tuning.data.images import SHAPE as FASHION
     from tuning.model.builders import build_model
     from tuning.model.flops import training_flops_per_image
 
     keras.backend.clear_session()
-    return training_flops_per_image(build_model(arch, params))
+    return training_flops_per_image(build_model(arch, params, FASHION))
 
 
 def _end(param: Param, end: str) -> Any:
@@ -287,6 +288,7 @@ class EpochTimer:
     def __init__(self, arch: str, params: dict[str, Any], samples: int, *, spe: int, precision: str) -> None:
         import keras
 
+        from tuning.data.images import SHAPE as FASHION
         from tuning.data.load import load_fashion_mnist
         from tuning.model.builders import build_model
         from tuning.model.params import resolve_params
@@ -296,7 +298,7 @@ class EpochTimer:
         self.x, self.y = data.x_train[:samples], data.y_train[:samples]
         keras.utils.set_random_seed(0)
         self.params = resolve_params(arch, params)
-        self.model = build_model(arch, self.params, precision=precision)
+        self.model = build_model(arch, self.params, FASHION, precision=precision)
         compile_model(self.model, self.params, steps_per_execution=spe)
 
     def epoch(self) -> float:

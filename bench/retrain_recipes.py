@@ -55,6 +55,7 @@ def train(name: str, epochs: int, seed: int, data_dir: str | None) -> dict[str, 
     """Train recipe `name` for `epochs` on all training images; its test accuracy along the way."""
     import keras
 
+    from tuning.data.images import SHAPE as FASHION
     from tuning.data.load import load_fashion_mnist
     from tuning.model.builders import build_model
 
@@ -63,7 +64,7 @@ def train(name: str, epochs: int, seed: int, data_dir: str | None) -> dict[str, 
     data = load_fashion_mnist(data_dir)
     x_train, x_test = data.x_train.astype("float32"), data.x_test.astype("float32")
     y_train, y_test = data.y_train.astype("int32"), data.y_test.astype("int32")
-    model = build_model(arch, params)
+    model = build_model(arch, params, FASHION)
     steps = -(-len(y_train) // params["batch_size"]) * epochs
     rate = params["learning_rate"]
     if params["lr_schedule"] == "cosine":

@@ -82,7 +82,7 @@ def _exports(args: argparse.Namespace, out: Path) -> tuple[Any, Any, float]:
         output=out / "robust.json",
         robust=args.robust,
         robust_seeds=args.robust_seeds,
-        data_dir=args.data_dir,
+        data=args.data_dir,
     )
     return plain, robust, time.perf_counter() - started
 
@@ -98,7 +98,7 @@ def _retrain(name: str, out: Path, args: argparse.Namespace) -> tuple[float, flo
         seeds=args.seeds,
         seed=args.seed,
         max_train_samples=args.max_train_samples,
-        data_dir=args.data_dir,
+        data=args.data_dir,
         png=False,
     )
     prepared = prepare_retrain(config)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def epoch_seconds(arch: str, params: dict[str, Any], x: Any, y: Any) -> float:
     import keras
 
+    from tuning.data.images import SHAPE as FASHION
     from tuning.model.builders import build_model
     from tuning.model.params import resolve_params
     from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, compile_model
@@ -29,7 +30,7 @@ def epoch_seconds(arch: str, params: dict[str, Any], x: Any, y: Any) -> float:
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     resolved = resolve_params(arch, params)
-    model = build_model(arch, resolved)
+    model = build_model(arch, resolved, FASHION)
     compile_model(model, resolved, steps_per_execution=DEFAULT_STEPS_PER_EXECUTION)
     model.fit(x[:512], y[:512], batch_size=resolved["batch_size"], epochs=1, verbose=0)  # trace and allocate
     start = time.perf_counter()

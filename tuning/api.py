@@ -63,7 +63,7 @@ def export(
     With `robust=K`, train the K best configurations again with more seeds on the
     search's validation split and export the one with the best mean validation
     accuracy (`tune export --robust`); `settings` are the other fields of
-    `tuning.results.robust.RobustConfig` (robust_seeds, data_dir). The study is only read.
+    `tuning.results.robust.RobustConfig` (robust_seeds, data). The study is only read.
     """
     from tuning.errors import TuneError
     from tuning.results.export import Export
@@ -93,8 +93,8 @@ def retrain(export_path: str | Path, **settings: Any) -> RetrainResult:
     return run_retrain(prepare_retrain(RetrainConfig(export_path=str(export_path), **settings)))
 
 
-def evaluate(model_path: str | Path, data_dir: str | Path | None = None) -> Evaluation:
+def evaluate(model_path: str | Path, data: str | Path | None = None) -> Evaluation:
     """Test accuracy, loss, per-class accuracy and confusion matrix of a saved Keras model."""
     from tuning.results.evaluate import evaluate_file
 
-    return evaluate_file(model_path, data_dir)
+    return evaluate_file(model_path, data)

@@ -19,14 +19,17 @@ __all__ = [
     "BEST_EPOCH",
     "CHECKS_PER_EPOCH",
     "CHECK_SECONDS",
+    "CLASS_NAMES",
     "COSTLY",
     "DATA_FINGERPRINT",
+    "DATA_NAME",
     "DATA_SOURCE",
     "ENGINE",
     "EPOCHS",
     "EPOCHS_RUN",
     "FAIL_REASON",
     "IDENTITY",
+    "IMAGE_SHAPE",
     "KT_BRACKET",
     "KT_INITIAL_EPOCH",
     "KT_ORACLE",
@@ -62,7 +65,7 @@ __all__ = [
 
 # --- on the study and on each trial --------------------------------------------
 ARCH = "arch"  # "mlp" or "cnn"
-DATA_FINGERPRINT = "data_fingerprint"  # content hash of the Fashion-MNIST files searched on
+DATA_FINGERPRINT = "data_fingerprint"  # content hash of the data searched on (data/fingerprint.py)
 PRECISION = "precision"  # "float32" or "bfloat16"; absent on studies and trials older than the option
 SEED = "seed"  # study: the seed trials derive theirs from; trial: the seed it trained with
 # Validations (and pruning decisions) per pass over the training images; study: as asked
@@ -83,6 +86,12 @@ SPACE_HASH = "space_hash"
 VALIDATION_SIZE = "validation_size"  # the split's setting, scaled down with max_train_samples
 MAX_TRAIN_SAMPLES = "max_train_samples"
 SPLIT_SEED = "split_seed"  # seeds the train/validation split
+# The data searched (data/dataset.py): its name ("fashion-mnist", or the user's file or folder name),
+# one image's shape ([H, W] grey, [H, W, C] colour) and the class names, label i first. Absent on
+# studies older than other data: Fashion-MNIST's.
+DATA_NAME = "data_name"
+IMAGE_SHAPE = "image_shape"
+CLASS_NAMES = "class_names"
 PRECISION_REASON = "precision_reason"  # why the study's precision: "as asked", or what --precision auto found
 # The settings a run may change on an existing study (search/changes.py CHANGEABLE), as the latest run
 # that created or changed them used them: {"pruner": "halving", "epochs": 6, ...}. Absent on older studies.
@@ -100,7 +109,7 @@ N_PARAMS = "n_params"  # trainable and other weights of the built model
 TRAIN_SAMPLES = "train_samples"
 VALIDATION_SAMPLES = "validation_samples"  # images the trial validated on (absent on older trials)
 STEPS_PER_EXECUTION = "steps_per_execution"  # batches per TensorFlow call (absent on older trials)
-DATA_SOURCE = "data_source"  # the folder the data came from
+DATA_SOURCE = "data_source"  # the file or folder the data came from
 EPOCHS_RUN = "epochs_run"  # passes over the training images, e.g. 0.25 when pruned at the first check
 # Per check (see CHECKS_PER_EPOCH; trials older than checks stored per epoch under the old names):
 CHECK_SECONDS = "check_seconds"  # wall-clock of each check's training and validation

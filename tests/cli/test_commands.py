@@ -303,7 +303,7 @@ def test_small_csv_data_and_a_timeout(
     assert study.user_attrs["validation_size"] == 250
 
     def join(size: int | float) -> None:  # another run on the study, without training
-        prepare_run(RunConfig("mlp", validation_size=size, data_dir=str(data), precision="float32", epochs=1))
+        prepare_run(RunConfig("mlp", validation_size=size, data=str(data), precision="float32", epochs=1))
 
     join(250)  # the same count, asked as a count
     with pytest.raises(TuneError, match="created with validation_size=250, but this run has validation_size=300"):

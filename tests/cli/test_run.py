@@ -22,7 +22,7 @@ E = DEFAULT_EPOCHS["mlp"]  # a run that does not set --epochs
 
 def _study_with_one_trial(storage: str, fashion_dir: Path) -> optuna.Study:
     """Study "s" as `tune run mlp --study s --storage STORAGE` creates it, holding one complete trial (no training)."""
-    settings = {"max_train_samples": 600, "precision": "float32", "data_dir": str(fashion_dir)}
+    settings = {"max_train_samples": 600, "precision": "float32", "data": str(fashion_dir)}
     study = prepare_run(RunConfig("mlp", study_name="s", storage=storage, defaults_first=False, **settings)).study
     distribution = optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True)
     study.add_trial(

@@ -348,7 +348,7 @@ def test_the_next_run_runs_the_queued_configuration_first(
             max_train_samples=600,
             precision="float32",
             storage=storage,
-            data_dir=str(fashion_dir),
+            data=str(fashion_dir),
             defaults_first=False,  # no start trial queued: the user's configuration is the only one
         )
     )

@@ -13,7 +13,9 @@ import pytest
 from tiny_fashion import N_TEST, assert_same, forbid_parsing, isolate, tiny_arrays, write_idx
 
 from tuning.data.cache import read_cache, write_cache
-from tuning.data.load import Dataset, load_fashion_mnist
+from tuning.data.dataset import Dataset
+from tuning.data.images import CLASS_NAMES
+from tuning.data.load import load_fashion_mnist
 
 
 @pytest.fixture(autouse=True)
@@ -117,5 +119,7 @@ def test_cache_written_meanwhile_by_another_writer_is_fine(
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
     cached = read_cache(cache)
     assert cached is not None
-    assert_same(Dataset(*cached, source="cache", fingerprint=cache.name), arrays)
+    assert_same(
+        Dataset(*cached, name="fashion-mnist", class_names=CLASS_NAMES, source="cache", fingerprint=cache.name), arrays
+    )
     assert [path.name for path in cache.parent.iterdir()] == [cache.name]  # no staging or moved-aside folder left

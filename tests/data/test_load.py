@@ -13,8 +13,9 @@ import pytest
 from conftest import SUBSET_DIR
 from tiny_fashion import assert_same, empty_places, forbid_parsing, isolate, tiny_arrays, write_csv, write_idx
 
+from tuning.data.dataset import Dataset
 from tuning.data.images import NUM_CLASSES
-from tuning.data.load import Dataset, load_fashion_mnist
+from tuning.data.load import load_fashion_mnist
 
 
 @pytest.fixture(autouse=True)

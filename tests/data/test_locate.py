@@ -56,7 +56,7 @@ def test_incomplete_csv_set_lists_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
-        (lambda path: path.mkdir(), "holds no Fashion-MNIST files"),
+        (lambda path: path.mkdir(), "holds neither train/ and test/ class folders nor Fashion-MNIST"),
         (lambda path: None, "does not exist"),
         (lambda path: path.write_text("x"), "is not a directory"),
     ],
@@ -80,7 +80,7 @@ def test_tune_data_dir_env_is_explicit(
     write_idx(places.debian)
     (tmp_path / "env").mkdir()
     monkeypatch.setenv("TUNE_DATA_DIR", str(tmp_path / "env"))
-    with pytest.raises(TuneError, match=f"data directory {tmp_path / 'env'} \\(from TUNE_DATA_DIR\\) holds no"):
+    with pytest.raises(TuneError, match=f"data directory {tmp_path / 'env'} \\(from TUNE_DATA_DIR\\) holds neither"):
         load_fashion_mnist()
     arrays = tiny_arrays(3)
     assert_same(load_fashion_mnist(write_idx(tmp_path / "arg", arrays)), arrays)  # the argument wins
@@ -106,7 +106,7 @@ def test_nothing_found_names_every_place(places: SimpleNamespace) -> None:
         str(places.debian),
         "Keras' downloader",
         "apt-get install dataset-fashion-mnist",
-        "--data-dir",
+        "--data DIR",
         "TUNE_DATA_DIR",
         *IDX_FILES,
         *CSV_FILES,

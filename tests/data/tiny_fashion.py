@@ -16,6 +16,7 @@ import pytest
 
 from tuning.data import load, locate
 from tuning.data.arrays import Arrays
+from tuning.data.dataset import Dataset
 from tuning.data.locate import CSV_FILES, IDX_FILES
 
 N_TRAIN, N_TEST = 30, 10
@@ -59,7 +60,7 @@ def write_csv(directory: Path, arrays: Arrays | None = None) -> Path:
     return directory
 
 
-def assert_same(dataset: load.Dataset, arrays: Arrays) -> None:
+def assert_same(dataset: Dataset, arrays: Arrays) -> None:
     for got, expected in zip((dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test), arrays, strict=True):
         assert got.dtype == np.uint8
         np.testing.assert_array_equal(got, expected)

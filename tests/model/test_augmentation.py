@@ -8,6 +8,7 @@ import numpy as np
 import optuna
 import pytest
 
+from tuning.data.images import SHAPE as FASHION
 from tuning.model.builders import build_model
 from tuning.model.params import parameter_names, resolve_params
 from tuning.model.train import compile_model
@@ -33,7 +34,7 @@ def test_augmentation_is_off_by_default_and_always_resolved() -> None:
     assert (off["augment"], off["translate"], off["flip"]) == (False, 0.1, False)
     on = resolve_params("cnn", {"augment": True})
     assert set(on) == set(off) and on["translate"] == 0.1
-    assert augmentation_layers(build_model("cnn", TINY)) == []
+    assert augmentation_layers(build_model("cnn", TINY, FASHION)) == []
 
 
 @pytest.mark.parametrize(
@@ -46,12 +47,12 @@ def test_augmentation_is_off_by_default_and_always_resolved() -> None:
     ],
 )
 def test_augmentation_layers_only_when_asked(params: dict[str, Any], layers: list[str]) -> None:
-    assert augmentation_layers(build_model("cnn", {**TINY, **params})) == layers
+    assert augmentation_layers(build_model("cnn", {**TINY, **params}, FASHION)) == layers
 
 
 def test_augmentation_acts_in_training_only(pixels: np.ndarray) -> None:
     keras.utils.set_random_seed(0)
-    augmented, plain = build_model("cnn", AUGMENTED), build_model("cnn", TINY)
+    augmented, plain = build_model("cnn", AUGMENTED, FASHION), build_model("cnn", TINY, FASHION)
     with_weights = [layer for layer in augmented.layers if layer.weights and not layer.name.startswith("augment_")]
     for source, target in zip([layer for layer in plain.layers if layer.weights], with_weights, strict=True):
         target.set_weights(source.get_weights())
@@ -64,7 +65,7 @@ def test_augmentation_acts_in_training_only(pixels: np.ndarray) -> None:
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_augmented_model_saves_and_reloads(precision: str, pixels: np.ndarray, tmp_path: Path) -> None:
-    model = build_model("cnn", AUGMENTED, precision=precision)
+    model = build_model("cnn", AUGMENTED, FASHION, precision=precision)
     expected = "mixed_bfloat16" if precision == "bfloat16" else "float32"
     assert model.get_layer("augment_translate").dtype_policy.name == expected
     assert np.asarray(model(pixels, training=True)).dtype == np.float32  # the random layers run in this precision
@@ -79,7 +80,7 @@ def test_augmented_model_saves_and_reloads(precision: str, pixels: np.ndarray, t
 @pytest.mark.slow
 def test_augmented_bfloat16_model_fits(pixels: np.ndarray) -> None:
     keras.utils.set_random_seed(0)
-    model = build_model("cnn", AUGMENTED, precision="bfloat16")
+    model = build_model("cnn", AUGMENTED, FASHION, precision="bfloat16")
     compile_model(model, resolve_params("cnn", AUGMENTED), steps_per_execution=1)
     history = model.fit(pixels, np.arange(8) % 10, batch_size=4, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
@@ -97,5 +98,5 @@ def test_shipped_cnn_space_samples_augmentation() -> None:
         sampled.append(params)
     augmented = next(p for p in sampled if p["augment"] and p["flip"])
     assert 0.0 <= augmented["translate"] <= 0.15
-    model = build_model("cnn", {**augmented, **TINY})
+    model = build_model("cnn", {**augmented, **TINY}, FASHION)
     assert "augment_flip" in augmentation_layers(model)

@@ -6,6 +6,7 @@ import keras
 import pytest
 
 from tuning.attrs import curve_of
+from tuning.data.images import SHAPE as FASHION
 from tuning.data.splits import train_validation_split
 from tuning.model.builders import build_model
 from tuning.model.callbacks import EpochRecorder
@@ -59,7 +60,7 @@ def test_fit_validates_on_the_whole_split_at_every_check(fashion) -> None:  # ty
     params = resolve_params("mlp", {"n_layers": 1, "units_1": 64, "batch_size": 50, "lr_schedule": "cosine"})
     seen: list[float] = []
     recorder = EpochRecorder(lambda epoch, logs: seen.append(epoch))
-    model = build_model("mlp", params)
+    model = build_model("mlp", params, FASHION)
     result = fit(model, params, split, epochs=2, recorder=recorder, checks_per_epoch=4)  # 20 batches: 5 + 5 + 5 + 5
     assert seen == [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]
     assert result.checks_per_epoch == 4 and len(result.history["val_accuracy"]) == len(result.epoch_seconds) == 8

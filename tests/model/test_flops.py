@@ -3,6 +3,7 @@ from __future__ import annotations
 import keras
 import pytest
 
+from tuning.data.images import SHAPE as FASHION
 from tuning.model.builders import build_model
 from tuning.model.flops import forward_flops_per_image, training_flops_per_image
 
@@ -69,10 +70,13 @@ def test_first_layer_after_trainable_weights_passes_its_gradient_on() -> None:
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_project_builders(precision: str) -> None:
-    mlp = build_model("mlp", {"n_layers": 1, "units_1": 32}, precision=precision)
+    mlp = build_model("mlp", {"n_layers": 1, "units_1": 32}, FASHION, precision=precision)
     assert forward_flops_per_image(mlp) == 2 * 784 * 32 + 2 * 32 * 10
     cnn = build_model(
-        "cnn", {"n_blocks": 1, "filters_1": 8, "dense_units": 16, "augment": True, "flip": True}, precision=precision
+        "cnn",
+        {"n_blocks": 1, "filters_1": 8, "dense_units": 16, "augment": True, "flip": True},
+        FASHION,
+        precision=precision,
     )
     conv = 2 * (28 * 28) * (3 * 3) * 1 * 8
     dense = 2 * (14 * 14 * 8) * 16  # after 2x2 max pooling

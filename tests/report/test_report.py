@@ -38,7 +38,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, fashion_
                 seed=0,
                 pruner="none",
                 storage=storage,
-                data_dir=str(fashion_dir),
+                data=str(fashion_dir),
                 precision="float32",
             )
             run_study(prepare_run(config))
@@ -48,7 +48,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, fashion_
             seeds=2,
             max_train_samples=300,
             output_dir=str(root / "models" / "mlp-a"),
-            data_dir=str(fashion_dir),
+            data=str(fashion_dir),
             storage=storage,
         )
         retrain(prepare_retrain(settings))

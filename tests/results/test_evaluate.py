@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_tune
 
-from tuning.data.load import Dataset
+from tuning.data.dataset import Dataset
+from tuning.data.images import SHAPE as FASHION
 from tuning.errors import TuneError
 from tuning.results.evaluate import evaluate_file, evaluate_model, load_classifier
 
@@ -36,8 +37,8 @@ def _saved(path: Path, input_shape: tuple[int, ...], units: int = 10, activation
 def test_matches_keras_own_metrics(
     fashion: Dataset, tmp_path: Path, input_shape: tuple, activation: str | None, from_logits: bool
 ) -> None:
-    model = load_classifier(_saved(tmp_path / "m.keras", input_shape, activation=activation))
-    got = evaluate_model(model, fashion.x_test, fashion.y_test)
+    model = load_classifier(_saved(tmp_path / "m.keras", input_shape, activation=activation), fashion.shape)
+    got = evaluate_model(model, fashion.x_test, fashion.y_test, fashion.class_names)
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits), metrics=["accuracy"])
     images = fashion.x_test.astype("float32").reshape(-1, *input_shape)
     loss, accuracy = model.evaluate(images, fashion.y_test, batch_size=1024, verbose=0)
@@ -71,12 +72,12 @@ def test_evaluate_command_prints_accuracy_and_classes(
         (lambda d: _text(d / "weights.h5"), "not a HDF5 file"),
         (lambda d: _text(d / "export.json"), "expected a .keras file"),
         (lambda d: _saved(d / "rgb.keras", (32, 32, 3)), r"takes input\(s\) of shape \(32, 32, 3\)"),
-        (lambda d: _saved(d / "five.keras", (28, 28), units=5), r"outputs shape \(5,\); expected one output of 10"),
+        (lambda d: _saved(d / "five.keras", (28, 28), units=5), r"outputs shape \(5,\); the data have 10 classes"),
     ],
 )
 def test_unusable_files_are_refused(tmp_path: Path, make: Callable[[Path], Path], message: str) -> None:
     with pytest.raises(TuneError, match=message):
-        load_classifier(make(tmp_path))
+        load_classifier(make(tmp_path), FASHION)
 
 
 def _text(path: Path) -> Path:
@@ -89,7 +90,7 @@ def test_corrupt_zip_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "broken.keras"
     broken.write_bytes(good.read_bytes()[:2000])
     with pytest.raises(TuneError, match=r"cannot load .*broken.keras as a Keras model"):
-        load_classifier(broken)
+        load_classifier(broken, FASHION)
 
 
 @pytest.mark.parametrize(

@@ -143,14 +143,14 @@ def test_builder_parameters_added_since_an_export_take_their_defaults(export: di
 def test_retrain_and_robust_export_refuse_data_other_than_the_searched_files(same: bool) -> None:
     import numpy as np
 
-    from tuning.data.load import Dataset
+    from tuning.data.dataset import Dataset
 
     searched = Export.read(FORMAT_1)
     images, labels = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
     fingerprint = searched.data.fingerprint if same else "0123456789abcdef"
-    data = Dataset(images, labels, images, labels, source="/data/csv", fingerprint=str(fingerprint))
+    data = Dataset(images, labels, images, labels, "csv", ("a", "b"), source="/data/csv", fingerprint=str(fingerprint))
     if same:
         check_searched_data(searched, data)
         return
-    with pytest.raises(TuneError, match=r"fingerprint 0123456789abcdef.*pass --data-dir with those files"):
+    with pytest.raises(TuneError, match=r"fingerprint 0123456789abcdef.*pass --data with those files"):
         check_searched_data(searched, data)

@@ -13,8 +13,8 @@ import pytest
 from conftest import assert_clean_error, run_tune
 from test_export import _with_space
 
+from tuning.data.dataset import Dataset
 from tuning.data.images import CLASS_NAMES
-from tuning.data.load import Dataset
 from tuning.errors import TuneError
 from tuning.results.export import Export
 from tuning.results.retrain import RetrainConfig, prepare_retrain, retrain

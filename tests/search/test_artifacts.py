@@ -52,7 +52,7 @@ def tiny_run(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: py
         reduction_factor=2,
         bootstrap_count=1,
         storage=f"sqlite:///{tmp_path / 'studies.db'}",
-        data_dir=str(fashion_dir),
+        data=str(fashion_dir),
         precision="float32",
     )
 

@@ -88,7 +88,7 @@ def test_hyperband_trials_land_in_the_study_and_a_rerun_resumes(tmp_path: Path, 
         reduction_factor=2,
         storage=storage,
         seed=1,
-        data_dir=str(fashion_dir),
+        data=str(fashion_dir),
         space_path=str(tmp_path / "space.toml"),
         **SMALL,
     )

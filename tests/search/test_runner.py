@@ -29,7 +29,7 @@ def config_for(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: 
             "seed": 0,
             "pruner": "none",  # pruning is tested with synthetic trials (test_pruners.py)
             "storage": f"sqlite:///{tmp_path / 'studies.db'}",
-            "data_dir": str(fashion_dir),
+            "data": str(fashion_dir),
         }
         return RunConfig(**{**settings, **overrides})
 

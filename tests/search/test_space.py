@@ -157,3 +157,39 @@ def test_check_queued_names_the_parameter_it_refuses(tmp_path: Path, params: dic
     space = load_space(write(tmp_path, STEPPED))
     with pytest.raises(TuneError, match=message):
         check_queued(space, params)
+
+
+def test_fit_space_ends_the_cnn_depth_where_the_images_do(tmp_path: Path) -> None:
+    from tuning.data.dataset import DataShape
+    from tuning.search.space import fit_space
+
+    shipped = load_space(default_space_path("cnn"))
+    assert fit_space(shipped, DataShape((28, 28), 10)) == shipped  # Fashion-MNIST: the space as shipped
+    assert fit_space(shipped, DataShape((28, 28), 10)).hash == shipped.hash
+    small = fit_space(shipped, DataShape((8, 8), 10))
+    by_name = {p.name: p for p in small.params}
+    assert by_name["n_blocks"].high == 2 and "filters_3" not in by_name
+    assert by_name["filters_2"].when == ("n_blocks", (2,))
+    mlp = load_space(default_space_path("mlp"))
+    assert fit_space(mlp, DataShape((8, 8), 10)) == mlp
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('type = "int"\nlow = 1\nhigh = 3', "images of 3x3 take at most 0 pooling blocks"),
+        (
+            'type = "categorical"\nchoices = [2, 3]',
+            r"take at most 1 pooling blocks \(n_blocks <= 1\), but n_blocks starts",
+        ),
+    ],
+)
+def test_fit_space_refuses_a_space_with_no_depth_that_fits(tmp_path: Path, table: str, message: str) -> None:
+    from tuning.data.dataset import DataShape
+    from tuning.search.space import fit_space
+
+    path = tmp_path / "s.toml"
+    path.write_text(f'arch = "cnn"\n[params.n_blocks]\n{table}\n')
+    shape = DataShape((3, 3), 2) if "3x3" in message else DataShape((7, 7), 2)
+    with pytest.raises(TuneError, match=message):
+        fit_space(load_space(path), shape)

@@ -52,7 +52,7 @@ def _run_command(study: optuna.Study, storage: str) -> str:
     """The `tune run` that runs the study's queued trials and no others, with its stored split settings."""
     from tuning.cli.commandline import command_line
     from tuning.cli.run import run
-    from tuning.data.locate import data_dir_hint
+    from tuning.data.locate import data_hint
     from tuning.search.worker import slots_used
 
     stored = study.user_attrs
@@ -67,7 +67,7 @@ def _run_command(study: optuna.Study, storage: str) -> str:
         max_train_samples=stored.get(attrs.MAX_TRAIN_SAMPLES),
         validation_size=stored.get(attrs.VALIDATION_SIZE),
         space_path=None if _shipped_space(stored) else "SPACE.toml",  # the study's own file: not stored
-        data_dir=data_dir_hint(_data_source(study)),
+        data=data_hint(_data_source(study)),
     )
 
 

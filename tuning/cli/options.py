@@ -17,8 +17,9 @@ __all__ = [
     "Choice",
     "CountOrFraction",
     "console",
-    "data_dir_option",
+    "data_option",
     "default_of",
+    "searched_data_option",
     "setting_option",
     "storage_option",
 ]
@@ -74,11 +75,23 @@ storage_option = click.option(
     help="Optuna storage: a database URL (any SQLAlchemy URL, e.g. postgresql://user:pw@host/db) or a SQLite "
     f"file's path (runs/x.db, relative to this folder). [default: {DEFAULT_STORAGE}]",
 )
-data_dir_option = click.option(
+data_option = click.option(
+    "--data",
     "--data-dir",
+    "data",
     default=None,
     envvar="TUNE_DATA_DIR",
-    help="Folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. [env: TUNE_DATA_DIR]",
+    help="The images: a .npz (x_train, y_train, x_test, y_test[, class_names]), a folder with train/ and test/ "
+    "holding one folder per class, or a folder with the Fashion-MNIST IDX .gz files or Kaggle CSVs. "
+    "[default: Fashion-MNIST from the usual places] [env: TUNE_DATA_DIR]",
+)
+searched_data_option = click.option(
+    "--data",
+    "--data-dir",
+    "data",
+    default=None,
+    help="The images, as `tune run --data` takes them, where they are no longer where the search read them. "
+    "[default: the data the study searched, as recorded]",
 )
 
 

@@ -9,9 +9,9 @@ import click
 
 from tuning import api
 from tuning.cli.commandline import command_line
-from tuning.cli.options import Choice, console, data_dir_option, default_of, setting_option, storage_option
+from tuning.cli.options import Choice, console, default_of, searched_data_option, setting_option, storage_option
 from tuning.cli.tables import print_table
-from tuning.data.locate import data_dir_hint
+from tuning.data.locate import data_hint
 from tuning.model.builders import PRECISIONS
 from tuning.model.train import VAL_ACCURACY
 from tuning.results.retrain import RetrainConfig
@@ -41,9 +41,9 @@ __all__ = ["evaluate_command", "export", "retrain_command"]
 )
 @setting_option(RobustConfig, "--robust-seeds", "With --robust: extra seeds per configuration.", metavar="S")
 @storage_option
-@data_dir_option
+@searched_data_option
 def export(
-    study: str, output: str | None, robust: int | None, robust_seeds: int, storage: str, data_dir: str | None
+    study: str, output: str | None, robust: int | None, robust_seeds: int, storage: str, data: str | None
 ) -> None:
     """Write the best configuration of STUDY as JSON (for `tune retrain`); with --robust, the best mean over seeds."""
     path = Path(output) if output else api.default_export_path(study)
@@ -52,14 +52,14 @@ def export(
             raise click.UsageError("--robust-seeds needs --robust K")
         best = api.export(study, storage=storage, output=path)
     else:
-        best = _robust_export(study, storage, RobustConfig(robust, robust_seeds, data_dir), console())
+        best = _robust_export(study, storage, RobustConfig(robust, robust_seeds, data), console())
         best.write(path)
     console().print(
         f"wrote {path}: trial {best.best_trial}, validation accuracy "
         f"{best.best_val_accuracy:.4f}, {best.arch} with {best.n_params} parameters"
     )
     # As printed, it reads the files the study searched and notes its result on the study.
-    retrain = command_line(retrain_command, str(path), storage=storage, data_dir=data_dir_hint(best.data.source))
+    retrain = command_line(retrain_command, str(path), storage=storage, data=data_hint(best.data.source))
     console().print(f"next: {retrain}", markup=False)
 
 
@@ -169,7 +169,7 @@ def _print_candidates(chosen: Export, console: Console) -> None:
     help="float32 or bfloat16. [default: the precision of the best trial]",
 )
 @click.option("--png/--no-png", default=None, help="PNG copies of the plots. [default: when a Chromium is installed]")
-@data_dir_option
+@searched_data_option
 @setting_option(
     RetrainConfig,
     "--storage",
@@ -231,10 +231,10 @@ def _retrain_with_progress(prepared: PreparedRetrain, console: Console) -> Retra
 
 @click.command("evaluate")
 @click.argument("model_path", metavar="MODEL.keras")
-@data_dir_option
-def evaluate_command(model_path: str, data_dir: str | None) -> None:
+@searched_data_option
+def evaluate_command(model_path: str, data: str | None) -> None:
     """Test accuracy, loss and per-class accuracy of a saved Keras model on the 10,000 test images."""
-    evaluation = api.evaluate(model_path, data_dir)
+    evaluation = api.evaluate(model_path, data)
     out = console()
     out.print(
         f"{model_path}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f} "

@@ -11,7 +11,7 @@ import click
 
 from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
-from tuning.cli.options import Choice, CountOrFraction, console, data_dir_option, setting_option, storage_option
+from tuning.cli.options import Choice, CountOrFraction, console, data_option, setting_option, storage_option
 from tuning.errors import Interrupted
 from tuning.model.params import ARCHITECTURES
 from tuning.search.config import DEFAULT_EPOCHS, RUN_PRECISIONS, RunConfig
@@ -111,7 +111,8 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting(
     "--defaults-first/--no-defaults-first",
     "On a new study, make the first trial the space's [start] configuration (the shipped spaces: the "
-    "validation-best of an earlier study), which leads every rung. [default: on]",
+    "validation-best of an earlier study on Fashion-MNIST), which leads every rung. [default: on for "
+    "Fashion-MNIST, off for other data]",
 )
 @_setting(
     "--precision",
@@ -132,7 +133,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "random; each trial trains --epochs unless Hyperband gives it fewer.",
     type=Choice(ORACLES),
 )
-@data_dir_option
+@data_option
 @_setting(
     "--artifact-dir",
     "Folder for each trial's dashboard artifacts (learning curve, model summary). [default: beside a SQLite "
@@ -191,7 +192,8 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
         )
     console.print(
         f"{where}: {resumed}running {prepared.remaining} trial(s){workers} of up to {config.epochs} epochs "
-        f"on {len(prepared.setup.split.y_train)} images, validating on {len(prepared.setup.split.y_val)}; "
+        f"on {len(prepared.setup.split.y_train)} images of {_data_shown(prepared)}, "
+        f"validating on {len(prepared.setup.split.y_val)}; "
         f"{config.precision} ({prepared.precision_reason}); space {_space_shown(config, prepared)}.",
         markup=False,
     )
@@ -225,6 +227,14 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
             markup=False,
         )
     _print_best(study, config.storage, console)
+
+
+def _data_shown(prepared: PreparedRun) -> str:
+    """E.g. "fashion-mnist (28x28 grey, 10 classes)"."""
+    from tuning.data.images import NAME as FASHION_MNIST
+
+    name = prepared.study.user_attrs.get(attrs.DATA_NAME, FASHION_MNIST)  # studies older than other data
+    return f"{name} ({prepared.setup.shape.describe()})"
 
 
 def _changes_line(study: str, changes: SettingChanges, flags: dict[str, str]) -> str:

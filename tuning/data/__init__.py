@@ -1,1 +1,1 @@
-"""Fashion-MNIST: where the files are, their IDX/CSV formats, the parse cache, and train/validation splits."""
+"""Data: the dataset record; readers of Fashion-MNIST's files, .npz files and image folders; the cache; splits."""

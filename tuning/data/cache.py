@@ -1,4 +1,4 @@
-"""The parse cache: Fashion-MNIST's arrays as ``.npy`` files, in a folder named by the source files' fingerprint.
+"""The parse cache: a dataset's arrays as ``.npy`` files, in a folder named by the source files' fingerprint.
 
 Parsing the CSVs takes seconds, loading ``.npy`` files milliseconds. A cache
 is written atomically, so readers never see half of one; an unreadable cache
@@ -31,18 +31,18 @@ def cache_root(cache_dir: str | Path | None) -> Path:
     return Path(chosen).expanduser()
 
 
-def read_cache(cache: Path) -> Arrays | None:
+def read_cache(cache: Path, num_classes: int | None = None) -> Arrays | None:
     """The arrays cached in the folder ``cache``, or None if it is missing or unreadable (with a warning)."""
     if not cache.is_dir():
         return None
     try:
         loaded = [np.load(cache / f"{name}.npy", allow_pickle=False) for name in ARRAY_NAMES]
         arrays: Arrays = (loaded[0], loaded[1], loaded[2], loaded[3])
-        check_arrays(arrays, str(cache))
+        check_arrays(arrays, str(cache), num_classes)
     except (OSError, ValueError, EOFError, TuneError) as exc:
         logger.warning("ignoring unreadable data cache %s (%s); re-parsing", cache, exc)
         return None
-    logger.debug("loaded Fashion-MNIST from cache %s", cache)
+    logger.debug("loaded the data from cache %s", cache)
     return arrays
 
 

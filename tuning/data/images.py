@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["CLASS_NAMES", "IMAGE_SHAPE", "NUM_CLASSES"]
+from tuning.data.dataset import DataShape
+
+__all__ = ["CLASS_NAMES", "IMAGE_SHAPE", "NAME", "NUM_CLASSES", "SHAPE"]
+
+NAME = "fashion-mnist"  # the dataset's name in studies, exports and reports
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -18,3 +22,4 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28)  # rows, columns; pixels 0-255 (uint8)
+SHAPE = DataShape(IMAGE_SHAPE, NUM_CLASSES)

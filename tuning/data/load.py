@@ -9,7 +9,6 @@ resort, and a `Dataset` that says where the arrays came from.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,27 +17,17 @@ from tuning.data import locate
 from tuning.data.arrays import Arrays, check_arrays
 from tuning.data.cache import cache_root, read_cache, write_cache
 from tuning.data.csv_format import read_csv_set
+from tuning.data.dataset import Dataset
 from tuning.data.fingerprint import fingerprint_arrays, fingerprint_files
 from tuning.data.idx_format import read_idx_set
+from tuning.data.images import CLASS_NAMES, NAME, NUM_CLASSES
 from tuning.errors import TuneError
 
-__all__ = ["Dataset", "load_fashion_mnist"]
+__all__ = ["load_fashion_mnist"]
 
 logger = logging.getLogger(__name__)
 
 _KERAS_SOURCE = "keras-download"
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Fashion-MNIST as uint8 arrays, with where it came from and a content hash."""
-
-    x_train: np.ndarray = field(repr=False)  # (n_train, 28, 28) uint8
-    y_train: np.ndarray = field(repr=False)  # (n_train,) uint8, values 0-9
-    x_test: np.ndarray = field(repr=False)  # (n_test, 28, 28) uint8
-    y_test: np.ndarray = field(repr=False)  # (n_test,) uint8, values 0-9
-    source: str  # the directory it came from, or "keras-download"
-    fingerprint: str  # 16 hex chars of sha256 over the source files' bytes
 
 
 def load_fashion_mnist(data_dir: str | Path | None = None, *, cache_dir: str | Path | None = None) -> Dataset:
@@ -53,17 +42,21 @@ def load_fashion_mnist(data_dir: str | Path | None = None, *, cache_dir: str | P
             return _load_files(directory, files, root)
     arrays, reason = _download_with_keras()
     if arrays is not None:
-        return Dataset(*arrays, source=_KERAS_SOURCE, fingerprint=fingerprint_arrays(arrays))
+        return _fashion(arrays, _KERAS_SOURCE, fingerprint_arrays(arrays))
     raise TuneError(locate.not_found_message(reason))
 
 
 def _load_files(directory: Path, files: list[Path], root: Path) -> Dataset:
     fingerprint = fingerprint_files(files)
-    arrays = read_cache(root / fingerprint)
+    arrays = read_cache(root / fingerprint, NUM_CLASSES)
     if arrays is None:
         arrays = _parse_files(files)
         write_cache(root / fingerprint, arrays)
-    return Dataset(*arrays, source=str(directory), fingerprint=fingerprint)
+    return _fashion(arrays, str(directory), fingerprint)
+
+
+def _fashion(arrays: Arrays, source: str, fingerprint: str) -> Dataset:
+    return Dataset(*arrays, name=NAME, class_names=CLASS_NAMES, source=source, fingerprint=fingerprint)
 
 
 def _parse_files(files: list[Path]) -> Arrays:
@@ -83,7 +76,7 @@ def _download_with_keras() -> tuple[Arrays | None, str]:
         return None, f"{type(exc).__name__}: {exc}".replace("\n", " ")
     # Keras hands back read-only views of its buffers; give callers arrays they own.
     arrays = (_owned(x_train), _owned(y_train), _owned(x_test), _owned(y_test))
-    check_arrays(arrays, _KERAS_SOURCE)
+    check_arrays(arrays, _KERAS_SOURCE, NUM_CLASSES)
     return arrays, "ok"
 
 

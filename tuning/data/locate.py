@@ -1,6 +1,6 @@
 """Where the Fashion-MNIST files are: the places searched, the file sets recognised, what to say when none is found.
 
-A directory the user names (``--data-dir`` or ``TUNE_DATA_DIR``) is the only
+A directory the user names (``--data`` or ``TUNE_DATA_DIR``) is the only
 place looked at: who names a directory wants that data, not a silent fallback.
 Otherwise Keras' download cache comes first, then the Debian package's
 directory. A directory holds either the four IDX ``.gz`` files or the two
@@ -19,7 +19,7 @@ __all__ = [
     "DEBIAN_DIR",
     "IDX_FILES",
     "candidate_dirs",
-    "data_dir_hint",
+    "data_hint",
     "explicit_dir",
     "explicit_files",
     "found_files",
@@ -39,7 +39,7 @@ CSV_FILES = ("fashion-mnist_train.csv", "fashion-mnist_test.csv")
 
 _HOW_TO_GET = (
     "To get it, run `apt-get install dataset-fashion-mnist` (puts it in "
-    f"{DEBIAN_DIR}), or pass --data-dir DIR or set TUNE_DATA_DIR to a directory "
+    f"{DEBIAN_DIR}), or pass --data DIR or set TUNE_DATA_DIR to a directory "
     f"holding the four IDX .gz files ({', '.join(IDX_FILES)}) or the Kaggle CSVs "
     f"({' and '.join(CSV_FILES)})."
 )
@@ -73,7 +73,10 @@ def explicit_files(directory: Path, *, from_env: bool) -> list[Path]:
         raise TuneError(f"data directory {named} is not a directory. {_HOW_TO_GET}")
     files = found_files(directory)
     if files is None:
-        raise TuneError(f"data directory {named} holds no Fashion-MNIST files. {_HOW_TO_GET}")
+        raise TuneError(
+            f"data directory {named} holds neither train/ and test/ class folders nor Fashion-MNIST's files. "
+            f"{_HOW_TO_GET}"
+        )
     return files
 
 
@@ -90,11 +93,13 @@ def found_files(directory: Path) -> list[Path] | None:
     return _complete_set(directory, CSV_FILES, "Kaggle CSV")
 
 
-def data_dir_hint(source: str | None) -> str | None:
-    """The `--data-dir` a printed command needs to read `source` again: None where the usual places
-    (with this shell's TUNE_DATA_DIR) find that folder first, or where `source` is no folder here."""
-    if source is None or not Path(source).is_dir():
+def data_hint(source: str | None) -> str | None:
+    """The `--data` a printed command needs to read `source` again: None where the usual places
+    (with this shell's TUNE_DATA_DIR) find that folder first, or where `source` is not here."""
+    if source is None or not Path(source).exists():
         return None
+    if not Path(source).is_dir() or _has_parts(Path(source)):
+        return source  # a .npz, a folder of class folders: only named, never found
     for directory in candidate_dirs():
         try:
             if found_files(directory) is not None:
@@ -102,6 +107,10 @@ def data_dir_hint(source: str | None) -> str | None:
         except TuneError:  # part of a set: the command would stop there, so name the folder
             break
     return source
+
+
+def _has_parts(folder: Path) -> bool:
+    return (folder / "train").is_dir() and (folder / "test").is_dir()
 
 
 def not_found_message(keras_reason: str) -> str:

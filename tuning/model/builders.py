@@ -1,17 +1,18 @@
-"""Model builders: a plain parameter dict in, an uncompiled Keras model out.
+"""Model builders: a plain parameter dict and the data's shape in, an uncompiled Keras model out.
 
 Builders know nothing about Optuna, so the search, the tests and retraining all
-build models the same way. Models take raw 28x28 pixels (0-255) and rescale
-them themselves, so a saved model needs no separate preprocessing.
+build models the same way. Models take raw pixels (0-255) of the data's image
+shape, grey (H, W) or colour (H, W, C), rescale them themselves (so a saved model
+needs no separate preprocessing) and output one probability per class.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tuning.data.images import IMAGE_SHAPE, NUM_CLASSES
-from tuning.errors import check_choice
-from tuning.model.params import resolve_params
+from tuning.data.dataset import DataShape
+from tuning.errors import TrialFailed, check_choice
+from tuning.model.params import MIN_POOLED_SIDE, max_blocks, resolve_params
 
 if TYPE_CHECKING:
     import keras
@@ -34,8 +35,8 @@ def check_precision(precision: str) -> None:
     check_choice("precision", precision, PRECISIONS)
 
 
-def build_model(arch: str, params: dict[str, Any], *, precision: str = "float32") -> keras.Model:
-    """Build the `arch` network described by `params` (missing values take their defaults).
+def build_model(arch: str, params: dict[str, Any], shape: DataShape, *, precision: str = "float32") -> keras.Model:
+    """Build the `arch` network described by `params` (missing values take their defaults) for data of `shape`.
 
     `precision` picks the layers' dtype policy; it is saved with the model, so a
     reloaded model computes the same way.
@@ -47,32 +48,39 @@ def build_model(arch: str, params: dict[str, Any], *, precision: str = "float32"
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(PRECISIONS[precision])
     try:
-        return builder(resolved)
+        return builder(resolved, shape)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _build_mlp(p: dict[str, Any]) -> keras.Model:
+def _build_mlp(p: dict[str, Any], shape: DataShape) -> keras.Model:
     import keras
 
     l2 = keras.regularizers.L2(p["l2"])
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="pixels")
+    inputs = keras.Input(shape=shape.image_shape, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
     x = keras.layers.Flatten()(x)
     for i in range(1, p["n_layers"] + 1):
         x = keras.layers.Dense(p[f"units_{i}"], activation="relu", kernel_regularizer=l2, name=f"dense_{i}")(x)
         x = keras.layers.Dropout(p[f"dropout_{i}"])(x)
-    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="class", dtype="float32")(x)
+    outputs = keras.layers.Dense(shape.num_classes, activation="softmax", name="class", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="mlp")
 
 
-def _build_cnn(p: dict[str, Any]) -> keras.Model:
+def _build_cnn(p: dict[str, Any], shape: DataShape) -> keras.Model:
     import keras
 
+    if p["n_blocks"] > max_blocks(shape.image_shape):
+        size = "x".join(str(n) for n in shape.image_shape[:2])
+        raise TrialFailed(
+            f"n_blocks={p['n_blocks']} is too deep for {size} images: at most {max_blocks(shape.image_shape)} "
+            f"blocks keep them {MIN_POOLED_SIDE}x{MIN_POOLED_SIDE} or larger"
+        )
     l2 = keras.regularizers.L2(p["l2"])
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="pixels")
+    inputs = keras.Input(shape=shape.image_shape, name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Reshape((*IMAGE_SHAPE, 1))(x)
+    if len(shape.image_shape) == 2:  # grey: one channel for the convolutions
+        x = keras.layers.Reshape((*shape.image_shape, 1))(x)
     x = _augment(x, p)
     for block in range(1, p["n_blocks"] + 1):
         for conv in range(1, p["convs_per_block"] + 1):
@@ -92,12 +100,12 @@ def _build_cnn(p: dict[str, Any]) -> keras.Model:
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(p["dense_units"], activation="relu", kernel_regularizer=l2, name="dense")(x)
     x = keras.layers.Dropout(p["dense_dropout"])(x)
-    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="class", dtype="float32")(x)
+    outputs = keras.layers.Dense(shape.num_classes, activation="softmax", name="class", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
 def _augment(x: keras.KerasTensor, p: dict[str, Any]) -> keras.KerasTensor:
-    """Random shifts and mirror images of (batch, 28, 28, 1) images when `p["augment"]`.
+    """Random shifts and mirror images of (batch, H, W, C) images when `p["augment"]`.
 
     Keras' random preprocessing layers act only in training, so evaluation,
     prediction and a saved model see the image unchanged.
@@ -108,7 +116,7 @@ def _augment(x: keras.KerasTensor, p: dict[str, Any]) -> keras.KerasTensor:
         return x
     if p["translate"] > 0:
         # Nearest-pixel shifts keep strokes as sharp as in the test images; the border
-        # fills with 0, the background colour of Fashion-MNIST.
+        # fills with 0 (black, the background of Fashion-MNIST and digits).
         translate = p["translate"]
         x = keras.layers.RandomTranslation(
             translate, translate, fill_mode="constant", interpolation="nearest", name="augment_translate"

@@ -12,7 +12,18 @@ from typing import Any
 
 from tuning.errors import check_choice
 
-__all__ = ["ARCHITECTURES", "DEFAULTS", "LR_SCHEDULES", "MAX_DEPTH", "check_arch", "parameter_names", "resolve_params"]
+__all__ = [
+    "ARCHITECTURES",
+    "DEFAULTS",
+    "LR_SCHEDULES",
+    "MAX_DEPTH",
+    "MIN_POOLED_SIDE",
+    "check_arch",
+    "depth_limit",
+    "max_blocks",
+    "parameter_names",
+    "resolve_params",
+]
 
 ARCHITECTURES = ("mlp", "cnn")
 
@@ -54,6 +65,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 # "cosine" decay from learning_rate to 0 over the run's epochs.
 LR_SCHEDULES = ("constant", "cosine")
 
+# A conv block ends in 2x2 max pooling; none may leave the image smaller than this on a side.
+MIN_POOLED_SIDE = 2
+
 # Per-layer parameters: name prefix -> the depth parameter that governs them.
 _LAYERED = {"mlp": {"units": "n_layers", "dropout": "n_layers"}, "cnn": {"filters": "n_blocks"}}
 
@@ -71,6 +85,20 @@ def parameter_names(arch: str) -> frozenset[str]:
     for prefix in layered:
         names.update(f"{prefix}_{i}" for i in range(1, MAX_DEPTH + 1))
     return frozenset(names)
+
+
+def max_blocks(image_shape: tuple[int, ...]) -> int:
+    """How many conv blocks (each halving the image) images of `image_shape` take: 3 for 28x28, 2 for 8x8."""
+    side, blocks = min(image_shape[:2]), 0
+    while side // 2 >= MIN_POOLED_SIDE:
+        side, blocks = side // 2, blocks + 1
+    return blocks
+
+
+def depth_limit(arch: str, image_shape: tuple[int, ...]) -> tuple[str, int] | None:
+    """The depth parameter the image size bounds and its largest value, or None where nothing is bounded."""
+    check_arch(arch)
+    return ("n_blocks", max_blocks(image_shape)) if arch == "cnn" else None
 
 
 def resolve_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tuning.errors import TrialFailed, first_line
 if TYPE_CHECKING:
     import keras
 
+    from tuning.data.dataset import DataShape
     from tuning.data.splits import Split
     from tuning.model.callbacks import EpochRecorder
 
@@ -164,6 +165,7 @@ def train_model(
     params: dict[str, Any],
     split: Split,
     *,
+    shape: DataShape,
     seed: int,
     epochs: int,
     recorder: EpochRecorder,
@@ -172,7 +174,7 @@ def train_model(
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
     checks_per_epoch: int = 1,
 ) -> tuple[keras.Model, TrainResult]:
-    """Clear the Keras session, seed, build the `arch` model from `params`, and fit it.
+    """Clear the Keras session, seed, build the `arch` model from `params` for data of `shape`, and fit it.
 
     Raises TrialFailed on a NaN loss or when TensorFlow runs out of memory;
     `recorder` keeps what was trained (model size, epochs) whatever ends the run.
@@ -185,7 +187,7 @@ def train_model(
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    model = build_model(arch, params, precision=precision)
+    model = build_model(arch, params, shape, precision=precision)
     try:
         result = fit(
             model,

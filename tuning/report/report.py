@@ -191,7 +191,8 @@ def _confusion_figure(rows: list[StudyComparison]) -> go.Figure:
     fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[row.name for row in rows], horizontal_spacing=0.12)
     for column, row in enumerate(rows, start=1):
         assert row.retrained is not None
-        (heatmap,) = confusion_figure(np.array(row.retrained.confusion), row.name).data
+        retrained = row.retrained
+        (heatmap,) = confusion_figure(np.array(retrained.confusion), list(retrained.per_class), row.name).data
         heatmap.update(showscale=column == len(rows))
         fig.add_trace(heatmap, row=1, col=column)
         fig.update_yaxes(autorange="reversed", row=1, col=column)

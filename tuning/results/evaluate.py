@@ -1,8 +1,10 @@
-"""Test-set evaluation of a Fashion-MNIST classifier: accuracy, loss, per-class accuracy, confusion matrix.
+"""Test-set evaluation of an image classifier: accuracy, loss, per-class accuracy, confusion matrix.
 
 `tune retrain` evaluates the model it has just trained with this; `tune
-evaluate` does the same for any saved Keras model that takes one 28x28 (or
-28x28x1) image of raw 0-255 pixels, as tune's models do, and outputs 10 classes.
+evaluate` does the same for any saved Keras model that takes one image of the
+data's shape (raw 0-255 pixels; a grey H x W image also as H x W x 1), as tune's
+models do, and outputs one score per class. Without `--data` it reads the data
+recorded beside the model (the metrics.json `tune retrain` writes), else Fashion-MNIST.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuning.data.images import CLASS_NAMES, IMAGE_SHAPE, NUM_CLASSES
 from tuning.errors import TuneError, first_line
 
 if TYPE_CHECKING:
     import keras
 
+    from tuning.data.dataset import Dataset, DataShape
+
 __all__ = ["Evaluation", "evaluate_file", "evaluate_model", "load_classifier"]
 
-_ACCEPTED_INPUTS = (IMAGE_SHAPE, (*IMAGE_SHAPE, 1))
+_METRICS = "metrics.json"  # what `tune retrain` writes beside the model (results/outputs.py)
 _EPSILON = 1e-7  # Keras' clip for cross-entropy, so our loss matches its metric
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _SUFFIXES = {".keras": b"PK\x03\x04", ".h5": _HDF5_MAGIC, ".hdf5": _HDF5_MAGIC}  # extension -> leading bytes
@@ -33,7 +36,8 @@ class Evaluation:
 
     accuracy: float
     loss: float  # mean cross-entropy, without the L2 penalty Keras adds to its training loss
-    confusion: np.ndarray = field(repr=False)  # (10, 10) counts; rows: true class, columns: predicted
+    confusion: np.ndarray = field(repr=False)  # (classes, classes) counts; rows: true class, columns: predicted
+    class_names: tuple[str, ...] = field(repr=False)
 
     @property
     def n_images(self) -> int:
@@ -44,7 +48,9 @@ class Evaluation:
         """Share of each class's images classified correctly (its recall), by class name."""
         totals = self.confusion.sum(axis=1)
         hits = np.diag(self.confusion)
-        return {name: float(hits[i] / totals[i]) if totals[i] else float("nan") for i, name in enumerate(CLASS_NAMES)}
+        return {
+            name: float(hits[i] / totals[i]) if totals[i] else float("nan") for i, name in enumerate(self.class_names)
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,29 +62,32 @@ class Evaluation:
         }
 
 
-def evaluate_model(model: keras.Model, x: np.ndarray, y: np.ndarray, *, batch_size: int = 1024) -> Evaluation:
-    """Evaluate `model` on images `x` (raw pixels) and labels `y`, from one pass of predictions.
+def evaluate_model(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, class_names: tuple[str, ...], *, batch_size: int = 1024
+) -> Evaluation:
+    """Evaluate `model` on images `x` (raw pixels) and labels `y` (0..len(class_names)-1), from one pass of predictions.
 
     Outputs that are not probabilities (negative, or rows not summing to 1) are
     taken as logits and put through a softmax for the loss.
     """
-    images = x.astype("float32").reshape(len(x), *_input_shape(model))
+    images = x.astype("float32").reshape(len(x), *_input_shape(model, x.shape[1:]))
     outputs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)
     probabilities = outputs if _are_probabilities(outputs) else _softmax(outputs)
     labels = y.astype(np.int64)
     predicted = probabilities.argmax(axis=1)
-    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    confusion = np.zeros((len(class_names), len(class_names)), dtype=np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], _EPSILON, 1.0)
     return Evaluation(
         accuracy=float(np.mean(predicted == labels)),
         loss=float(-np.mean(np.log(picked))),
         confusion=confusion,
+        class_names=tuple(class_names),
     )
 
 
-def load_classifier(path: str | Path) -> keras.Model:
-    """Load a saved Keras model and check it takes 28x28 images and outputs 10 classes."""
+def load_classifier(path: str | Path, shape: DataShape) -> keras.Model:
+    """Load a saved Keras model and check it takes images of `shape` and outputs one score per class."""
     path = Path(path)
     if not path.exists():
         raise TuneError(f"model file not found: {path}")
@@ -88,18 +97,38 @@ def load_classifier(path: str | Path) -> keras.Model:
     if problem:
         raise TuneError(f"{path} is not a Keras model file: {problem}")
     model = _load(path)
-    _input_shape(model, path)
-    _check_output(model, path)
+    _input_shape(model, shape.image_shape, path)
+    _check_output(model, shape.num_classes, path)
     return model
 
 
-def evaluate_file(path: str | Path, data_dir: str | Path | None = None) -> Evaluation:
-    """Evaluate the saved model at `path` on the 10,000 Fashion-MNIST test images."""
-    from tuning.data.load import load_fashion_mnist
+def evaluate_file(path: str | Path, data: str | Path | None = None) -> Evaluation:
+    """Evaluate the saved model at `path` on the test images of `data`, else of the data recorded beside it."""
+    loaded = _model_data(Path(path), data)
+    model = load_classifier(path, loaded.shape)
+    return evaluate_model(model, loaded.x_test, loaded.y_test, loaded.class_names)
 
-    model = load_classifier(path)
-    data = load_fashion_mnist(data_dir)
-    return evaluate_model(model, data.x_test, data.y_test)
+
+def _model_data(path: Path, data: str | Path | None) -> Dataset:
+    """`data`, else what the metrics.json beside the model says it was trained on, else Fashion-MNIST."""
+    import json
+
+    from tuning.data.sources import load_dataset, load_searched
+
+    metrics = path.parent / _METRICS
+    if data is not None or not metrics.is_file():
+        return load_dataset(data)
+    try:
+        recorded = json.loads(metrics.read_text(encoding="utf-8")).get("data", {})
+    except (OSError, ValueError, AttributeError):
+        return load_dataset(None)
+    loaded = load_searched(None, recorded.get("source"), recorded.get("name"))
+    if recorded.get("fingerprint") not in (None, loaded.fingerprint):
+        raise TuneError(
+            f"{metrics} says the model was trained on data with fingerprint {recorded['fingerprint']}, "
+            f"but {loaded.source} holds {loaded.fingerprint}; pass --data with the data to evaluate on"
+        )
+    return loaded
 
 
 def _format_problem(path: Path) -> str | None:
@@ -133,23 +162,24 @@ def _load(path: Path) -> keras.Model:
     return model
 
 
-def _input_shape(model: keras.Model, path: Path | None = None) -> tuple[int, ...]:
+def _input_shape(model: keras.Model, image_shape: tuple[int, ...], path: Path | None = None) -> tuple[int, ...]:
+    """The model's input shape, where it takes images of `image_shape` (grey ones also with a channel axis)."""
     where = path if path is not None else model.name
     inputs = _tensors(model, "inputs", where)
     shape = tuple(inputs[0].shape[1:])
-    if len(inputs) != 1 or shape not in _ACCEPTED_INPUTS:
+    accepted = [tuple(image_shape), *([(*image_shape, 1)] if len(image_shape) == 2 else [])]
+    if len(inputs) != 1 or shape not in accepted:
         shapes = [tuple(t.shape[1:]) for t in inputs]
-        raise TuneError(
-            f"{where} takes input(s) of shape {_shapes(shapes)}; expected one image of (28, 28) or (28, 28, 1)"
-        )
+        expected = " or ".join(str(s) for s in accepted)
+        raise TuneError(f"{where} takes input(s) of shape {_shapes(shapes)}; the data's images are {expected}")
     return shape
 
 
-def _check_output(model: keras.Model, where: Path) -> None:
+def _check_output(model: keras.Model, num_classes: int, where: Path) -> None:
     outputs = _tensors(model, "outputs", where)
     shapes = [tuple(t.shape[1:]) for t in outputs]
-    if shapes != [(NUM_CLASSES,)]:
-        raise TuneError(f"{where} outputs shape {_shapes(shapes)}; expected one output of {NUM_CLASSES} classes")
+    if shapes != [(num_classes,)]:
+        raise TuneError(f"{where} outputs shape {_shapes(shapes)}; the data have {num_classes} classes")
 
 
 def _tensors(model: keras.Model, kind: str, where: Path | str) -> list[Any]:

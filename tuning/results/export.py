@@ -69,6 +69,11 @@ class DataRecord:
     max_train_samples: int | None
     split_seed: int | None
     validation_samples: int | None = None  # images the best trial validated on; absent from older exports
+    # The data's name, one image's shape and its class names (data/dataset.py); absent from exports
+    # older than other data: Fashion-MNIST's.
+    name: str | None = None
+    image_shape: list[int] | None = None
+    class_names: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,9 @@ class Export:
                 max_train_samples=stored.get(attrs.MAX_TRAIN_SAMPLES),
                 split_seed=stored.get(attrs.SPLIT_SEED),
                 validation_samples=ran[attrs.VALIDATION_SAMPLES],
+                name=stored.get(attrs.DATA_NAME),
+                image_shape=stored.get(attrs.IMAGE_SHAPE),
+                class_names=stored.get(attrs.CLASS_NAMES),
             ),
             trials={"complete": len(complete), "total": len(study.get_trials(deepcopy=False))},
             checks_per_epoch=ran[attrs.CHECKS_PER_EPOCH],
@@ -228,7 +236,7 @@ class Export:
 _KEYS = frozenset(f.name for f in fields(Export))
 _OPTIONAL_KEYS = frozenset({"robust", "checks_per_epoch", "steps_per_execution"})  # added after format 1's first files
 _DATA_KEYS = frozenset(f.name for f in fields(DataRecord))
-_OPTIONAL_DATA_KEYS = frozenset({"validation_samples"})
+_OPTIONAL_DATA_KEYS = frozenset({"validation_samples", "name", "image_shape", "class_names"})
 _ROBUST_KEYS = frozenset(f.name for f in fields(RobustRecord))
 _CANDIDATE_KEYS = frozenset(f.name for f in fields(RobustCandidate))
 
@@ -348,5 +356,5 @@ def check_searched_data(export: Export, data: Dataset) -> None:
             f"the data in {data.source} (fingerprint {data.fingerprint}) are not the files study {export.study!r} "
             f"searched on (fingerprint {searched_on}), on which its validation split and accuracies were measured "
             "(the same images in another format, IDX or CSV, have another fingerprint too); "
-            "pass --data-dir with those files"
+            "pass --data with those files"
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tuning.data.images import CLASS_NAMES
 from tuning.render import integer_axis
 
 if TYPE_CHECKING:
@@ -51,11 +50,11 @@ def history_figure(runs: Sequence[RunHistory], title: str) -> go.Figure:
     return fig
 
 
-def confusion_figure(confusion: np.ndarray, title: str) -> go.Figure:
+def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], title: str) -> go.Figure:
     """Test-set counts per (true, predicted) class pair, coloured by share of the true class."""
     import plotly.graph_objects as go
 
-    names = list(CLASS_NAMES)
+    names = list(class_names)
     totals = confusion.sum(axis=1, keepdims=True).clip(min=1)
     fig = go.Figure(
         go.Heatmap(

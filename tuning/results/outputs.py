@@ -65,6 +65,7 @@ def write_outputs(prepared: PreparedRetrain, result: RetrainResult, staging: Pat
         "history": history_figure([(run.seed, run.history) for run in result.runs], f"{name} — retraining history"),
         "confusion_matrix": confusion_figure(
             saved.evaluation.confusion,
+            saved.evaluation.class_names,
             f"{name} — test confusion matrix (seed {saved.seed}, accuracy {saved.evaluation.accuracy:.4f})",
         ),
     }
@@ -96,7 +97,7 @@ def _metrics(prepared: PreparedRetrain, result: RetrainResult) -> dict[str, Any]
         "validation_samples": len(split.y_val),
         "wall_clock_seconds": round(result.seconds, 3),
         "runs": [run.to_dict() for run in result.runs],
-        "data": {"source": data.source, "fingerprint": data.fingerprint},
+        "data": {"name": data.name, "source": data.source, "fingerprint": data.fingerprint},
         "export": {"path": str(prepared.export_path.resolve()), "content": prepared.export.to_dict()},
         "versions": package_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

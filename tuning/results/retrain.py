@@ -82,7 +82,7 @@ class RetrainConfig:
     validation_split: bool = False  # keep the search's validation images out for early stopping
     patience: int = 3  # epochs without a better validation accuracy before stopping (validation_split only)
     max_train_samples: int | None = None  # a stratified subset, for quick runs and tests
-    data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
+    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
     png: bool | None = None  # PNG copies of the plots; None: when a Chromium is installed
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION
     precision: str | None = None  # None: the precision the best trial trained in (the export's)
@@ -143,14 +143,14 @@ class PreparedRetrain:
 
 def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     """Check the export, the output folder and the data before any training starts."""
-    from tuning.data.load import load_fashion_mnist
+    from tuning.data.sources import load_searched
 
     export_path = Path(config.export_path)
     export = Export.read(export_path)
     epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export, config.extend)
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)
-    data = load_fashion_mnist(config.data_dir)
+    data = load_searched(config.data, export.data.source, export.data.name)
     check_searched_data(export, data)
     first = config.seed if config.seed is not None else (export.seed or 0)
     return PreparedRetrain(
@@ -321,6 +321,7 @@ def _train_once(
             export.arch,
             export.model_params,
             prepared.split,
+            shape=prepared.data.shape,
             seed=seed,
             epochs=prepared.epochs,
             recorder=recorder,
@@ -330,7 +331,8 @@ def _train_once(
         )
     except TrialFailed as exc:
         raise TuneError(f"retraining with seed {seed} diverged: {exc}") from None
-    evaluation = evaluate_model(model, prepared.data.x_test, prepared.data.y_test)
+    data = prepared.data
+    evaluation = evaluate_model(model, data.x_test, data.y_test, data.class_names)
     run = RunResult(
         seed=seed,
         history=result.history,

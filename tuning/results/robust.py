@@ -36,6 +36,7 @@ from tuning.search.trial import trial_seed
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.data.dataset import DataShape
     from tuning.data.splits import Split
 
 __all__ = [
@@ -63,7 +64,7 @@ class RobustConfig:
 
     robust: int  # K: the best complete trials (distinct configurations) to train again
     robust_seeds: int = 2  # S: extra runs per configuration, besides the trial's own
-    data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
+    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
 
     def __post_init__(self) -> None:
         check_whole_fields(self, ("robust", "robust_seeds"))
@@ -146,6 +147,7 @@ class PreparedRobust:
     ranked: Fidelity = field(repr=False)  # what the candidates were chosen on
     checks_per_epoch: int  # the study's validations per epoch: the trials' values are the best check's
     split: Split
+    shape: DataShape  # the searched data's image shape and class count
 
     @property
     def runs(self) -> list[tuple[CandidatePlan, int]]:
@@ -155,13 +157,13 @@ class PreparedRobust:
 
 def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
     """Pick the candidates and rebuild the search's split, before any training; TuneError on bad input."""
-    from tuning.data.load import load_fashion_mnist
+    from tuning.data.sources import load_searched
     from tuning.results.retrain import search_split
     from tuning.search.study import study_checks_per_epoch
 
     plain = Export.from_study(study)
     trials, ranked = top_trials(study, config.robust)
-    data = load_fashion_mnist(config.data_dir)
+    data = load_searched(config.data, plain.data.source, plain.data.name)
     check_searched_data(plain, data)
     study_seed = int(study.user_attrs.get(attrs.SEED, 0))
     return PreparedRobust(
@@ -172,6 +174,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
         ranked=ranked,
         checks_per_epoch=study_checks_per_epoch(study.user_attrs),
         split=search_split(plain.data, data, plain.data.max_train_samples),
+        shape=data.shape,
     )
 
 
@@ -272,6 +275,7 @@ def _train_once(
             arch,
             resolve_params(arch, plan.trial.params),
             prepared.split,
+            shape=prepared.shape,
             seed=seed,
             epochs=plan.epochs,
             recorder=recorder,

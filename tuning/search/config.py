@@ -63,11 +63,13 @@ class RunConfig:
     # halving: a trial whose time to a rung is over F times the median of the other trials' there is not
     # promoted (search/halving.py); 0: off, the default until measured (bench/search_speed.py).
     cost_limit: float = 0.0
-    data_dir: str | None = None  # where the Fashion-MNIST files are; None: search the usual places
+    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
-    defaults_first: bool = True  # a new study's first trial is the space's [start] configuration (search/space.py)
+    # A new study's first trial is the space's [start] configuration (search/space.py); None: on for
+    # Fashion-MNIST, where the shipped spaces' [start] was found, off for other data.
+    defaults_first: bool | None = None
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
     engine: str = DEFAULT_ENGINE  # who proposes the configurations (search/engines/); trials train the same way
     kt_oracle: str = "hyperband"  # keras-tuner: hyperband (its factor is reduction_factor), bayesian or random

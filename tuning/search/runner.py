@@ -53,13 +53,14 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     """
     from optuna.trial import TrialState
 
-    from tuning.data.load import load_fashion_mnist
+    from tuning.data.images import NAME as FASHION_MNIST
+    from tuning.data.sources import load_dataset
     from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
     from tuning.search.changes import record_changes
     from tuning.search.engines import get_engine
     from tuning.search.slots import slot_lock
-    from tuning.search.space import default_space_path, load_space
+    from tuning.search.space import default_space_path, fit_space, load_space
     from tuning.search.storage import check_url, open_storage
     from tuning.search.study import open_run_study, study_checks_per_epoch
     from tuning.search.trial import TrialSetup
@@ -67,10 +68,13 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
 
     engine = get_engine(config.engine)
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
-    engine.check_space(space)
-    baseline = engine.start_params(config, space)
     check_url(config.storage)
-    data = load_fashion_mnist(config.data_dir)
+    data = load_dataset(config.data)
+    space = fit_space(space, data.shape)
+    engine.check_space(space)
+    # A space's [start] was found on Fashion-MNIST: other data start without it unless asked for.
+    wanted = config.defaults_first if config.defaults_first is not None else data.name == FASHION_MNIST
+    baseline = engine.start_params(config, space) if wanted else None
     config = replace(config, validation_size=validation_count(config.validation_size, data.y_train))
     split_seed = config.seed if config.seed is not None else 0
     split = _split(config, data, split_seed)  # also validates the split settings
@@ -81,6 +85,10 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         attrs.SPACE_HASH: space.hash,
         attrs.SPACE: space.to_dict(),
         attrs.DATA_FINGERPRINT: data.fingerprint,
+        attrs.DATA_NAME: data.name,
+        attrs.DATA_SOURCE: data.source,
+        attrs.IMAGE_SHAPE: list(data.image_shape),
+        attrs.CLASS_NAMES: list(data.class_names),
         attrs.VALIDATION_SIZE: config.validation_size,
         attrs.MAX_TRAIN_SAMPLES: config.max_train_samples,
         attrs.SPLIT_SEED: split_seed,
@@ -95,6 +103,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         arch=config.arch,
         space=space,
         split=split,
+        shape=data.shape,
         epochs=config.epochs,
         checks_per_epoch=study_checks_per_epoch(study.user_attrs),
         seed=int(study.user_attrs[attrs.SEED]),

@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, check_arch, parameter_names, resolve_params
+from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, check_arch, depth_limit, parameter_names, resolve_params
 
 if TYPE_CHECKING:
     import optuna
+
+    from tuning.data.dataset import DataShape
 
 __all__ = [
     "Param",
@@ -46,6 +48,7 @@ __all__ = [
     "default_params",
     "default_space_path",
     "distribution",
+    "fit_space",
     "in_space",
     "load_space",
     "space_from_dict",
@@ -311,6 +314,42 @@ def in_space(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
         if p.name in values and _is_active(p, kept):
             kept[p.name] = values[p.name]
     return kept
+
+
+def fit_space(space: SearchSpace, shape: DataShape) -> SearchSpace:
+    """`space` without the depths images of `shape` cannot take (a cnn on 8x8 images: at most 2 blocks).
+
+    The depth parameter's range ends at the limit, and parameters that exist only for
+    deeper networks are left out. TuneError where no depth in the space fits.
+    """
+    limit = depth_limit(space.arch, shape.image_shape)
+    if limit is None:
+        return space
+    name, deepest = limit
+    size = "x".join(str(n) for n in shape.image_shape[:2])
+    too_deep = f"images of {size} take at most {deepest} pooling blocks ({name} <= {deepest})"
+    depth = next((p for p in space.params if p.name == name), None)
+    if depth is None:
+        if resolve_params(space.arch, {})[name] > deepest:
+            fixed = f"but {name} is fixed at its default; add it to the space"
+            raise TuneError(f"space {space.source}: {too_deep}, {fixed}")
+        return space
+    kept = [v for v in _possible_values(depth) if v <= deepest] if depth.type == "categorical" else []
+    if (depth.type == "categorical" and not kept) or (depth.low is not None and depth.low > deepest):
+        raise TuneError(f"space {space.source}: {too_deep}, but {name} starts above that")
+    if depth.type == "categorical":
+        fitted = replace(depth, choices=tuple(kept))
+    else:
+        fitted = replace(depth, high=min(depth.high or deepest, deepest))
+    params = []
+    for p in space.params:
+        if p.when is not None and p.when[0] == name:
+            values = tuple(v for v in p.when[1] if v <= deepest)
+            if not values:
+                continue  # exists only for networks these images cannot take
+            p = replace(p, when=(name, values))
+        params.append(fitted if p.name == name else p)
+    return replace(space, params=tuple(params))
 
 
 def default_params(space: SearchSpace) -> dict[str, Any]:

@@ -82,6 +82,13 @@ def study_checks_per_epoch(stored: dict[str, Any]) -> int:
 
 
 def _check_identity(name: str, stored: dict[str, Any], identity: dict[str, Any]) -> None:
+    if stored.get(attrs.DATA_FINGERPRINT) != identity.get(attrs.DATA_FINGERPRINT, stored.get(attrs.DATA_FINGERPRINT)):
+        searched = f"{stored.get(attrs.DATA_NAME, 'its data')} from {stored.get(attrs.DATA_SOURCE, 'elsewhere')}"
+        raise TuneError(
+            f"study {name!r} searched {searched} (fingerprint {stored.get(attrs.DATA_FINGERPRINT)}), but this run "
+            f"reads {identity.get(attrs.DATA_NAME)} from {identity.get(attrs.DATA_SOURCE)} (fingerprint "
+            f"{identity[attrs.DATA_FINGERPRINT]}); resume it on the same --data or use a new --study name"
+        )
     for key in attrs.IDENTITY:
         if key in identity and stored.get(key) != identity[key]:
             raise TuneError(

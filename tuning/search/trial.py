@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import keras
     import optuna
 
+    from tuning.data.dataset import DataShape
     from tuning.data.splits import Split
     from tuning.model.callbacks import EpochRecorder
     from tuning.model.train import TrainResult
@@ -51,6 +52,7 @@ class TrialSetup:
     arch: str
     space: SearchSpace
     split: Split
+    shape: DataShape  # the dataset's image shape and class count: what the model is built for
     epochs: int
     checks_per_epoch: int  # validations, and chances to prune, per pass over the training images
     seed: int  # the study's seed; each trial derives its own from it
@@ -109,6 +111,7 @@ def run_trial(
             setup.arch,
             resolve_params(setup.arch, plan.params),
             setup.split,
+            shape=setup.shape,
             seed=seed,
             epochs=plan.epochs - start,
             recorder=recorder,

@@ -93,7 +93,7 @@ def start_params(config: RunConfig, space: SearchSpace) -> dict[str, Any] | None
     """The space's [start] configuration, queued as a new study's first trial (--defaults-first)."""
     from tuning.search.space import default_params
 
-    return default_params(space) if config.defaults_first else None
+    return None if config.defaults_first is False else default_params(space)
 
 
 def expected_epochs(config: RunConfig, checks_per_epoch: int) -> float:
