@@ -290,7 +290,7 @@ def test_small_csv_data_and_a_timeout(
     result = invoke_tune(args, env={**data_env, "TUNE_DATA_DIR": None})
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
-    assert "on 1250 images, validating on 250; float32 (as asked); " in first
+    assert "on 1250 images of fashion-mnist (28x28 grey, 10 classes), validating on 250; float32 (as asked); " in first
     assert first.endswith(
         f"space {default_space_path('mlp')} (the one shipped with tune; search_spaces/mlp.toml is read only "
         "with --space search_spaces/mlp.toml)."

@@ -82,6 +82,16 @@ def test_compare_says_when_studies_are_not_like_for_like(tmp_path: Path, monkeyp
     assert "Not like for like" in (tmp_path / "compare.html").read_text()
 
 
+def test_compare_of_other_data_tables_no_fashion_mnist_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _study("sqlite:///runs.db", "d", {attrs.DATA_NAME: "digits"}, [("COMPLETE", 0, 1, 0.97)])
+    plain = invoke_tune(["compare", "d", "--storage", "runs.db", "--no-png"])
+    assert plain.returncode == 0, plain.stderr
+    assert "88.11%" not in plain.stdout and "91.85%" not in plain.stdout
+    asked = invoke_tune(["compare", "d", "--storage", "runs.db", "--no-png", "--target", "95"])
+    assert "time to 95.00%" in asked.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [

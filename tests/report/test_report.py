@@ -153,3 +153,30 @@ def test_importances_say_which_trials_they_rest_on() -> None:
     assert row.importances_over == "5 trials at epoch 1 (check 1)"
     assert set(row.importances) == {"lr", "momentum"}
     assert "over 5 trials at epoch 1 (check 1)" in report_html([row])  # under the study's name
+
+
+def test_a_report_shows_published_numbers_only_for_the_data_they_belong_to() -> None:
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import create_trial
+
+    from tuning import attrs
+    from tuning.report.collect import compare_study
+    from tuning.report.report import report_html
+
+    rows = []
+    for name, data in (("digits-study", "digits"), ("fashion-study", None)):
+        study = optuna.create_study(study_name=name, direction="maximize")
+        if data is not None:
+            study.set_user_attr(attrs.DATA_NAME, data)
+        trial = create_trial(params={"lr": 0.01}, distributions={"lr": FloatDistribution(1e-4, 1.0)}, value=0.98)
+        study.add_trial(trial)
+        rows.append(compare_study(study, None))
+    digits_page = report_html(rows[:1])
+    assert "<h1>Searches on digits: digits-study</h1>" in digits_page
+    assert "No published test accuracies" in digits_page and "Google AutoML" not in digits_page
+    fashion_page = report_html(rows[1:])  # a study older than other data: Fashion-MNIST
+    assert (
+        "<h1>Searches on fashion-mnist: fashion-study</h1>" in fashion_page and "Google AutoML 93.90%" in fashion_page
+    )
+    both = report_html(rows)
+    assert "Searches on digits, fashion-mnist" in both and "Google AutoML" not in both

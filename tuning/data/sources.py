@@ -15,11 +15,12 @@ from tuning.data.dataset import Dataset
 from tuning.data.fingerprint import fingerprint_files, fingerprint_tree
 from tuning.data.folder_format import image_files, is_image_folder, read_image_folder
 from tuning.data.images import NAME as FASHION_MNIST
+from tuning.data.images import REFERENCES as FASHION_MNIST_REFERENCES
 from tuning.data.load import load_fashion_mnist
 from tuning.data.npz_format import read_npz
 from tuning.errors import TuneError
 
-__all__ = ["load_dataset", "load_searched"]
+__all__ = ["load_dataset", "load_searched", "published_references", "searched_name"]
 
 
 def load_dataset(data: str | Path | None = None, *, cache_dir: str | Path | None = None) -> Dataset:
@@ -48,6 +49,16 @@ def load_searched(data: str | Path | None, source: str | None, name: str | None)
     if name in (None, FASHION_MNIST):
         return load_dataset(None)
     raise TuneError(f"the data searched ({name}, read from {source}) are not there any more; pass --data PATH")
+
+
+def searched_name(recorded: str | None) -> str:
+    """The name of the data a study or an export recorded (those older than other data: Fashion-MNIST)."""
+    return recorded or FASHION_MNIST
+
+
+def published_references(name: str) -> tuple[tuple[str, float], ...]:
+    """Published test accuracies on the dataset `name`, (label, accuracy); none for a user's own data."""
+    return FASHION_MNIST_REFERENCES if name == FASHION_MNIST else ()
 
 
 def _npz(path: Path) -> Dataset:

@@ -16,22 +16,15 @@ from typing import TYPE_CHECKING, Any
 from tuning import attrs
 from tuning.anytime import anytime_curve
 from tuning.attrs import curve_of
+from tuning.data.sources import searched_name
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["REFERENCES", "Retrained", "StudyComparison", "compare_study", "find_retrained"]
+__all__ = ["Retrained", "StudyComparison", "compare_study", "find_retrained"]
 
 logger = logging.getLogger(__name__)
 
-# Published Fashion-MNIST test accuracies the results are read against.
-REFERENCES = (
-    ("hand-tuned MLP", 0.8811),
-    ("Kaggle SVM baseline", 0.897),
-    ("hand-tuned ConvNet", 0.9185),
-    ("small ConvNets with batch norm", 0.934),
-    ("Google AutoML", 0.939),
-)
 TOP_IMPORTANCES = 5
 
 
@@ -70,6 +63,7 @@ class StudyComparison:
 
     name: str
     arch: str
+    data: str  # the name of the data searched (data/sources.py searched_name)
     counts: dict[str, int]  # trials by state name
     best_value: float | None  # best validation accuracy; None before a complete trial
     best_trial: int | None
@@ -102,6 +96,7 @@ def compare_study(study: optuna.Study, retrained: Retrained | None) -> StudyComp
     return StudyComparison(
         name=study.study_name,
         arch=str(study.user_attrs.get(attrs.ARCH, "?")),
+        data=searched_name(study.user_attrs.get(attrs.DATA_NAME)),
         counts=state_counts(trials),
         best_value=best.value if best else None,
         best_trial=best.number if best else None,

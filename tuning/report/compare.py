@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
 from tuning.anytime import AnytimeCurve, anytime_curve
-from tuning.report.collect import REFERENCES
+from tuning.data.sources import published_references, searched_name
 from tuning.report.summary import STATE_WORDS
 from tuning.search.engines import stored_engine
 from tuning.text import format_duration
@@ -22,10 +22,8 @@ if TYPE_CHECKING:
     import optuna
     import plotly.graph_objects as go
 
-__all__ = ["DEFAULT_TARGETS", "StudyCurve", "compare_figure", "compare_rows", "study_curve", "write_compare"]
+__all__ = ["StudyCurve", "compare_figure", "compare_rows", "default_targets", "study_curve", "write_compare"]
 
-# The hand-tuned MLP's and ConvNet's test accuracies: what a search's validation accuracy should pass.
-DEFAULT_TARGETS = tuple(value for name, value in REFERENCES if name.startswith("hand-tuned"))
 _IDENTITY = (attrs.ARCH, attrs.DATA_FINGERPRINT, attrs.MAX_TRAIN_SAMPLES, attrs.VALIDATION_SIZE)
 
 
@@ -39,6 +37,7 @@ class StudyCurve:
     pruner: str
     counts: dict[str, int]  # trials by state name
     curve: AnytimeCurve
+    data: str  # the name of the data searched
     identity: dict[str, Any]  # what its trials score on (architecture, data, split)
 
 
@@ -57,8 +56,18 @@ def study_curve(study: optuna.Study) -> StudyCurve:
         pruner=pruner,
         counts=state_counts(trials),
         curve=anytime_curve(trials),
+        data=searched_name(stored.get(attrs.DATA_NAME)),
         identity={key: stored.get(key) for key in _IDENTITY},
     )
+
+
+def default_targets(curves: list[StudyCurve]) -> tuple[float, ...]:
+    """The published hand-tuned accuracies on the data all `curves` searched (what a search should pass);
+    none for a user's own data, or for studies of different data."""
+    names = {curve.data for curve in curves}
+    if len(names) != 1:
+        return ()
+    return tuple(value for label, value in published_references(names.pop()) if label.startswith("hand-tuned"))
 
 
 def compare_rows(curves: list[StudyCurve], targets: tuple[float, ...]) -> tuple[list[str], list[list[str]]]:

@@ -11,8 +11,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuning.data.sources import published_references
 from tuning.errors import TuneError
-from tuning.report.collect import REFERENCES, StudyComparison
+from tuning.report.collect import StudyComparison
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -46,10 +47,11 @@ def report_html(rows: list[StudyComparison]) -> str:
         for index, (stem, fig) in enumerate(figures.items())
     ]
     names = ", ".join(html.escape(row.name) for row in rows)
+    data = ", ".join(html.escape(name) for name in sorted({row.data for row in rows}))
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>tune report: {names}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>Fashion-MNIST searches: {names}</h1>\n{_table(rows)}\n{_references()}\n"
+        f"<h1>Searches on {data}: {names}</h1>\n{_table(rows)}\n{_references(_shared_references(rows))}\n"
         + "\n".join(parts)
         + "\n</body>\n</html>\n"
     )
@@ -98,8 +100,16 @@ def _table(rows: list[StudyComparison]) -> str:
     return "\n".join([*lines, "</table>"])
 
 
-def _references() -> str:
-    items = ", ".join(f"{html.escape(name)} {100 * value:.2f}%" for name, value in REFERENCES)
+def _shared_references(rows: list[StudyComparison]) -> tuple[tuple[str, float], ...]:
+    """The published accuracies on the data every study searched; none where they searched different data."""
+    names = {row.data for row in rows}
+    return published_references(names.pop()) if len(names) == 1 else ()
+
+
+def _references(references: tuple[tuple[str, float], ...]) -> str:
+    if not references:
+        return "<p>No published test accuracies to compare with for this data.</p>"
+    items = ", ".join(f"{html.escape(name)} {100 * value:.2f}%" for name, value in references)
     return f"<p>Reference test accuracies (dotted lines): {items}.</p>"
 
 
@@ -124,12 +134,15 @@ def _accuracy_figure(rows: list[StudyComparison]) -> go.Figure:
     spread = [(row.retrained.accuracy_std or 0.0) if row.retrained else None for row in rows]
     if any(test is not None for test in tests):
         fig.add_bar(x=names, y=tests, name="test accuracy (retrained, mean ± std)", error_y={"array": spread})
-    for label, value in REFERENCES:
+    references = _shared_references(rows)
+    for label, value in references:
         fig.add_hline(y=value, line_dash="dot", line_color="grey", annotation_text=f"{label} {100 * value:.2f}%")
     values = [v for v in [*(row.best_value for row in rows), *tests] if v is not None]
-    low = min([*values, *(value for _, value in REFERENCES)]) - 0.01
-    fig.update_yaxes(range=[low, max([*values, 0.94]) + 0.005], tickformat=".1%", title_text="accuracy")
-    fig.update_layout(title_text="Accuracy against published numbers", barmode="group", height=480)
+    marks = [*values, *(value for _, value in references)] or [0.0, 1.0]
+    low, high = max(min(marks) - 0.01, 0.0), min(max(marks) + 0.005, 1.0)
+    fig.update_yaxes(range=[low, high], tickformat=".1%", title_text="accuracy")
+    title = "Accuracy against published numbers" if references else "Accuracy"
+    fig.update_layout(title_text=title, barmode="group", height=480)
     return fig
 
 
