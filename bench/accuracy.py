@@ -261,11 +261,11 @@ def _write(report: dict[str, Any], out: Path) -> None:
 
 def _epochs_text(epochs: int | None) -> str:
     """The epoch budget as set, or each architecture's default."""
-    from tuning.search.config import DEFAULT_EPOCHS
+    from tuning.model.registry import BUILT_IN, get_model
 
     if epochs is not None:
         return str(epochs)
-    return " / ".join(f"{n} ({arch})" for arch, n in DEFAULT_EPOCHS.items())
+    return " / ".join(f"{get_model(arch).epochs} ({arch})" for arch in BUILT_IN)
 
 
 def _markdown(report: dict[str, Any]) -> str:

@@ -187,10 +187,10 @@ def seed_config(name: str) -> Config:
 
 def load_space_arg(value: str) -> SearchSpace:
     """A space file, or "mlp"/"cnn" for the shipped one."""
-    from tuning.model.params import ARCHITECTURES
+    from tuning.model.registry import BUILT_IN
     from tuning.search.space import default_space_path, load_space
 
-    return load_space(default_space_path(value) if value in ARCHITECTURES else value)
+    return load_space(default_space_path(value) if value in BUILT_IN else value)
 
 
 def space_corners(space: SearchSpace) -> list[Config]:
@@ -212,11 +212,11 @@ def space_corners(space: SearchSpace) -> list[Config]:
 
 
 def _depths(space: SearchSpace) -> list[Any]:
-    from tuning.model.params import DEFAULTS
+    from tuning.model.registry import get_model
 
     depth = next((param for param in space.params if param.name == _DEPTH[space.arch]), None)
     if depth is None:
-        return [DEFAULTS[space.arch][_DEPTH[space.arch]]]
+        return [get_model(space.arch).defaults[_DEPTH[space.arch]]]
     if depth.type == "categorical":
         return list(depth.choices)
     return list(range(_end(depth, "low"), _end(depth, "high") + 1, int(depth.step or 1)))

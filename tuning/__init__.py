@@ -1,7 +1,8 @@
 """`tune`: pruned Optuna searches over Keras image classifiers.
 
-The public API (`run`, `export`, `retrain`, `evaluate`) is `tuning.api`, loaded when one of
-them is first used; importing the package (or any of its modules) is cheap: TensorFlow,
+The public API (`run`, `export`, `retrain`, `evaluate`, `plots`) is `tuning.api`, loaded when
+one of them is first used; a model of your own may declare itself as a `ModelSpec`
+(tuning.model.spec). Importing the package (or any of its modules) is cheap: TensorFlow,
 Keras, Optuna, pandas and plotly are imported only inside the functions that need them.
 """
 
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from tuning.errors import TrialFailed, TuneError
 
 if TYPE_CHECKING:
-    from tuning.api import evaluate, export, retrain, run
+    from tuning.api import evaluate, export, plots, retrain, run
+    from tuning.model.spec import ModelSpec
 
-__all__ = ["TrialFailed", "TuneError", "__version__", "evaluate", "export", "retrain", "run"]
+__all__ = ["ModelSpec", "TrialFailed", "TuneError", "__version__", "evaluate", "export", "plots", "retrain", "run"]
 
 __version__ = "0.1.0"
-_API = ("evaluate", "export", "retrain", "run")
+_API = ("evaluate", "export", "plots", "retrain", "run")
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +28,8 @@ def __getattr__(name: str) -> Any:
         from tuning import api
 
         return getattr(api, name)
+    if name == "ModelSpec":
+        from tuning.model.spec import ModelSpec
+
+        return ModelSpec
     raise AttributeError(f"module 'tuning' has no attribute {name!r}")

@@ -37,6 +37,7 @@ __all__ = [
     "KT_ROUND",
     "KT_TRIAL_ID",
     "MAX_TRAIN_SAMPLES",
+    "MODEL_HASH",
     "N_PARAMS",
     "PRECISION",
     "PRECISION_REASON",
@@ -90,6 +91,9 @@ SPLIT_SEED = "split_seed"  # seeds the train/validation split
 # one image's shape ([H, W] grey, [H, W, C] colour) and the class names, label i first. Absent on
 # studies older than other data: Fashion-MNIST's.
 DATA_NAME = "data_name"
+# A user's model (model/user.py): 16 hex chars of sha256 of the file defining it, as the study searched it.
+# Absent for the built-in models.
+MODEL_HASH = "model_hash"
 IMAGE_SHAPE = "image_shape"
 CLASS_NAMES = "class_names"
 PRECISION_REASON = "precision_reason"  # why the study's precision: "as asked", or what --precision auto found
@@ -102,7 +106,7 @@ SETTING_CHANGES = "setting_changes"
 
 # A run may join a study only if these match: trials scored on another architecture,
 # space, data or split are not comparable.
-IDENTITY = (ARCH, SPACE_HASH, DATA_FINGERPRINT, VALIDATION_SIZE, MAX_TRAIN_SAMPLES)
+IDENTITY = (ARCH, MODEL_HASH, SPACE_HASH, DATA_FINGERPRINT, VALIDATION_SIZE, MAX_TRAIN_SAMPLES)
 
 # --- on each trial ----------------------------------------------------------------
 N_PARAMS = "n_params"  # trainable and other weights of the built model

@@ -62,8 +62,8 @@ def _space(tmp_path: Path, text: str) -> Path:
 
 # case: (the arguments, given tmp_path and the real data folder; fragments of the error line)
 BAD_INPUT: dict[str, tuple[Callable[[Path, Path], list[str]], list[str]]] = {
-    "unknown arch": (lambda t, d: ["run", "rnn"], ["'rnn' is not one of 'mlp', 'cnn'", "(see `tune run --help`)"]),
-    "arch typo": (lambda t, d: ["run", "cnnn"], ["'cnnn' is not one of 'mlp', 'cnn'; did you mean 'cnn'?"]),
+    "unknown arch": (lambda t, d: ["run", "rnn"], ["unknown model 'rnn'", "expected one of mlp, cnn, or your own"]),
+    "arch typo": (lambda t, d: ["run", "cnnn"], ["unknown model 'cnnn' (did you mean 'cnn'?)"]),
     "pruner typo": (lambda t, d: ["run", "mlp", "--pruner", "halfing"], ["did you mean 'halving'?"]),
     "zero trials": (lambda t, d: ["run", "mlp", "--trials", "0"], ["--trials must be a whole number >= 1, but got 0"]),
     "negative trials": (lambda t, d: ["run", "mlp", "--trials", "-4"], ["--trials must be", "but got -4"]),
@@ -149,7 +149,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Path, Path], list[str]], list[str]]] = {
             "--space",
             str(_space(t, 'arch = "mlp"\n[params.l2]\ntype = "float"\nlow = 0.01\nhigh = 0.1\n')),
         ],
-        ["is for arch 'mlp', not 'cnn'"],
+        ["is for model 'mlp', not 'cnn'"],
     ),
     "malformed storage": (
         lambda t, d: ["run", "mlp", "--storage", "sqlite:x.db"],

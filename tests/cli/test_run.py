@@ -10,14 +10,15 @@ import pytest
 from conftest import invoke_tune
 
 from tuning import attrs
-from tuning.search.config import DEFAULT_EPOCHS, RunConfig
+from tuning.model.registry import get_model
+from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run
 from tuning.search.space import default_space_path
 
 SMALL = ["--max-train-samples", "600", "--precision", "float32"]
 
 
-E = DEFAULT_EPOCHS["mlp"]  # a run that does not set --epochs
+E = get_model("mlp").epochs  # a run that does not set --epochs
 
 
 def _study_with_one_trial(storage: str, fashion_dir: Path) -> optuna.Study:
@@ -89,6 +90,7 @@ def test_help_states_the_defaults_truthfully() -> None:
     result = invoke_tune(["run", "--help"], env={"COLUMNS": "200"})
     text = " ".join(result.stdout.split())
     shipped = default_space_path("mlp").parent
-    assert f"[default: the space shipped with tune for ARCH, {shipped}/ARCH.toml]" in text
+    assert f"[default: the space shipped with tune for a built-in MODEL, {shipped}/MODEL.toml]" in text
+    assert "[default: 60 for mlp, 6 for cnn; a model of yours: its `epochs`, else 20]" in text
     assert "[default: none: an unseeded sampler; a new study draws its trial seed at random" in text
     assert "--validation-size N|FRACTION" in text and "[default: 10000]" in text

@@ -6,21 +6,22 @@ import pytest
 from tuning.data.images import SHAPE as FASHION
 from tuning.errors import TuneError
 from tuning.model.builders import build_model
-from tuning.model.params import DEFAULTS, parameter_names, resolve_params
+from tuning.model.params import parameter_names, resolve_params
+from tuning.model.registry import get_model
 
 
 def test_resolve_fills_defaults_and_drops_inactive_layers() -> None:
     params = resolve_params("mlp", {"n_layers": 1, "units_1": 64, "units_3": 999})
     assert params["units_1"] == 64
     assert "units_3" not in params and "units_2" not in params
-    assert params["learning_rate"] == DEFAULTS["mlp"]["learning_rate"]
-    assert resolve_params("cnn", {"n_blocks": 3})["filters_3"] == DEFAULTS["cnn"]["filters"]
+    assert params["learning_rate"] == get_model("mlp").defaults["learning_rate"]
+    assert resolve_params("cnn", {"n_blocks": 3})["filters_3"] == get_model("cnn").defaults["filters"]
 
 
 def test_parameter_names_and_unknown_arch() -> None:
     assert {"units_1", "units_3", "dropout_2", "l2"} <= parameter_names("mlp")
     assert {"filters_3", "kernel_size", "batch_norm"} <= parameter_names("cnn")
-    with pytest.raises(TuneError, match="unknown architecture 'rnn'"):
+    with pytest.raises(TuneError, match="unknown model 'rnn'"):
         parameter_names("rnn")
 
 
@@ -96,7 +97,7 @@ def test_models_take_the_datas_shape_and_classes(arch: str, image_shape: tuple[i
 
 @pytest.mark.parametrize(("image_shape", "blocks"), [((28, 28), 3), ((8, 8), 2), ((32, 32, 3), 4), ((5, 9), 1)])
 def test_max_blocks_keeps_the_pooled_image_at_least_2x2(image_shape: tuple[int, ...], blocks: int) -> None:
-    from tuning.model.params import max_blocks
+    from tuning.model.cnn import max_blocks
 
     assert max_blocks(image_shape) == blocks
 

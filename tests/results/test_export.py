@@ -86,7 +86,7 @@ def _edits() -> list[tuple[str, Any, str]]:
         ("extra key", lambda e: {**e, "note": "hi"}, r"unknown key\(s\) \['note'\]"),
         ("missing key", lambda e: {k: v for k, v in e.items() if k != "space"}, r"lacks key\(s\) \['space'\]"),
         ("format", lambda e: {**e, "format": 2}, "has format 2; this tune reads format 1"),
-        ("arch", lambda e: {**e, "arch": "rnn"}, "unknown architecture 'rnn'"),
+        ("arch", lambda e: {**e, "arch": "rnn"}, "unknown model 'rnn'"),
         ("outside", lambda e: {**e, "params": {**e["params"], "units_1": 5000}}, r"units_1=5000 lies outside"),
         (
             "wrong type",

@@ -8,8 +8,9 @@ import optuna
 import pytest
 
 from tuning import attrs
+from tuning.model.registry import get_model
 from tuning.search.changes import CHANGEABLE, record_changes
-from tuning.search.config import DEFAULT_EPOCHS, RunConfig
+from tuning.search.config import RunConfig
 from tuning.search.study import open_run_study
 
 
@@ -18,7 +19,7 @@ def storage() -> optuna.storages.BaseStorage:
     return optuna.storages.InMemoryStorage()
 
 
-E = DEFAULT_EPOCHS["mlp"]  # the epochs of a run that does not set them
+E = get_model("mlp").epochs  # the epochs of a run that does not set them
 
 
 def _join(storage: optuna.storages.BaseStorage, **settings: object) -> tuple[optuna.Study, object]:

@@ -16,7 +16,7 @@ from tuning.search.config import RunConfig
         ({"trials": -3}, "but got trials=-3"),
         ({"epochs": 0}, "epochs=0"),
         ({"timeout": -1.0}, "timeout=-1.0"),
-        ({"arch": "rnn"}, "unknown architecture 'rnn'"),
+        ({"arch": "rnn"}, "unknown model 'rnn'"),
         ({"sampler": "grid"}, "unknown sampler 'grid'"),
         ({"precision": "float16"}, "unknown precision 'float16'"),
         ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got reduction_factor=1"),

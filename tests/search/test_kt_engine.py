@@ -15,7 +15,8 @@ from conftest import assert_clean_error, invoke_tune
 from tuning import attrs
 from tuning.cli.progress import describe_trial
 from tuning.errors import TuneError
-from tuning.search.config import DEFAULT_EPOCHS, RunConfig
+from tuning.model.registry import get_model
+from tuning.search.config import RunConfig
 from tuning.search.runner import prepare_run, run_study
 from tuning.search.space import default_space_path, distribution, load_space, suggest
 
@@ -183,7 +184,7 @@ def test_options_that_do_not_apply_are_refused(extra: list[str], named: str, in_
         (
             ["--engine", "keras-tuner"],
             ["--engine", "keras-tuner", "--epochs", "3"],
-            f"--epochs must stay {DEFAULT_EPOCHS['mlp']}",
+            f"--epochs must stay {get_model('mlp').epochs}",
         ),
         (["--engine", "keras-tuner"], ["--engine", "keras-tuner", "--reduction-factor", "3"], "--reduction-factor"),
     ],

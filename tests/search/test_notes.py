@@ -26,7 +26,7 @@ def test_cnn_configuration_in_words() -> None:
 
 def test_mlp_configuration_in_words() -> None:
     words = describe_config("mlp", {"n_layers": 1, "units_1": 512, "dropout_1": 0.25})
-    assert words.startswith("An MLP of 1 dense layer of 512 (dropout 0.25) units.")
+    assert words.startswith("An MLP of 1 dense layer of 512 (dropout 0.25) units, L2 ")
 
 
 @pytest.mark.parametrize(

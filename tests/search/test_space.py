@@ -43,7 +43,7 @@ def test_hash_ignores_comments_and_layout(tmp_path: Path) -> None:
         ('arch = "mlp"\n[params.batch_size]\ntype = "categorical"\nchoices = []\n', "non-empty list"),
         (MINIMAL + "colour = 3\n", "unknown key(s) ['colour']"),
         (MINIMAL.replace("[params.n_layers]", "[params.n_layrs]"), "is not a mlp parameter"),
-        (MINIMAL.replace('"mlp"', '"rnn"'), "'arch' must be one of"),
+        (MINIMAL.replace('"mlp"', '"rnn"'), "unknown model 'rnn'"),
         (MINIMAL.replace("low = 1", 'low = "one"'), "'low' must be an int"),
         (MINIMAL.replace("high = 3", ""), "missing 'high'"),
         ('arch = "mlp"\n', "needs a non-empty [params.NAME] table"),
@@ -78,7 +78,7 @@ def test_malformed_space_is_refused(tmp_path: Path, text: str, message: str) -> 
 def test_missing_file_and_wrong_arch(tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="not found"):
         load_space(tmp_path / "nope.toml")
-    with pytest.raises(TuneError, match="is for arch 'mlp', not 'cnn'"):
+    with pytest.raises(TuneError, match="is for model 'mlp', not 'cnn'"):
         load_space(default_space_path("mlp"), "cnn")
 
 

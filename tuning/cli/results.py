@@ -181,6 +181,12 @@ def _print_candidates(chosen: Export, console: Console) -> None:
     default=None,
     help="Folder of the study's dashboard artifacts. [default: beside a SQLite storage, studies.artifacts/]",
 )
+@click.option(
+    "--accept-changed-model",
+    is_flag=True,
+    default=False,
+    help="Retrain your model (FILE.py:function) even where its file changed since the search.",
+)
 def retrain_command(export_path: str, **options: Any) -> None:
     """Retrain the configuration in EXPORT.json on the training images; evaluate once on the test set."""
     from tuning.results.retrain import prepare_retrain

@@ -13,8 +13,8 @@ from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
 from tuning.cli.options import Choice, CountOrFraction, console, data_option, setting_option, storage_option
 from tuning.errors import Interrupted
-from tuning.model.params import ARCHITECTURES
-from tuning.search.config import DEFAULT_EPOCHS, RUN_PRECISIONS, RunConfig
+from tuning.model.registry import BUILT_IN, get_model
+from tuning.search.config import RUN_PRECISIONS, RunConfig
 from tuning.search.engines import ENGINE_NAMES, get_engine
 from tuning.search.engines.keras_tuner import ORACLES
 from tuning.search.engines.optuna import FINISHED_BEFORE_TOP_RUNG_JUDGES, PRUNERS, SAMPLERS
@@ -37,7 +37,7 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 
 
 @click.command()
-@click.argument("arch", type=Choice(ARCHITECTURES))
+@click.argument("arch", metavar="[MODEL]", required=False, default=None)
 @_setting(
     "--trials",
     "Trials the study should end with (complete, pruned or failed; a retried failure does not count). "
@@ -45,20 +45,20 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "(it continues its parent for more epochs), so N may end within a bracket.",
 )
 @_setting("--timeout", "Start no new trial after this many seconds.", type=float)
-@click.option("--study", "study_name", default="", help="Study name. [default: the architecture]")
+@click.option("--study", "study_name", default="", help="Study name. [default: the model's name]")
 @storage_option
 @click.option(
     "--space",
     "space_path",
     default=None,
-    help="Search space TOML file. [default: the space shipped with tune for ARCH, "
-    f"{default_space_path(ARCHITECTURES[0]).parent}/ARCH.toml]",
+    help="Search space TOML file; its `arch` names the model, so MODEL may be left out. [default: the space "
+    f"shipped with tune for a built-in MODEL, {default_space_path(BUILT_IN[0]).parent}/MODEL.toml]",
 )
 @_setting(
     "--epochs",
     "Most epochs per trial (the pruner may stop sooner). [default: "
-    + ", ".join(f"{n} for {a}" for a, n in DEFAULT_EPOCHS.items())
-    + "]",
+    + ", ".join(f"{get_model(name).epochs} for {name}" for name in BUILT_IN)
+    + "; a model of yours: its `epochs`, else 20]",
     type=int,
 )
 @_setting(
@@ -147,7 +147,10 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 )
 @click.pass_context
 def run(ctx: click.Context, **options: Any) -> None:
-    """Search hyperparameters of ARCH (mlp or cnn) on Fashion-MNIST.
+    """Search hyperparameters of MODEL on Fashion-MNIST, or on your images with --data.
+
+    MODEL is mlp, cnn, or your own build function as FILE.py:function or module:function
+    (it runs that Python code, as `import` would); with --space, the space file's `arch`.
 
     Several `tune run` commands with the same --study and --storage (on this machine or
     others, e.g. with a PostgreSQL URL) share the study and stop together at --trials.
@@ -159,6 +162,8 @@ def run(ctx: click.Context, **options: Any) -> None:
     # The progress display shows each trial's outcome; Optuna's own log lines would repeat it.
     if ctx.obj["verbose"] == 0:
         optuna.logging.set_verbosity(logging.ERROR)
+    if options["arch"] is None:
+        options["arch"] = _model_of_space(options["space_path"])
     prepared = prepare_run(RunConfig(**options))
     _run_with_progress(prepared, console(), ctx)
 
@@ -227,6 +232,16 @@ def _run_with_progress(prepared: PreparedRun, console: Console, ctx: click.Conte
             markup=False,
         )
     _print_best(study, config.storage, console)
+
+
+def _model_of_space(space_path: str | None) -> str:
+    from tuning.search.space import load_space
+
+    if space_path is None:
+        raise click.UsageError(
+            f"name the MODEL ({', '.join(BUILT_IN)}, or yours as FILE.py:function), or give --space FILE naming it"
+        )
+    return load_space(space_path).arch
 
 
 def _data_shown(prepared: PreparedRun) -> str:

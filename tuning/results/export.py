@@ -26,7 +26,7 @@ from tuning.atomic import write_text_atomically
 from tuning.errors import TuneError
 from tuning.jsonobject import parse_json_object
 from tuning.model.builders import PRECISIONS
-from tuning.model.params import ARCHITECTURES, resolve_params
+from tuning.model.params import check_arch, resolve_params
 
 if TYPE_CHECKING:
     import optuna
@@ -40,6 +40,7 @@ __all__ = [
     "RobustCandidate",
     "RobustRecord",
     "check_searched_data",
+    "check_searched_model",
     "package_versions",
 ]
 
@@ -155,6 +156,7 @@ class Export:
     # How the best trial trained, besides epochs and precision; absent from older exports, None for older trials.
     checks_per_epoch: int | None = None
     steps_per_execution: int | None = None
+    model_hash: str | None = None  # a user's model: its file's hash when searched (model/user.py); None: built-in
     versions: dict[str, str] = field(default_factory=package_versions)
     exported_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = FORMAT
@@ -202,6 +204,7 @@ class Export:
             trials={"complete": len(complete), "total": len(study.get_trials(deepcopy=False))},
             checks_per_epoch=ran[attrs.CHECKS_PER_EPOCH],
             steps_per_execution=ran[attrs.STEPS_PER_EXECUTION],
+            model_hash=stored.get(attrs.MODEL_HASH),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,7 +237,9 @@ class Export:
 
 
 _KEYS = frozenset(f.name for f in fields(Export))
-_OPTIONAL_KEYS = frozenset({"robust", "checks_per_epoch", "steps_per_execution"})  # added after format 1's first files
+_OPTIONAL_KEYS = frozenset(
+    {"robust", "checks_per_epoch", "steps_per_execution", "model_hash"}
+)  # added after format 1's first files
 _DATA_KEYS = frozenset(f.name for f in fields(DataRecord))
 _OPTIONAL_DATA_KEYS = frozenset({"validation_samples", "name", "image_shape", "class_names"})
 _ROBUST_KEYS = frozenset(f.name for f in fields(RobustRecord))
@@ -283,8 +288,12 @@ def _check_keys(data: dict[str, Any], where: str) -> None:
 
 
 def _check_values(data: dict[str, Any], where: str) -> None:
-    if data["arch"] not in ARCHITECTURES:
-        raise TuneError(f"{where}: unknown architecture {data['arch']!r}; expected one of {', '.join(ARCHITECTURES)}")
+    if not isinstance(data["arch"], str):
+        raise TuneError(f"{where}: 'arch' must name the model, but got arch={data['arch']!r}")
+    try:
+        check_arch(data["arch"])
+    except TuneError as exc:
+        raise TuneError(f"{where}: {exc}") from None
     if not isinstance(data["study"], str) or not data["study"]:
         raise TuneError(f"{where}: 'study' must be a non-empty string, but got study={data['study']!r}")
     score = data["best_val_accuracy"]
@@ -341,6 +350,20 @@ def _check_params(data: dict[str, Any], where: str) -> None:
     # Builder parameters added since the export was written take their defaults on both sides.
     if resolve_params(data["arch"], data["model_params"]) != resolve_params(data["arch"], params):
         raise TuneError(f"{where}: 'model_params' do not match 'params' with defaults filled in; was it edited?")
+
+
+def check_searched_model(export: Export, *, accept_changed: bool = False) -> None:
+    """TuneError where the user's model file changed since the search (unless `accept_changed`): the export's
+    parameters were chosen for the model as it was, and a retrain would build another."""
+    from tuning.model.registry import get_model
+
+    now = get_model(export.arch).source_hash
+    if export.model_hash is None or now == export.model_hash or accept_changed:
+        return
+    raise TuneError(
+        f"model {export.arch} changed since study {export.study!r} searched it (file hash {export.model_hash} "
+        f"then, {now} now); restore it, or pass --accept-changed-model to retrain the model as it is now"
+    )
 
 
 def check_searched_data(export: Export, data: Dataset) -> None:

@@ -38,7 +38,7 @@ from tuning.data.splits import VALIDATION_SIZE
 from tuning.errors import TrialFailed, TuneError, check_range, check_whole_fields
 from tuning.model.builders import check_precision
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, VAL_ACCURACY, RunEpochHook
-from tuning.results.export import Export, check_searched_data
+from tuning.results.export import Export, check_searched_data, check_searched_model
 from tuning.results.outputs import check_output_dir, write_outputs
 from tuning.search.config import DEFAULT_STORAGE
 
@@ -88,6 +88,7 @@ class RetrainConfig:
     precision: str | None = None  # None: the precision the best trial trained in (the export's)
     storage: str = DEFAULT_STORAGE  # the study's storage: its dashboard note gets the result, where the study is there
     artifact_dir: str | None = None  # the study's dashboard artifacts (figures); None: beside a SQLite storage
+    accept_changed_model: bool = False  # retrain a user's model whose file changed since the search
 
     def __post_init__(self) -> None:
         if self.precision is not None:
@@ -147,6 +148,7 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
 
     export_path = Path(config.export_path)
     export = Export.read(export_path)
+    check_searched_model(export, accept_changed=config.accept_changed_model)
     epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export, config.extend)
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)

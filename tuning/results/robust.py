@@ -30,7 +30,7 @@ from tuning import attrs
 from tuning.errors import SettingError, TrialFailed, TuneError, check_whole, check_whole_fields
 from tuning.fidelity import Fidelity, at_least, compared_configurations
 from tuning.model.train import RunEpochHook
-from tuning.results.export import Export, RobustCandidate, RobustRecord, check_searched_data
+from tuning.results.export import Export, RobustCandidate, RobustRecord, check_searched_data, check_searched_model
 from tuning.search.trial import trial_seed
 
 if TYPE_CHECKING:
@@ -162,6 +162,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
     from tuning.search.study import study_checks_per_epoch
 
     plain = Export.from_study(study)
+    check_searched_model(plain)
     trials, ranked = top_trials(study, config.robust)
     data = load_searched(config.data, plain.data.source, plain.data.name)
     check_searched_data(plain, data)

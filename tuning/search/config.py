@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from tuning.data.splits import VALIDATION_SIZE, check_validation_size
 from tuning.errors import SettingError, check_choice, check_whole
 from tuning.model.builders import PRECISIONS
-from tuning.model.params import check_arch
 from tuning.model.precision import AUTO
+from tuning.model.registry import default_study, get_model
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
 from tuning.search.rungs import REDUCTION_FACTOR
 from tuning.search.storage import HEARTBEAT
 
 __all__ = [
-    "DEFAULT_EPOCHS",
     "DEFAULT_STORAGE",
     "RUN_PRECISIONS",
     "RunConfig",
@@ -23,24 +22,19 @@ __all__ = [
 
 DEFAULT_STORAGE = "sqlite:///studies.db"
 RUN_PRECISIONS = (AUTO, *PRECISIONS)  # auto: bfloat16 where this CPU is faster in it (model/precision.py)
-# Most epochs a trial trains, per architecture (README, "Accuracy"). The ConvNet's 6 keep a
-# 50-trial study near 55 R; MLP epochs cost ~1/30 of a ConvNet's, and the MLP's start
-# configuration reached 91.18% validation accuracy in 60 cosine epochs against 90.60% in 30
-# (bench/results/mlp-e60/probe.txt; bench/results/search_speed/speed-mlp-start.txt).
-DEFAULT_EPOCHS = {"mlp": 60, "cnn": 6}
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """What to search, where to store it, and how much to spend."""
 
-    arch: str  # which builder: "mlp" or "cnn"
+    arch: str  # the model: "mlp", "cnn", or a user's FILE.py:function / module:function (model/registry.py)
     trials: int = 20  # finished trials (complete + pruned + failed) the study should end with
     timeout: float | None = None  # seconds after which no new trial starts
-    study_name: str = ""  # defaults to the architecture name
+    study_name: str = ""  # defaults to the model's name (model/registry.py default_study)
     storage: str = DEFAULT_STORAGE  # any SQLAlchemy URL Optuna accepts, or a SQLite file's path
     space_path: str | None = None  # None: the space shipped with tune for the architecture (search/space.py)
-    # The most epochs a trial trains; the pruner may stop it sooner. None: DEFAULT_EPOCHS[arch],
+    # The most epochs a trial trains; the pruner may stop it sooner. None: the model's (ModelSpec.epochs),
     # resolved in __post_init__, so every reader sees an int.
     epochs: int = None  # type: ignore[assignment]
     checks_per_epoch: int = 4  # validations (chances to prune) per epoch: the first rung after 1/4 of one
@@ -76,11 +70,12 @@ class RunConfig:
     artifact_dir: str | None = None  # trials' dashboard artifacts (search/artifacts.py); None: beside a SQLite file
 
     def __post_init__(self) -> None:
-        check_arch(self.arch)
+        model = get_model(self.arch)
+        object.__setattr__(self, "arch", model.name)  # a user's file as an absolute path
         if self.epochs is None:
-            object.__setattr__(self, "epochs", DEFAULT_EPOCHS[self.arch])
+            object.__setattr__(self, "epochs", model.epochs)
         if not self.study_name:
-            object.__setattr__(self, "study_name", self.arch)
+            object.__setattr__(self, "study_name", default_study(model.name))
         check_whole("trials", self.trials)
         check_whole("epochs", self.epochs)
         check_whole("checks_per_epoch", self.checks_per_epoch)

@@ -96,35 +96,9 @@ def trial_note(
 
 def describe_config(arch: str, params: dict[str, Any]) -> str:
     """A configuration in a sentence or two ("An MLP of 2 dense layers ...")."""
-    from tuning.model.params import resolve_params
+    from tuning.model.registry import get_model
 
-    full = resolve_params(arch, params)
-    body = _cnn_words(full) if arch == "cnn" else _mlp_words(full)
-    schedule = "cosine decay to 0" if full["lr_schedule"] == "cosine" else "constant"
-    return (
-        f"{body} Adam at learning rate {_number(full['learning_rate'])} ({schedule}), "
-        f"batch {full['batch_size']}, L2 {_number(full['l2'])};"
-    )
-
-
-def _mlp_words(p: dict[str, Any]) -> str:
-    n = int(p["n_layers"])
-    layers = ", ".join(f"{p[f'units_{i}']} (dropout {_number(p[f'dropout_{i}'])})" for i in range(1, n + 1))
-    return f"An MLP of {n} dense layer{'s' * (n != 1)} of {layers} units."
-
-
-def _cnn_words(p: dict[str, Any]) -> str:
-    n, convs, k = int(p["n_blocks"]), int(p["convs_per_block"]), p["kernel_size"]
-    filters = ", ".join(str(p[f"filters_{i}"]) for i in range(1, n + 1))
-    norm = " with batch normalisation" if p["batch_norm"] else ""
-    augment = "no augmentation"
-    if p["augment"]:
-        augment = f"augmented by shifts up to {_number(p['translate'])} of the side" + (" and flips" * bool(p["flip"]))
-    return (
-        f"A ConvNet of {n} block{'s' * (n != 1)} ({filters} filters) of {convs} {k}x{k} convolution"
-        f"{'s' * (convs != 1)}{norm}, 2x2 max pooling and dropout {_number(p['conv_dropout'])}; a dense layer of "
-        f"{p['dense_units']} units (dropout {_number(p['dense_dropout'])}); {augment}."
-    )
+    return get_model(arch).describe(params)
 
 
 def _outcome(curve: TrialCurve, run_settings: dict[str, Any], ending: TrialEnding, epochs_run: Any) -> str:

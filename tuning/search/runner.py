@@ -57,6 +57,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.data.sources import load_dataset
     from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
+    from tuning.model.registry import get_model
     from tuning.search.changes import record_changes
     from tuning.search.engines import get_engine
     from tuning.search.slots import slot_lock
@@ -82,6 +83,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     config = replace(config, precision=choice.precision)
     identity: dict[str, Any] = {
         attrs.ARCH: config.arch,
+        attrs.MODEL_HASH: get_model(config.arch).source_hash,
         attrs.SPACE_HASH: space.hash,
         attrs.SPACE: space.to_dict(),
         attrs.DATA_FINGERPRINT: data.fingerprint,

@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TuneError
-from tuning.model.params import ARCHITECTURES, LR_SCHEDULES, check_arch, depth_limit, parameter_names, resolve_params
+from tuning.model.params import depth_limit, parameter_names, resolve_params
+from tuning.model.registry import BUILT_IN, get_model
+from tuning.model.spec import LR_SCHEDULES
 
 if TYPE_CHECKING:
     import optuna
@@ -101,8 +103,10 @@ class SearchSpace:
 
 
 def default_space_path(arch: str) -> Path:
-    """The space shipped with `tune` for `arch` (search_spaces/ARCH.toml)."""
-    check_arch(arch)
+    """The space shipped with `tune` for the built-in model `arch` (search_spaces/ARCH.toml)."""
+    if arch not in BUILT_IN:
+        get_model(arch)  # an unknown name: that error first
+        raise TuneError(f"model {arch} has no space shipped with tune: pass --space FILE (see examples/)")
     checkout = Path(__file__).resolve().parents[2] / "search_spaces" / f"{arch}.toml"
     if checkout.is_file():  # a source checkout or an editable install
         return checkout
@@ -154,21 +158,17 @@ def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSp
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise TuneError(f"search space {source}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
-    file_arch = raw.get("arch")
-    if file_arch not in ARCHITECTURES:
-        raise TuneError(
-            f"search space {source}: 'arch' must be one of {list(ARCHITECTURES)}, but got arch={file_arch!r}"
-        )
-    if arch is not None and arch != file_arch:
-        raise TuneError(f"search space {source} is for arch {file_arch!r}, not {arch!r}")
+    file_arch = _model_name(raw.get("arch"), source)
+    if arch is not None and get_model(arch).name != file_arch:
+        raise TuneError(f"search space {source} is for model {file_arch!r}, not {arch!r}")
     table = raw.get("params")
     if not isinstance(table, dict) or not table:
         raise TuneError(f"search space {source}: needs a non-empty [params.NAME] table per parameter")
-    known = parameter_names(file_arch)
+    known = parameter_names(file_arch)  # None: a user's model that does not declare its parameters
     params: list[Param] = []
     for name, spec in table.items():
         where = f"search space {source}: parameter {name!r}"
-        if name not in known:
+        if known is not None and name not in known:
             raise TuneError(f"{where} is not a {file_arch} parameter; known: {', '.join(sorted(known))}")
         params.append(_parse_param(name, spec, where, {p.name: p for p in params}))
     space = SearchSpace(arch=file_arch, params=tuple(params), source=source)
@@ -180,6 +180,25 @@ def _parse_space(raw: dict[str, Any], source: str, arch: str | None) -> SearchSp
     except TuneError as exc:
         raise TuneError(f"search space {source}: [start]: {exc}") from None
     return replace(space, start=start)
+
+
+def _model_name(arch: Any, source: str) -> str:
+    """The model a space names, as the registry names it: a user's file relative to the space file's folder."""
+    from tuning.model.user import is_reference
+
+    if not isinstance(arch, str) or not arch:
+        raise TuneError(
+            f"search space {source}: 'arch' must name the model ({', '.join(BUILT_IN)}, or yours as "
+            f"FILE.py:function or module:function), but got arch={arch!r}"
+        )
+    where, _, function = arch.rpartition(":")
+    if is_reference(arch) and (where.endswith(".py") or "/" in where) and not Path(where).is_absolute():
+        folder = Path(source).parent if Path(source).is_file() else Path.cwd()
+        arch = f"{(folder / where).resolve()}:{function}"
+    try:
+        return get_model(arch).name
+    except TuneError as exc:
+        raise TuneError(f"search space {source}: {exc}") from None
 
 
 def _parse_param(name: str, spec: Any, where: str, earlier: dict[str, Param]) -> Param:
