@@ -39,7 +39,7 @@ def test_digits_from_an_npz_search_export_retrain_and_evaluate_on_themselves(in_
     from real_images import DIGITS_TEST, write_digits_npz
 
     digits = write_digits_npz(in_tmp / "digits.npz")
-    run = invoke_tune(["run", "cnn", "--data", str(digits), "--trials", "3", "--epochs", "2", "--seed", "0"])
+    run = invoke_tune(["run", "cnn", "--data", str(digits), "--trials", "2", "--epochs", "2", "--seed", "0"])
     assert run.returncode == 0, run.stderr
     assert "images of digits (8x8 grey, 10 classes)" in run.stdout
     study = optuna.load_study(study_name="cnn", storage="sqlite:///studies.db")
@@ -55,7 +55,7 @@ def test_digits_from_an_npz_search_export_retrain_and_evaluate_on_themselves(in_
     exported = json.loads((in_tmp / "exports" / "cnn.json").read_text())
     assert exported["data"]["name"] == "digits" and exported["data"]["image_shape"] == [8, 8]
 
-    retrain = invoke_tune(["retrain", "exports/cnn.json", "--epochs", "20", "--output-dir", "model"])
+    retrain = invoke_tune(["retrain", "exports/cnn.json", "--epochs", "12", "--output-dir", "model"])
     assert retrain.returncode == 0, retrain.stderr
     metrics = json.loads((in_tmp / "model" / "metrics.json").read_text())
     assert metrics["data"]["name"] == "digits" and list(metrics["per_class_accuracy"]) == list("0123456789")
@@ -101,3 +101,27 @@ def test_png_folders_grey_and_colour_search_and_retrain(in_tmp: Path, fashion: D
     assert "images of tinted (28x28 3 channels, 10 classes)" in run.stdout
     (trial,) = optuna.load_study(study_name="colour", storage="sqlite:///studies.db").get_trials()
     assert trial.state.name == "COMPLETE"
+
+
+def test_csvs_of_another_shape_are_retrained_in_the_shape_searched(in_tmp: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
+    from real_images import digits_arrays
+
+    x_train, y_train, x_test, y_test = digits_arrays()
+    for name, x, y in (("a_train.csv", x_train, y_train), ("a_test.csv", x_test, y_test)):
+        colour = np.stack([x, x // 2, 255 - x], axis=-1).reshape(len(y), -1)
+        header = ",".join(["label", *(f"p{i}" for i in range(colour.shape[1]))])
+        (in_tmp / "csv").mkdir(exist_ok=True)
+        np.savetxt(
+            in_tmp / "csv" / name, np.column_stack([y, colour]), fmt="%d", delimiter=",", header=header, comments=""
+        )
+    args = ["run", "mlp", "--data", "csv", "--image-shape", "8x8x3", "--trials", "1", "--epochs", "1"]
+    run = invoke_tune(args)
+    assert run.returncode == 0, run.stderr
+    assert "images of csv (8x8 3 channels, 10 classes)" in run.stdout
+    assert invoke_tune(["export", "mlp"]).returncode == 0
+    retrain = invoke_tune(["retrain", "exports/mlp.json", "--epochs", "1", "--output-dir", "model"])
+    assert retrain.returncode == 0, retrain.stderr  # read again as 8x8x3, as recorded
+    assert invoke_tune(["evaluate", "model/model.keras"]).returncode == 0

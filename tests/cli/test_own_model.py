@@ -70,14 +70,14 @@ def test_the_example_model_through_the_cli_and_a_changed_file_refused_at_retrain
 
 def test_the_python_walkthrough_runs_as_a_user_would(tmp_path: Path, data_env: dict[str, str]) -> None:
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "walkthrough.py"), "--trials", "4", "--epochs", "2", "--workdir", "w"],
+        [sys.executable, str(EXAMPLES / "walkthrough.py"), "--trials", "3", "--epochs", "1", "--workdir", "w"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**data_env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TUNE_DATA_DIR": ""},
+        env={**data_env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BROWSER_PATH": "/nonexistent/chromium"},
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    assert "searched: 4 trials" in done.stdout and "on 360 test images" in done.stdout
+    assert "searched: 3 trials" in done.stdout and "on 360 test images" in done.stdout
     assert "importance" in done.stdout.split("plots: ")[1]
     assert (tmp_path / "w" / "model" / "model.keras").is_file()

@@ -102,3 +102,18 @@ def test_a_build_that_fails_fails_its_trial_with_the_reason(tmp_path: Path, body
     path.write_text(f"def build(params, shape):\n    {body}\n")
     with pytest.raises(TrialFailed, match=message):
         build_model(f"{path}:build", {}, DIGITS)
+
+
+def test_a_parameter_the_model_never_reads_is_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "small.py"
+    path.write_text(
+        "def build(params, shape):\n"
+        "    import keras\n"
+        "    i = keras.Input(shape.image_shape)\n"
+        "    x = keras.layers.Dense(params['units'])(keras.layers.Flatten()(i))\n"
+        "    return keras.Model(i, keras.layers.Dense(shape.num_classes, activation='softmax')(x))\n"
+    )
+    for _ in range(2):
+        build_model(f"{path}:build", {"units": 4, "depth": 3, "learning_rate": 0.01}, DIGITS)
+    said = [r.getMessage() for r in caplog.records if "never reads" in r.getMessage()]
+    assert said == [f"model {path}:build never reads depth: the search varies them for nothing"]

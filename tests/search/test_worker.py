@@ -75,6 +75,25 @@ def test_a_failed_trial_is_recorded_and_counts_and_the_loop_goes_on(
     assert states(study) == ["COMPLETE", "FAIL", "COMPLETE"]
 
 
+def test_a_run_whose_first_trials_all_fail_stops_with_the_first_reason(
+    storage: optuna.storages.RDBStorage, study: optuna.Study
+) -> None:
+    from tuning.errors import TuneError
+    from tuning.search.worker import FAILURES_TO_STOP
+
+    def broken(trial: optuna.Trial) -> float:
+        trial.set_user_attr(attrs.FAIL_REASON, f"model m.py:build failed to build: ValueError: {trial.number}")
+        raise TrialFailed("no build")
+
+    with pytest.raises(TuneError, match=r"first 3 trials of this run failed.*the first: model m.py:build .* 0\."):
+        run_worker(study, storage, broken, total=10)
+    assert states(study) == ["FAIL"] * FAILURES_TO_STOP  # kept in the study
+    later = scripted(*[TrialFailed("x")] * 3, 0.5, *[TrialFailed("x")] * 3)  # a success first: failures go on
+    again = optuna.create_study(study_name=study.study_name + "-b", storage=storage, direction="maximize")
+    again.enqueue_trial({})
+    assert run_worker(again, storage, lambda t: later(t) if t.number else 0.5, total=5) == 5
+
+
 def test_callbacks_get_each_finished_trial_once(storage: optuna.storages.RDBStorage, study: optuna.Study) -> None:
     seen: list[tuple[optuna.Study, optuna.trial.FrozenTrial]] = []
     objective = scripted(0.5, TrialFailed("NaN loss"), optuna.TrialPruned())

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Choice",
     "CountOrFraction",
+    "ImageShape",
     "console",
     "data_option",
     "default_of",
@@ -50,6 +51,20 @@ class CountOrFraction(click.ParamType):
             except ValueError:
                 pass
         self.fail(f"{value!r} is neither a whole number nor a fraction such as 0.2", param, ctx)
+
+
+class ImageShape(click.ParamType):
+    """One image's shape: HxW for grey images, HxWxC for C channels: 8x8, 32x32x3."""
+
+    name = "image_shape"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).lower().split("x")
+        if len(parts) in (2, 3) and all(part.isdigit() and int(part) >= 1 for part in parts):
+            return tuple(int(part) for part in parts)
+        self.fail(f"{value!r} is not an image shape such as 28x28 or 32x32x3", param, ctx)
 
 
 def default_of(settings: type, name: str) -> Any:

@@ -11,7 +11,15 @@ import click
 
 from tuning import attrs
 from tuning.cli.commandline import command_line, option_flags, same_command
-from tuning.cli.options import Choice, CountOrFraction, console, data_option, setting_option, storage_option
+from tuning.cli.options import (
+    Choice,
+    CountOrFraction,
+    ImageShape,
+    console,
+    data_option,
+    setting_option,
+    storage_option,
+)
 from tuning.errors import Interrupted
 from tuning.model.registry import BUILT_IN, get_model
 from tuning.search.config import RUN_PRECISIONS, RunConfig
@@ -134,6 +142,12 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     type=Choice(ORACLES),
 )
 @data_option
+@_setting(
+    "--image-shape",
+    "CSV data: one image's shape, HxW or HxWxC (a row's pixels in that order). [default: square grey images]",
+    type=ImageShape(),
+    metavar="HxW[xC]",
+)
 @_setting(
     "--artifact-dir",
     "Folder for each trial's dashboard artifacts (learning curve, model summary). [default: beside a SQLite "

@@ -16,7 +16,7 @@ import numpy as np
 
 from tuning.errors import TuneError
 
-__all__ = ["ARRAY_NAMES", "MAX_CLASSES", "Arrays", "check_arrays", "corrupt"]
+__all__ = ["ARRAY_NAMES", "MAX_CLASSES", "Arrays", "check_arrays", "corrupt", "numbered_classes"]
 
 Arrays: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")  # the order of `Arrays`
@@ -43,6 +43,12 @@ def check_arrays(arrays: Arrays, where: str, num_classes: int | None = None) -> 
         raise TuneError(
             f"{where}: train images are {_shape(x_train)} but test images {_shape(x_test)}; they must match"
         )
+
+
+def numbered_classes(arrays: Arrays) -> tuple[str, ...]:
+    """Class names for data that come without them: "0" to the largest label, train and test together."""
+    largest = max(int(arrays[1].max()), int(arrays[3].max()))
+    return tuple(str(i) for i in range(largest + 1))
 
 
 def _shape(x: np.ndarray) -> str:

@@ -1,4 +1,8 @@
-"""Read Fashion-MNIST's two Kaggle CSVs: a ``label`` column and 784 pixel columns, one image a row.
+"""Read Kaggle-style CSVs: a ``label`` column and one column per pixel, one image a row.
+
+Fashion-MNIST's two files (`read_csv_set`: 784 pixels, labels 0-9), or any pair of a
+training and a test file (`read_csv_pair`) of square grey images, or of the image shape
+the user gives (H x W, or H x W x C with the pixels of a row in H, W, C order).
 
 CSVs are edited by hand and exported by spreadsheets, so every bad value (not
 a number, not whole, missing, out of range) is reported with its column and
@@ -14,41 +18,60 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tuning.data.arrays import Arrays, corrupt
+from tuning.data.arrays import MAX_CLASSES, Arrays, corrupt
 from tuning.data.images import IMAGE_SHAPE, NUM_CLASSES
 from tuning.errors import TuneError, first_line
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["read_csv_set"]
-
-_N_PIXELS = math.prod(IMAGE_SHAPE)
+__all__ = ["read_csv_pair", "read_csv_set"]
 
 
 def read_csv_set(files: list[Path]) -> Arrays:
-    """Parse the training CSV, then the test CSV."""
-    x_train, y_train = _read_csv(files[0])
-    x_test, y_test = _read_csv(files[1])
+    """Parse Fashion-MNIST's training CSV, then its test CSV."""
+    x_train, y_train = _read_csv(files[0], IMAGE_SHAPE, NUM_CLASSES - 1)
+    x_test, y_test = _read_csv(files[1], IMAGE_SHAPE, NUM_CLASSES - 1)
     return x_train, y_train, x_test, y_test
 
 
-def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_csv_pair(train: Path, test: Path, image_shape: tuple[int, ...] | None) -> Arrays:
+    """Parse a training and a test CSV of images of `image_shape` (None: square grey ones)."""
+    x_train, y_train = _read_csv(train, image_shape, MAX_CLASSES - 1)
+    x_test, y_test = _read_csv(test, image_shape, MAX_CLASSES - 1)
+    return x_train, y_train, x_test, y_test
+
+
+def _read_csv(path: Path, image_shape: tuple[int, ...] | None, highest_label: int) -> tuple[np.ndarray, np.ndarray]:
     frame = _read_frame(path)
     columns = [str(column) for column in frame.columns]
     if "label" not in columns:
         raise corrupt(path, f"no 'label' column (header starts {','.join(columns[:3])})")
-    if len(columns) != _N_PIXELS + 1:
-        raise corrupt(path, f"expected {_N_PIXELS + 1} columns (label + {_N_PIXELS} pixels), got {len(columns)}")
+    shape = image_shape or _square(path, len(columns) - 1)
+    pixels_per_image = math.prod(shape)
+    if len(columns) != pixels_per_image + 1:
+        raise corrupt(
+            path,
+            f"expected {pixels_per_image + 1} columns (label + {pixels_per_image} pixels of "
+            f"{'x'.join(map(str, shape))} images), got {len(columns)}",
+        )
     if frame.empty:
         raise corrupt(path, "no data rows after the header")
     values = _integer_values(path, frame)
     label_at = columns.index("label")
     labels = values[:, label_at]
     pixels = np.delete(values, label_at, axis=1)
-    _check_range(path, labels, ["label"], NUM_CLASSES - 1)
+    _check_range(path, labels, ["label"], highest_label)
     _check_range(path, pixels, columns[:label_at] + columns[label_at + 1 :], 255)
-    return pixels.astype(np.uint8).reshape(-1, *IMAGE_SHAPE), labels.astype(np.uint8)
+    images = pixels.astype(np.uint8).reshape(-1, *shape)
+    return (images[..., 0] if images.ndim == 4 and shape[-1] == 1 else images), labels.astype(np.uint8)
+
+
+def _square(path: Path, pixels: int) -> tuple[int, int]:
+    side = math.isqrt(pixels)
+    if side * side != pixels or side == 0:
+        raise corrupt(path, f"{pixels} pixel columns are no square image; give the shape with --image-shape HxW[xC]")
+    return side, side
 
 
 def _read_frame(path: Path) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tuning.data.arrays import ARRAY_NAMES, MAX_CLASSES, Arrays, corrupt
+from tuning.data.arrays import ARRAY_NAMES, MAX_CLASSES, Arrays, corrupt, numbered_classes
 
 __all__ = ["read_npz"]
 
@@ -29,8 +29,8 @@ def read_npz(path: Path) -> tuple[Arrays, tuple[str, ...]]:
         raise corrupt(path, f"no array {', '.join(missing)} (it holds {held}); expected {', '.join(ARRAY_NAMES)}")
     x_train, x_test = (_images(path, name, stored[name]) for name in ("x_train", "x_test"))
     y_train, y_test = (_labels(path, name, stored[name]) for name in ("y_train", "y_test"))
-    class_names = _class_names(path, stored.get(_CLASS_NAMES), max(int(y_train.max()), int(y_test.max())))
-    return (x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8)), class_names
+    arrays = (x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8))
+    return arrays, _class_names(path, stored.get(_CLASS_NAMES), arrays)
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:
@@ -63,9 +63,10 @@ def _labels(path: Path, name: str, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _class_names(path: Path, names: np.ndarray | None, largest_label: int) -> tuple[str, ...]:
+def _class_names(path: Path, names: np.ndarray | None, arrays: Arrays) -> tuple[str, ...]:
     if names is None:
-        return tuple(str(i) for i in range(largest_label + 1))
+        return numbered_classes(arrays)
+    largest_label = len(numbered_classes(arrays)) - 1
     if names.ndim != 1 or names.dtype.kind not in "US":
         raise corrupt(path, f"{_CLASS_NAMES} has shape {names.shape} ({names.dtype}); expected one string per class")
     named = tuple(str(each) for each in names.tolist())

@@ -8,10 +8,13 @@ model needs no separate preprocessing) and output one probability per class.
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import TrialFailed, check_choice, first_line
 from tuning.model.registry import get_model
+from tuning.model.spec import TRAINING_DEFAULTS
 
 if TYPE_CHECKING:
     import keras
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
     from tuning.model.spec import ModelSpec
 
 __all__ = ["PRECISIONS", "build_model", "check_precision"]
+
+logger = logging.getLogger(__name__)
 
 # Compute precision -> Keras dtype policy. "bfloat16" computes in bfloat16 and keeps
 # float32 weights (mixed precision); the softmax output stays float32 either way.
@@ -56,8 +61,9 @@ def build_model(arch: str, params: dict[str, Any], shape: DataShape, *, precisio
 def _users_build(spec: ModelSpec, params: dict[str, Any], shape: DataShape) -> keras.Model:
     import keras
 
+    recorded = _ReadRecorder(params)
     try:
-        model = spec.build(params, shape)
+        model = spec.build(recorded, shape)
     except TrialFailed:
         raise
     except Exception as exc:  # the user's code: the trial fails with its reason, the search goes on
@@ -67,4 +73,52 @@ def _users_build(spec: ModelSpec, params: dict[str, Any], shape: DataShape) -> k
     outputs = [tuple(t.shape[1:]) for t in model.outputs]
     if outputs != [(shape.num_classes,)]:
         raise TrialFailed(f"model {spec.name} outputs {outputs}; the data need one output of {shape.num_classes}")
+    unread = set(params) - recorded.read - set(TRAINING_DEFAULTS)
+    if unread:
+        _warn_unread(spec.name, tuple(sorted(unread)))
     return model
+
+
+class _ReadRecorder(dict[str, Any]):
+    """The parameters as a user's build gets them, noting which it reads."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def _all(self) -> None:  # a build that walks or copies the whole dict may read any of it
+        self.read.update(dict.keys(self))
+
+    def keys(self) -> Any:
+        self._all()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def __iter__(self) -> Any:
+        self._all()
+        return super().__iter__()
+
+    def copy(self) -> dict[str, Any]:
+        self._all()
+        return dict(super().items())
+
+
+@functools.cache
+def _warn_unread(model: str, names: tuple[str, ...]) -> None:
+    """Said once per model and set of names: a space's parameter the model never reads changes nothing."""
+    logger.warning("model %s never reads %s: the search varies them for nothing", model, ", ".join(names))

@@ -122,7 +122,7 @@ def _model_data(path: Path, data: str | Path | None) -> Dataset:
         recorded = json.loads(metrics.read_text(encoding="utf-8")).get("data", {})
     except (OSError, ValueError, AttributeError):
         return load_dataset(None)
-    loaded = load_searched(None, recorded.get("source"), recorded.get("name"))
+    loaded = load_searched(None, recorded.get("source"), recorded.get("name"), recorded.get("image_shape"))
     if recorded.get("fingerprint") not in (None, loaded.fingerprint):
         raise TuneError(
             f"{metrics} says the model was trained on data with fingerprint {recorded['fingerprint']}, "

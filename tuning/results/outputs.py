@@ -97,7 +97,12 @@ def _metrics(prepared: PreparedRetrain, result: RetrainResult) -> dict[str, Any]
         "validation_samples": len(split.y_val),
         "wall_clock_seconds": round(result.seconds, 3),
         "runs": [run.to_dict() for run in result.runs],
-        "data": {"name": data.name, "source": data.source, "fingerprint": data.fingerprint},
+        "data": {
+            "name": data.name,
+            "source": data.source,
+            "fingerprint": data.fingerprint,
+            "image_shape": list(data.image_shape),
+        },
         "export": {"path": str(prepared.export_path.resolve()), "content": prepared.export.to_dict()},
         "versions": package_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

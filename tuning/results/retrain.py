@@ -152,7 +152,7 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     epochs, reason = (config.epochs, "--epochs") if config.epochs else default_epochs(export, config.extend)
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)
-    data = load_searched(config.data, export.data.source, export.data.name)
+    data = load_searched(config.data, export.data.source, export.data.name, export.data.image_shape)
     check_searched_data(export, data)
     first = config.seed if config.seed is not None else (export.seed or 0)
     return PreparedRetrain(

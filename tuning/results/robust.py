@@ -164,7 +164,7 @@ def prepare_robust(study: optuna.Study, config: RobustConfig) -> PreparedRobust:
     plain = Export.from_study(study)
     check_searched_model(plain)
     trials, ranked = top_trials(study, config.robust)
-    data = load_searched(config.data, plain.data.source, plain.data.name)
+    data = load_searched(config.data, plain.data.source, plain.data.name, plain.data.image_shape)
     check_searched_data(plain, data)
     study_seed = int(study.user_attrs.get(attrs.SEED, 0))
     return PreparedRobust(

@@ -58,6 +58,7 @@ class RunConfig:
     # promoted (search/halving.py); 0: off, the default until measured (bench/search_speed.py).
     cost_limit: float = 0.0
     data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
+    image_shape: tuple[int, ...] | None = None  # CSV data: one image's (H, W) or (H, W, C); None: square grey
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
@@ -93,4 +94,9 @@ class RunConfig:
         if not (isinstance(self.cost_limit, int | float) and (self.cost_limit == 0 or self.cost_limit >= 1)):
             raise SettingError("cost_limit", "must be 0 (off) or a factor of at least 1", self.cost_limit)
         check_choice("engine", self.engine, ENGINE_NAMES)
+        if self.image_shape is not None:
+            shape = tuple(self.image_shape)
+            if len(shape) not in (2, 3) or not all(isinstance(n, int) and n >= 1 for n in shape):
+                raise SettingError("image_shape", "must be (H, W) or (H, W, C) of whole numbers >= 1", self.image_shape)
+            object.__setattr__(self, "image_shape", shape)
         get_engine(self.engine).check_config(self)  # its settings' values; refuses another engine's settings

@@ -70,7 +70,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     engine = get_engine(config.engine)
     space = load_space(config.space_path or default_space_path(config.arch), config.arch)
     check_url(config.storage)
-    data = load_dataset(config.data)
+    data = load_dataset(config.data, image_shape=config.image_shape)
     space = fit_space(space, data.shape)
     engine.check_space(space)
     # A space's [start] was found on Fashion-MNIST: other data start without it unless asked for.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tuning import attrs
-from tuning.errors import TrialFailed
+from tuning.errors import TrialFailed, TuneError
 from tuning.search.slots import slot_lock
 
 if TYPE_CHECKING:
@@ -29,7 +29,18 @@ if TYPE_CHECKING:
 
     from tuning.search.runner import PreparedRun
 
-__all__ = ["TrialSource", "fail_stale_trials", "retried_numbers", "run_trials", "run_worker", "slots_used"]
+__all__ = [
+    "FAILURES_TO_STOP",
+    "TrialSource",
+    "fail_stale_trials",
+    "retried_numbers",
+    "run_trials",
+    "run_worker",
+    "slots_used",
+]
+
+# A run whose first trials all fail stops after this many (run_worker): the cause is not the trials' own.
+FAILURES_TO_STOP = 3
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +125,16 @@ def run_worker(
     callbacks: Sequence[TrialCallback] = (),
     ask: Ask | None = None,
 ) -> int:
-    """Run trials until the study holds `total` of them or `timeout` seconds pass; return how many ran."""
+    """Run trials until the study holds `total` of them or `timeout` seconds pass; return how many ran.
+
+    When the first FAILURES_TO_STOP trials this worker runs all fail, something fails every
+    trial (a model that does not build, data it cannot take): TuneError with the first reason.
+    """
+    from optuna.trial import TrialState
+
     deadline = None if timeout is None else time.monotonic() + timeout
     ran = 0
+    failed_from_start: list[optuna.trial.FrozenTrial] = []
     while deadline is None or time.monotonic() < deadline:
         trial, running = _claim(study, storage, total, ask or _ask)
         if trial is None and running == 0:
@@ -129,7 +147,19 @@ def run_worker(
         for callback in callbacks:
             callback(study, frozen)
         gc.collect()
+        if len(failed_from_start) == ran - 1 and frozen.state == TrialState.FAIL:
+            failed_from_start.append(frozen)
+            if len(failed_from_start) == FAILURES_TO_STOP:
+                raise TuneError(_every_trial_failed(study, failed_from_start))
     return ran
+
+
+def _every_trial_failed(study: optuna.Study, failed: list[optuna.trial.FrozenTrial]) -> str:
+    reason = failed[0].user_attrs.get(attrs.FAIL_REASON, "no reason recorded")
+    return (
+        f"study {study.study_name!r}: the first {len(failed)} trials of this run failed, so every trial "
+        f"likely will; the first: {reason}. The study keeps them; fix the cause and run again"
+    )
 
 
 def _claim(
