@@ -23,7 +23,7 @@ from typing import Any
 
 from tuning import attrs
 from tuning.anytime import anytime_curve
-from tuning.report.collect import REFERENCES
+from tuning.data.images import REFERENCES
 
 TARGETS = [(value, name) for name, value in REFERENCES if name.startswith("hand-tuned")]
 

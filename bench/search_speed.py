@@ -42,7 +42,7 @@ from epoch_speed import seconds_per_50k
 
 from tuning import attrs
 from tuning.anytime import MAX_IDLE_SECONDS, AnytimeCurve, anytime_curve
-from tuning.report.collect import REFERENCES
+from tuning.data.images import REFERENCES
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

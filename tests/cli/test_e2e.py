@@ -33,7 +33,7 @@ def test_help_does_not_import_heavy_libraries() -> None:
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["run", "rnn"], ["unknown model 'rnn': expected one of mlp, cnn, or your own as FILE.py:function"]),
+        (["run", "rnn"], ["unknown model 'rnn'", "expected one of mlp, cnn, or your own as FILE.py:function"]),
         (
             ["studies", "--storage", "postgresql://u:pw1234@127.0.0.1:9/x"],
             ["cannot open storage postgresql://u:***@127.0.0.1:9/x"],

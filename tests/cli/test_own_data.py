@@ -77,9 +77,9 @@ def test_png_folders_grey_and_colour_search_and_retrain(in_tmp: Path, fashion: D
     sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
     from real_images import write_png_folder
 
-    picked = np.concatenate([np.flatnonzero(fashion.y_train == c)[:40] for c in range(10)])
-    test = np.concatenate([np.flatnonzero(fashion.y_test == c)[:10] for c in range(10)])
-    grey = {
+    picked = np.concatenate([np.flatnonzero(fashion.y_train == c)[:200] for c in range(10)])
+    test = np.concatenate([np.flatnonzero(fashion.y_test == c)[:50] for c in range(10)])
+    grey = {  # 2,500 real images as PNG files
         "train": (fashion.x_train[picked], fashion.y_train[picked]),
         "test": (fashion.x_test[test], fashion.y_test[test]),
     }
@@ -91,14 +91,18 @@ def test_png_folders_grey_and_colour_search_and_retrain(in_tmp: Path, fashion: D
     retrain = invoke_tune(["retrain", "exports/mlp.json", "--epochs", "1", "--output-dir", "model"])
     assert retrain.returncode == 0, retrain.stderr
     metrics = json.loads((in_tmp / "model" / "metrics.json").read_text())
-    assert "T-shirt-top" in metrics["per_class_accuracy"] and sum(map(sum, metrics["confusion_matrix"])) == 100
+    assert "T-shirt-top" in metrics["per_class_accuracy"] and sum(map(sum, metrics["confusion_matrix"])) == 500
 
-    tinted = {part: (np.stack([x, x // 2, 255 - x], axis=-1), y) for part, (x, y) in grey.items()}
+    # 32x32 colour: the real images with a 2-pixel border, tinted into three channels (a tenth of them).
+    tinted = {}
+    for part, (x, y) in grey.items():
+        padded = np.pad(x[::10], ((0, 0), (2, 2), (2, 2)))
+        tinted[part] = (np.stack([padded, padded // 2, 255 - padded], axis=-1), y[::10])
     colour = write_png_folder(in_tmp / "tinted", tinted, fashion.class_names)
     args = ["run", "cnn", "--data", str(colour), "--study", "colour", "--trials", "1", "--epochs", "1"]
     run = invoke_tune([*args, "--no-defaults-first"])
     assert run.returncode == 0, run.stderr
-    assert "images of tinted (28x28 3 channels, 10 classes)" in run.stdout
+    assert "images of tinted (32x32 3 channels, 10 classes)" in run.stdout
     (trial,) = optuna.load_study(study_name="colour", storage="sqlite:///studies.db").get_trials()
     assert trial.state.name == "COMPLETE"
 
