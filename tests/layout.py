@@ -1,6 +1,6 @@
-"""The package layout as README shows it, made from the tree: each module with the first line of its docstring.
+"""The package layout as docs/development.md shows it: each module with the first line of its docstring.
 
-`python tests/layout.py` prints it; tests/test_layout.py checks that README holds it as printed.
+`python tests/layout.py` prints it; tests/test_layout.py checks that docs/development.md holds it as printed.
 """
 
 from __future__ import annotations
