@@ -28,6 +28,8 @@ def test_digits_as_csvs_under_their_own_names_read_square_by_default(tmp_path: P
     assert np.array_equal(data.x_train, x_train) and np.array_equal(data.y_test, y_test)
     again = load_dataset(tmp_path / "digits-csv", cache_dir=tmp_path / "cache")  # from the parse cache
     assert again.fingerprint == data.fingerprint and np.array_equal(again.x_test, x_test)
+    said = load_dataset(tmp_path / "digits-csv", cache_dir=tmp_path / "cache", image_shape=(8, 8))
+    assert said.fingerprint == data.fingerprint  # the shape as a retrain passes it: the same data
 
 
 def test_an_image_shape_reads_other_shapes_and_is_part_of_the_datas_identity(tmp_path: Path) -> None:

@@ -114,17 +114,17 @@ def _image_folder(root: Path, cache: Path) -> Dataset:
 def _csv_pair(folder: Path, csvs: tuple[Path, Path], image_shape: tuple[int, ...] | None, cache: Path) -> Dataset:
     import hashlib
 
-    fingerprint = fingerprint_files(list(csvs))
-    if image_shape is not None:  # the same files read in another shape are other images
-        shaped = f"{fingerprint}:{'x'.join(map(str, image_shape))}"
-        fingerprint = hashlib.sha256(shaped.encode()).hexdigest()[:16]
-    arrays = read_cache(cache / fingerprint)
+    files = fingerprint_files(list(csvs))
+    asked = "x".join(map(str, image_shape)) if image_shape else "square"
+    arrays = read_cache(cache / f"{files}-{asked}")
     if arrays is None:
         arrays = read_csv_pair(*csvs, image_shape)
-        write_cache(cache / fingerprint, arrays)
-    return _checked(
-        arrays, numbered_classes(arrays), name=folder.resolve().name, source=str(folder), fingerprint=fingerprint
-    )
+        write_cache(cache / f"{files}-{asked}", arrays)
+    # The same files read in another shape are other images: the shape is part of the data's identity.
+    shaped = f"{files}:{'x'.join(str(n) for n in arrays[0].shape[1:])}"
+    fingerprint = hashlib.sha256(shaped.encode()).hexdigest()[:16]
+    name = folder.resolve().name
+    return _checked(arrays, numbered_classes(arrays), name=name, source=str(folder), fingerprint=fingerprint)
 
 
 def _checked(arrays: Arrays, class_names: tuple[str, ...], *, name: str, source: str, fingerprint: str) -> Dataset:
