@@ -36,7 +36,7 @@ def test_digits_from_an_npz_search_export_retrain_and_evaluate_on_themselves(in_
     import sys
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
-    from real_images import DIGITS_TEST, write_digits_npz
+    from real_images import DIGITS_TEST, digits_arrays, write_digits_npz
 
     digits = write_digits_npz(in_tmp / "digits.npz")
     run = invoke_tune(["run", "cnn", "--data", str(digits), "--trials", "2", "--epochs", "2", "--seed", "0"])
@@ -66,6 +66,11 @@ def test_digits_from_an_npz_search_export_retrain_and_evaluate_on_themselves(in_
     assert evaluate.returncode == 0, evaluate.stderr
     assert f"on {DIGITS_TEST} images" in evaluate.stdout
 
+    x_train, _, x_test, _ = digits_arrays()
+    inverted = write_digits_npz(in_tmp / "inverted.npz", x_train=255 - x_train, x_test=255 - x_test)
+    args = ["retrain", "exports/cnn.json", "--data", str(inverted), "--epochs", "1", "--output-dir", "inverted"]
+    assert_clean_error(invoke_tune(args), "are not the files study 'cnn' searched on", "--accept-other-data")
+    assert invoke_tune([*args, "--accept-other-data"]).returncode == 0  # the configuration, on other digits
     with file_unchanged(in_tmp / "studies.db"):  # the study searched digits: Fashion-MNIST may not join it
         refused = invoke_tune(["run", "cnn", "--trials", "4", "--epochs", "2"])
     assert_clean_error(refused, "study 'cnn' searched digits from", "resume it on the same --data")

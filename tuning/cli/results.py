@@ -182,6 +182,12 @@ def _print_candidates(chosen: Export, console: Console) -> None:
     help="Folder of the study's dashboard artifacts. [default: beside a SQLite storage, studies.artifacts/]",
 )
 @click.option(
+    "--accept-other-data",
+    is_flag=True,
+    default=False,
+    help="Retrain the exported configuration on --data other than the data the study searched.",
+)
+@click.option(
     "--accept-changed-model",
     is_flag=True,
     default=False,

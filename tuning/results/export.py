@@ -366,12 +366,13 @@ def check_searched_model(export: Export, *, accept_changed: bool = False) -> Non
     )
 
 
-def check_searched_data(export: Export, data: Dataset) -> None:
+def check_searched_data(export: Export, data: Dataset, other: str = "") -> None:
     """TuneError where `data` are not the files the export's study searched on (retrain and robust export alike).
 
     An error, not a warning: the study's validation split is a list of positions in those
     files, and its accuracies and chosen hyperparameters were measured on them, so results
-    on other data would be compared with numbers they do not match.
+    on other data would be compared with numbers they do not match. `other` ends the message:
+    what else the command can do (retrain: take other data knowingly).
     """
     searched_on = export.data.fingerprint
     if searched_on and searched_on != data.fingerprint:
@@ -379,5 +380,5 @@ def check_searched_data(export: Export, data: Dataset) -> None:
             f"the data in {data.source} (fingerprint {data.fingerprint}) are not the files study {export.study!r} "
             f"searched on (fingerprint {searched_on}), on which its validation split and accuracies were measured "
             "(the same images in another format, IDX or CSV, have another fingerprint too); "
-            "pass --data with those files"
+            f"pass --data with those files{other}"
         )

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuning.data.splits import VALIDATION_SIZE
-from tuning.errors import TrialFailed, TuneError, check_range, check_whole_fields
+from tuning.errors import SettingError, TrialFailed, TuneError, check_range, check_whole_fields
 from tuning.model.builders import check_precision
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION, VAL_ACCURACY, RunEpochHook
 from tuning.results.export import Export, check_searched_data, check_searched_model
@@ -89,6 +89,9 @@ class RetrainConfig:
     storage: str = DEFAULT_STORAGE  # the study's storage: its dashboard note gets the result, where the study is there
     artifact_dir: str | None = None  # the study's dashboard artifacts (figures); None: beside a SQLite storage
     accept_changed_model: bool = False  # retrain a user's model whose file changed since the search
+    # Retrain the export's configuration on data other than the searched (its shape and classes may differ);
+    # not with validation_split, which is the search's own split of the searched data.
+    accept_other_data: bool = False
 
     def __post_init__(self) -> None:
         if self.precision is not None:
@@ -153,7 +156,10 @@ def prepare_retrain(config: RetrainConfig) -> PreparedRetrain:
     output_dir = Path(config.output_dir) if config.output_dir else Path("models") / _safe_name(export.study)
     check_output_dir(output_dir)
     data = load_searched(config.data, export.data.source, export.data.name, export.data.image_shape)
-    check_searched_data(export, data)
+    if config.accept_other_data and config.validation_split:
+        raise SettingError("accept_other_data", "cannot go with validation_split (the searched data's split)", True)
+    if not config.accept_other_data:
+        check_searched_data(export, data, ", or --accept-other-data to retrain the configuration on these")
     first = config.seed if config.seed is not None else (export.seed or 0)
     return PreparedRetrain(
         config=config,
