@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 # --- on the study and on each trial --------------------------------------------
-ARCH = "arch"  # "mlp" or "cnn"
+ARCH = "arch"  # the model's name (model/registry.py): a built-in one, or a user's FILE.py:function
 DATA_FINGERPRINT = "data_fingerprint"  # content hash of the data searched on (data/fingerprint.py)
 PRECISION = "precision"  # "float32" or "bfloat16"; absent on studies and trials older than the option
 SEED = "seed"  # study: the seed trials derive theirs from; trial: the seed it trained with

@@ -133,11 +133,12 @@ def _seconds_per_batch(precision: str, batches: int) -> float:
 
     from tuning.data.dataset import DataShape
     from tuning.model.builders import build_model
+    from tuning.model.cnn import SPEC as PROBE_MODEL
     from tuning.model.train import compile_model
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    model = build_model("cnn", _PROBE_PARAMS, DataShape((28, 28), 10), precision=precision)
+    model = build_model(PROBE_MODEL.name, _PROBE_PARAMS, DataShape((28, 28), 10), precision=precision)
     compile_model(model, {"learning_rate": 1e-3}, steps_per_execution=1)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(_PROBE_BATCH, 28, 28)).astype("float32")
