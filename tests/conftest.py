@@ -109,6 +109,15 @@ def data_env(cache_dir: Path, fashion_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture()
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, str]) -> Path:
+    """A fresh current folder, with the variables that point `tune` at the real data (TUNE_DATA_DIR) and cache."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in data_env.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+@pytest.fixture()
 def tune_env(data_env: dict[str, str]) -> dict[str, str]:
     """Environment for running `tune` in a subprocess against the real data.
 

@@ -23,15 +23,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture()
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, str]) -> Path:
-    """A fresh folder, with TUNE_DATA_DIR pointing at Fashion-MNIST: the recorded data must win over it."""
-    monkeypatch.chdir(tmp_path)
-    for name, value in data_env.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
-
-
 def test_digits_from_an_npz_search_export_retrain_and_evaluate_on_themselves(in_tmp: Path) -> None:
     import sys
 

@@ -24,14 +24,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture()
-def digits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, str]) -> Path:
+def digits(in_tmp: Path) -> Path:
     sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
     from real_images import write_digits_npz
 
-    monkeypatch.chdir(tmp_path)
-    for name, value in data_env.items():
-        monkeypatch.setenv(name, value)
-    return write_digits_npz(tmp_path / "digits.npz")
+    return write_digits_npz(in_tmp / "digits.npz")
 
 
 def test_the_example_model_through_the_cli_and_a_changed_file_refused_at_retrain(digits: Path, tmp_path: Path) -> None:

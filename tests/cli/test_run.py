@@ -35,12 +35,10 @@ def _study_with_one_trial(storage: str, fashion_dir: Path) -> optuna.Study:
 
 
 @pytest.fixture()
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, str]) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name, value in data_env.items():
-        monkeypatch.setenv(name, value)
-    (tmp_path / "runs").mkdir()
-    return tmp_path
+def in_tmp(in_tmp: Path) -> Path:
+    """The shared fresh folder (conftest.py), with a runs/ folder for the storages here."""
+    (in_tmp / "runs").mkdir()
+    return in_tmp
 
 
 @pytest.mark.parametrize("form", ["relative path", "absolute path", "url"])

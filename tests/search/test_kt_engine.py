@@ -149,14 +149,6 @@ def test_export_and_retrain_a_best_trial_found_by_keras_tuner(
     assert (tmp_path / "model" / "model.keras").is_file()
 
 
-@pytest.fixture()
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_env: dict[str, str]) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name, value in data_env.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
