@@ -8,13 +8,14 @@ from tuning.errors import TuneError
 from tuning.model.builders import build_model
 from tuning.model.params import parameter_names, resolve_params
 from tuning.model.registry import get_model
+from tuning.model.spec import TRAINING_DEFAULTS
 
 
 def test_resolve_fills_defaults_and_drops_inactive_layers() -> None:
     params = resolve_params("mlp", {"n_layers": 1, "units_1": 64, "units_3": 999})
     assert params["units_1"] == 64
     assert "units_3" not in params and "units_2" not in params
-    assert params["learning_rate"] == get_model("mlp").defaults["learning_rate"]
+    assert params["learning_rate"] == TRAINING_DEFAULTS["learning_rate"]  # the trainer's, for every model
     assert resolve_params("cnn", {"n_blocks": 3})["filters_3"] == get_model("cnn").defaults["filters"]
 
 

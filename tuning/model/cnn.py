@@ -127,10 +127,7 @@ SPEC = ModelSpec(
         "translate": 0.1,  # largest shift, as a fraction of the image side
         "flip": False,  # random left-right mirroring
         "l2": 1e-5,
-        "learning_rate": 1e-3,
-        "lr_schedule": "constant",
-        "batch_size": 128,
-    },
+    },  # learning_rate, lr_schedule, batch_size: the trainer's (model/spec.py TRAINING_DEFAULTS)
     layered={"filters": "n_blocks"},
     epochs=6,
     words=words,

@@ -42,10 +42,7 @@ SPEC = ModelSpec(
         "units": 256,  # each units_i the space leaves out
         "dropout": 0.2,  # each dropout_i the space leaves out
         "l2": 1e-5,
-        "learning_rate": 1e-3,
-        "lr_schedule": "constant",
-        "batch_size": 128,
-    },
+    },  # learning_rate, lr_schedule, batch_size: the trainer's (model/spec.py TRAINING_DEFAULTS)
     layered={"units": "n_layers", "dropout": "n_layers"},
     epochs=60,
     words=words,
