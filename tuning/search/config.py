@@ -11,7 +11,7 @@ from tuning.model.precision import AUTO
 from tuning.model.registry import default_study, get_model
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
-from tuning.search.rungs import REDUCTION_FACTOR
+from tuning.search.rungs import COST_LIMIT, REDUCTION_FACTOR
 from tuning.search.storage import HEARTBEAT
 
 __all__ = [
@@ -55,8 +55,8 @@ class RunConfig:
     # (README, "Speed"); without it an expensive random first trial could run its whole budget.
     bootstrap_count: int = 0
     # halving: a trial whose time to a rung is over F times the median of the other trials' there is not
-    # promoted (search/halving.py); 0: off, the default until measured (bench/search_speed.py).
-    cost_limit: float = 0.0
+    # promoted (search/halving.py); 0: off. bench/results/search_speed/seeds-cnn-*.md
+    cost_limit: float = COST_LIMIT
     data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
     image_shape: tuple[int, ...] | None = None  # CSV data: one image's (H, W) or (H, W, C); None: square grey
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py

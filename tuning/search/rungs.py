@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["REDUCTION_FACTOR", "expected_epochs", "top_rung"]
+__all__ = ["COST_LIMIT", "REDUCTION_FACTOR", "expected_epochs", "top_rung"]
 
 # A rung keeps the best 1/REDUCTION_FACTOR of the trials that reach it (the default of --reduction-factor).
 REDUCTION_FACTOR = 4
+# Halving stops a trial whose time to a rung is over this many times the median of the others' there (the
+# default of --cost-limit; search/halving.py): 50 default cnn studies must fit 56 R (seeds-cnn-*.md).
+COST_LIMIT = 2.0
 
 
 def expected_epochs(pruner: str, epochs: int, reduction_factor: int, checks_per_epoch: int) -> float:
