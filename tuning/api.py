@@ -51,7 +51,7 @@ def run(
 ) -> optuna.Study:
     """Run (or resume) the study of `model` until it holds `trials` trials; return it.
 
-    `model` is "mlp", "cnn", a reference ("models.py:build", "package.module:build"), or the
+    `model` is a built-in model's name (mlp, cnn), a reference ("models.py:build", "package.module:build"), or the
     build function itself (defined at the top level of a file); None: the one `space` names.
     `settings` are the other fields of `tuning.search.config.RunConfig` (epochs, pruner,
     seed, ...), with the same defaults as `tune run`.

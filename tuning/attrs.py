@@ -87,9 +87,9 @@ SPACE_HASH = "space_hash"
 VALIDATION_SIZE = "validation_size"  # the split's setting, scaled down with max_train_samples
 MAX_TRAIN_SAMPLES = "max_train_samples"
 SPLIT_SEED = "split_seed"  # seeds the train/validation split
-# The data searched (data/dataset.py): its name ("fashion-mnist", or the user's file or folder name),
+# The data searched (data/dataset.py): its name (the built-in data's, or the user's file or folder name),
 # one image's shape ([H, W] grey, [H, W, C] colour) and the class names, label i first. Absent on
-# studies older than other data: Fashion-MNIST's.
+# studies older than other data: the built-in data's (data/sources.py searched_name).
 DATA_NAME = "data_name"
 # A user's model (model/user.py): 16 hex chars of sha256 of the file defining it, as the study searched it.
 # Absent for the built-in models.

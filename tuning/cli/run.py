@@ -259,10 +259,10 @@ def _model_of_space(space_path: str | None) -> str:
 
 
 def _data_shown(prepared: PreparedRun) -> str:
-    """E.g. "fashion-mnist (28x28 grey, 10 classes)"."""
-    from tuning.data.images import NAME as FASHION_MNIST
+    """The data's name and shape, e.g. "digits.npz (8x8 grey, 10 classes)"."""
+    from tuning.data.sources import searched_name
 
-    name = prepared.study.user_attrs.get(attrs.DATA_NAME, FASHION_MNIST)  # studies older than other data
+    name = searched_name(prepared.study.user_attrs.get(attrs.DATA_NAME))
     return f"{name} ({prepared.setup.shape.describe()})"
 
 

@@ -22,7 +22,7 @@ from tuning.data.load import load_fashion_mnist
 from tuning.data.npz_format import read_npz
 from tuning.errors import TuneError
 
-__all__ = ["csv_pair", "load_dataset", "load_searched", "published_references", "searched_name"]
+__all__ = ["csv_pair", "is_built_in", "load_dataset", "load_searched", "published_references", "searched_name"]
 
 
 def load_dataset(
@@ -84,9 +84,14 @@ def searched_name(recorded: str | None) -> str:
     return recorded or FASHION_MNIST
 
 
+def is_built_in(name: str) -> bool:
+    """Whether `name` is the built-in dataset, the one the shipped spaces' `[start]` configurations were found on."""
+    return name == FASHION_MNIST
+
+
 def published_references(name: str) -> tuple[tuple[str, float], ...]:
     """Published test accuracies on the dataset `name`, (label, accuracy); none for a user's own data."""
-    return FASHION_MNIST_REFERENCES if name == FASHION_MNIST else ()
+    return FASHION_MNIST_REFERENCES if is_built_in(name) else ()
 
 
 def _npz(path: Path) -> Dataset:

@@ -35,7 +35,7 @@ MAX_DEPTH = 3
 class ModelSpec:
     """One model tune can search: how to build it, and what to know about its parameters."""
 
-    name: str  # "mlp", "cnn", or the user's reference ("models.py:build", "package.module:build")
+    name: str  # a built-in model's name, or the user's reference ("models.py:build", "package.module:build")
     build: Callable[[dict[str, Any], DataShape], keras.Model] = field(repr=False)
     # Every parameter `build` reads, with its default; for a per-layer one (see `layered`), the
     # default of each layer's. None: not known (a user's model): any parameter a space names goes in.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from tuning import attrs
@@ -28,16 +28,8 @@ class TrialRow:
     stopped: str  # "complete", "pruned after epoch 1.25", "failed: NaN loss", "running", "queued"
 
     def to_dict(self) -> dict[str, Any]:
-        """The row for `tune trials --json`."""
-        return {
-            "number": self.number,
-            "state": self.state,
-            "value": self.value,
-            "params": self.params,
-            "epochs_run": self.epochs_run,
-            "seconds": self.seconds,
-            "stopped": self.stopped,
-        }
+        """The row for `tune trials --json`: every field by its name."""
+        return asdict(self)
 
 
 def trial_rows(study: optuna.Study) -> list[TrialRow]:

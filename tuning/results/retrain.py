@@ -82,7 +82,7 @@ class RetrainConfig:
     validation_split: bool = False  # keep the search's validation images out for early stopping
     patience: int = 3  # epochs without a better validation accuracy before stopping (validation_split only)
     max_train_samples: int | None = None  # a stratified subset, for quick runs and tests
-    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
+    data: str | None = None  # what data/sources.py load_dataset reads; None: the built-in data from the usual places
     png: bool | None = None  # PNG copies of the plots; None: when a Chromium is installed
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION
     precision: str | None = None  # None: the precision the best trial trained in (the export's)

@@ -64,7 +64,7 @@ class RobustConfig:
 
     robust: int  # K: the best complete trials (distinct configurations) to train again
     robust_seeds: int = 2  # S: extra runs per configuration, besides the trial's own
-    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
+    data: str | None = None  # what data/sources.py load_dataset reads; None: the built-in data from the usual places
 
     def __post_init__(self) -> None:
         check_whole_fields(self, ("robust", "robust_seeds"))

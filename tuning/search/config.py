@@ -28,7 +28,7 @@ RUN_PRECISIONS = (AUTO, *PRECISIONS)  # auto: bfloat16 where this CPU is faster 
 class RunConfig:
     """What to search, where to store it, and how much to spend."""
 
-    arch: str  # the model: "mlp", "cnn", or a user's FILE.py:function / module:function (model/registry.py)
+    arch: str  # the model: a built-in's name, or a user's FILE.py:function / module:function (model/registry.py)
     trials: int = 20  # finished trials (complete + pruned + failed) the study should end with
     timeout: float | None = None  # seconds after which no new trial starts
     study_name: str = ""  # defaults to the model's name (model/registry.py default_study)
@@ -57,13 +57,13 @@ class RunConfig:
     # halving: a trial whose time to a rung is over F times the median of the other trials' there is not
     # promoted (search/halving.py); 0: off. bench/results/search_speed/seeds-cnn-*.md
     cost_limit: float = COST_LIMIT
-    data: str | None = None  # a .npz, a folder of class folders or of the Fashion-MNIST files; None: the usual places
+    data: str | None = None  # what data/sources.py load_dataset reads; None: the built-in data from the usual places
     image_shape: tuple[int, ...] | None = None  # CSV data: one image's (H, W) or (H, W, C); None: square grey
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION  # batches per TF graph call; bench/epoch_speed.py
     jobs: int = 1  # worker processes on this machine, sharing the study through the storage
     heartbeat: int = HEARTBEAT  # seconds between a running trial's heartbeats; 3 missed = dead worker
-    # A new study's first trial is the space's [start] configuration (search/space.py); None: on for
-    # Fashion-MNIST, where the shipped spaces' [start] was found, off for other data.
+    # A new study's first trial is the space's [start] configuration (search/space.py); None: on for the
+    # built-in data, where the shipped spaces' [start] was found, off for other data (data/sources.py is_built_in).
     defaults_first: bool | None = None
     precision: str = AUTO  # float32, bfloat16 (mixed precision), or auto: what a probe finds faster here
     engine: str = DEFAULT_ENGINE  # who proposes the configurations (search/engines/); trials train the same way

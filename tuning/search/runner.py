@@ -53,8 +53,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     """
     from optuna.trial import TrialState
 
-    from tuning.data.images import NAME as FASHION_MNIST
-    from tuning.data.sources import load_dataset
+    from tuning.data.sources import is_built_in, load_dataset
     from tuning.data.splits import validation_count
     from tuning.model.precision import resolve_precision
     from tuning.model.registry import get_model
@@ -73,8 +72,8 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     data = load_dataset(config.data, image_shape=config.image_shape)
     space = fit_space(space, data.shape)
     engine.check_space(space)
-    # A space's [start] was found on Fashion-MNIST: other data start without it unless asked for.
-    wanted = config.defaults_first if config.defaults_first is not None else data.name == FASHION_MNIST
+    # A shipped space's [start] was found on the built-in data: other data start without it unless asked for.
+    wanted = config.defaults_first if config.defaults_first is not None else is_built_in(data.name)
     baseline = engine.start_params(config, space) if wanted else None
     config = replace(config, validation_size=validation_count(config.validation_size, data.y_train))
     split_seed = config.seed if config.seed is not None else 0
