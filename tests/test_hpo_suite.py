@@ -1,4 +1,5 @@
-"""The HPO suite's arithmetic (bench/hpo_aggregate.py) on hand-made curves and trials with known answers."""
+"""bench/hpo_suite.py and its arithmetic (bench/hpo_aggregate.py) on hand-made curves and trials with known answers,
+and its `tune run` commands as the real command line parses them. Nothing trains."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))  # after the package and the tests: a bench script's name shadows nothing
 
+import hpo_suite  # noqa: E402
 from hpo_aggregate import SeedCurve, aggregate, ranks, resample, spread, step_value, task_target  # noqa: E402
 
 R = 10.0  # seconds per R in the hand-made curves
@@ -159,3 +161,155 @@ def test_from_trials_through_the_anytime_curve_to_means_final_best_and_time_to_t
     assert m.epochs.low == 0.5 and m.epochs.high == 1.5  # 3 and 1 checks at 2 an epoch
     assert result.tasks["t"].target == pytest.approx(0.75)
     assert (m.reached, m.to_target.mean) == (1, pytest.approx(1.0))  # seed 1 at 20 s; seed 0 ends at 0.7
+
+
+# --- the suite's studies and commands --------------------------------------------------------------
+
+
+def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
+    """All tasks and methods, 2 seeds, 4 R of 10 s each."""
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    return hpo_suite.Suite(hpo_suite.TASKS, hpo_suite.METHODS, 2, BUDGET, R, "given", trials, storage, tmp_path)
+
+
+def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    plan = [hpo_suite.study_name(*study) for study in suite.plan()]
+    assert len(plan) == 2 * 14 and plan[0] == "fashion-mlp-tune-s0" and plan[14] == "fashion-mlp-tune-s1"
+    assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
+    assert [n for n in plan if n.startswith("digits-cnn")][:4] == [
+        "digits-cnn-tune-s0",
+        "digits-cnn-random-s0",
+        "digits-cnn-optuna-plain-s0",
+        "digits-cnn-kt-hyperband-s0",
+    ]
+
+
+def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuning.cli.run import run
+    from tuning.search.config import RunConfig
+
+    monkeypatch.delenv("TUNE_DATA_DIR", raising=False)  # --data's default
+    suite = _suite(tmp_path)
+    expected = {  # method -> (engine, sampler, pruner, defaults_first)
+        "tune": ("optuna", "tpe", "halving", False),
+        "tune-start": ("optuna", "tpe", "halving", True),
+        "random": ("optuna", "random", "none", False),
+        "optuna-plain": ("optuna", "tpe", "median", False),
+        "kt-hyperband": ("keras-tuner", "tpe", "halving", None),  # the engine refuses the optuna settings changed
+    }
+    for task, method, seed in suite.plan():
+        command = hpo_suite.tune_command(suite, task, method, seed)
+        assert command[1:4] == ["-m", "tuning", "run"]
+        config = RunConfig(**run.make_context("run", command[4:]).params)  # refuses a flag its engine does not take
+        assert (config.engine, config.sampler, config.pruner, config.defaults_first) == expected[method.name]
+        assert (config.study_name, config.seed, config.trials) == (hpo_suite.study_name(task, method, seed), seed, 1000)
+        assert config.max_train_samples == (12000 if task.name == "fashion-cnn-subset" else None)
+        assert config.data == (str(tmp_path / "data" / "digits.npz") if task.name == "digits-cnn" else None)
+
+
+def test_a_study_has_finished_when_its_clock_ran_the_budget_or_it_holds_all_its_trials(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, trials=5)  # budget 4 R = 40 s
+
+    def state(span: float, used: int, exists: bool = True) -> hpo_suite.StudyState:
+        return hpo_suite.StudyState(exists, AnytimeCurve((), span, 0.0, 0), used)
+
+    assert hpo_suite.is_finished(state(39.3, 3), suite)  # 98% of it: SIGINT lands a moment late
+    assert not hpo_suite.is_finished(state(39.1, 3), suite)
+    assert hpo_suite.is_finished(state(12.0, 5), suite)
+    assert not hpo_suite.is_finished(state(0.0, 0, exists=False), suite)
+
+
+def test_a_run_stops_at_its_budget_after_its_first_trial_or_at_the_invocations_end() -> None:
+    startup = 100.0 + hpo_suite.STARTUP_LIMIT_SECONDS
+    assert hpo_suite.deadlines(None, 100.0, 40.0, math.inf) == {"startup": startup, "max-hours": math.inf}
+    assert hpo_suite.deadlines(130.0, 100.0, 40.0, 150.0) == {"budget": 170.0, "max-hours": 150.0}
+
+
+def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    studies = {  # budget 2 R of 20 s: 40 s
+        "digits-cnn-tune-s0": [
+            _trial(0, "COMPLETE", 0, [(10, 0.5), (10, 0.7)], 25),
+            _trial(1, "PRUNED", 30, [(10, 0.6)], 42),
+        ],
+        "digits-cnn-tune-s1": [_trial(0, "COMPLETE", 0, [(20, 0.8)], 22)],  # cut short at 22 s
+        "digits-cnn-random-s0": [_trial(0, "COMPLETE", 0, [(20, 0.6), (20, 0.9)], 40)],
+    }  # digits-cnn-random-s1: never ran
+    for name, trials in studies.items():
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+        study.add_trials(trials)
+    argv = ["hpo_suite.py", "--summarize-only", "--skip-r", "20", "--budget-r", "2", "--seeds", "2"]
+    argv += [
+        "--tasks",
+        "digits-cnn",
+        "--methods",
+        "tune",
+        "random",
+        "--output-dir",
+        str(tmp_path),
+        "--storage",
+        storage,
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    hpo_suite.main()
+    rows = (tmp_path / "curves.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "task,method,seed,finished,time_r,epochs,best_val_accuracy"
+    assert rows[1:] == [
+        "digits-cnn,tune,0,True,0.5,0.5,0.5",
+        "digits-cnn,tune,0,True,1.0,1.0,0.7",
+        "digits-cnn,tune,0,True,2.0,1.5,0.7",
+        "digits-cnn,random,0,True,1.0,0.5,0.6",
+        "digits-cnn,random,0,True,2.0,1.0,0.9",
+        "digits-cnn,tune,1,False,1.0,0.5,0.8",
+    ]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "- digits-cnn / tune: 1 of 2 seeds finished (s1 1.10 R, 1 trial)" in summary
+    assert "- digits-cnn / random: 1 of 2 seeds finished (s1 not run)" in summary
+    assert "Target 70.00%: tune's mean final best, the lowest (kt-hyperband did not run)." in summary
+    assert "| tune | 1 | 70.00% | 1 of 1 reached: 1.00 | 1.5 |" in summary
+    assert "| random | 1 | 90.00% | 1 of 1 reached: 2.00 | 1.0 |" in summary
+    # average ranks at 0.5, 1, 1.5 and 2 R: random checks first at 1 R, and passes tune at 2 R
+    assert "| tune | 1 | 1.00 | 1.00 | 1.00 | 2.00 |\n| random | 1 | 2.00 | 2.00 | 2.00 | 1.00 |" in summary
+    assert (tmp_path / "curves-digits-cnn.html").is_file() and (tmp_path / "ranks.html").is_file()
+
+
+# A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
+_FAKE_TUNE = """
+import signal, sys, time
+signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+import optuna
+study = optuna.create_study(study_name=sys.argv[2], storage=sys.argv[1])
+print("starting a trial", flush=True)
+study.ask()
+time.sleep(60)
+"""
+
+
+@pytest.mark.slow  # a subprocess
+@pytest.mark.parametrize(("left", "ends_in", "reason"), [(1.0, math.inf, "budget"), (60.0, 0.5, "max-hours")])
+def test_a_study_run_is_interrupted_at_its_budget_after_its_first_trial_or_at_the_invocations_end(
+    tmp_path: Path, left: float, ends_in: float, reason: str
+) -> None:
+    import time
+
+    url = f"sqlite:///{tmp_path / 'suite.db'}"
+    storage = hpo_suite._open_storage(url)
+    command = [sys.executable, "-c", _FAKE_TUNE, url, "s"]
+    started = time.time()
+    run = hpo_suite._run_study(command, tmp_path / "s.log", storage, "s", left, started + ends_in)
+    stopped = time.time()
+    assert (run.returncode, run.stopped_by, run.ctrl_c) == (130, reason, False)
+    if reason == "max-hours":  # at the invocation's end, within a poll (and the exit), trial or not
+        assert stopped - started < ends_in + hpo_suite.POLL_SECONDS + 3
+        return
+    assert "starting a trial" in (tmp_path / "s.log").read_text(encoding="utf-8")
+    trial_start = hpo_suite._first_start(storage, "s", since=started)
+    assert trial_start is not None
+    assert left <= stopped - trial_start < left + hpo_suite.POLL_SECONDS + 3  # `left` after the trial began
