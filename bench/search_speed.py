@@ -70,10 +70,10 @@ def main() -> None:
         _print_written(_write_compare([Path(p) for p in args.compare], out, f"compare-{args.arch}"))
         return
     study = args.study or f"speed-{args.arch}-{args.preset}"
-    header = _header(_measure_r(args))
+    header = _header(measure_r(args.skip_r, args.r_samples))
     print(header, flush=True)
     command = _tune_command(args, study)
-    _make_sqlite_folder(args.storage)
+    make_sqlite_folder(args.storage)
     session = _run_tune(command, out / f"{study}.log", args.budget_minutes)
     trials = _load_trials(args.storage, study)
     curve = anytime_curve(trials)
@@ -151,16 +151,17 @@ def _cpu() -> tuple[str, list[str]]:
     return (model.group(1).strip() if model else platform.processor() or "unknown"), flags
 
 
-def _measure_r(args: argparse.Namespace) -> tuple[float, str]:
+def measure_r(skip_r: float | None, r_samples: int) -> tuple[float, str]:
+    """R in seconds and how it was found: timed on `r_samples` images in a fresh process, or `skip_r` as given."""
     what = f"one float32 epoch of {R_MODEL} over 50,000 images at steps_per_execution 32"
-    if args.skip_r is not None:
-        return args.skip_r, f"{what}, given by --skip-r"
-    print(f"measuring R on {args.r_samples} images (one warm-up epoch, one timed) ...", flush=True)
+    if skip_r is not None:
+        return skip_r, f"{what}, given by --skip-r"
+    print(f"measuring R on {r_samples} images (one warm-up epoch, one timed) ...", flush=True)
     try:
-        seconds = seconds_per_50k(R_MODEL, args.r_samples)
+        seconds = seconds_per_50k(R_MODEL, r_samples)
     except subprocess.CalledProcessError as exc:
         sys.exit(f"measuring R failed:\n{exc.stderr}")
-    return seconds, f"{what}, timed on {args.r_samples}"
+    return seconds, f"{what}, timed on {r_samples}"
 
 
 def _tune_command(args: argparse.Namespace, study: str) -> list[str]:
@@ -194,14 +195,14 @@ def _run_tune(command: list[str], log_path: Path, budget_minutes: float | None) 
     ):
         log.write(("$ " + shlex.join(command) + "\n").encode())
         timer = _budget_timer(proc, budget_minutes, budget_hit)
-        _stream(proc, log)
+        stream(proc, log)
         returncode = proc.wait()
         if timer is not None:
             timer.cancel()
     return Session(time.monotonic() - started, returncode, budget_hit.is_set())
 
 
-def _make_sqlite_folder(storage: str) -> None:
+def make_sqlite_folder(storage: str) -> None:
     """SQLite creates the database file, not the folder it goes in."""
     if storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +215,7 @@ def _budget_timer(proc: subprocess.Popen[bytes], minutes: float | None, hit: thr
     def stop() -> None:
         hit.set()
         print(f"\n[search_speed] budget of {minutes:g} min reached: SIGINT to tune", flush=True)
-        _interrupt(proc)
+        interrupt(proc)
 
     timer = threading.Timer(minutes * 60, stop)
     timer.daemon = True
@@ -222,23 +223,28 @@ def _budget_timer(proc: subprocess.Popen[bytes], minutes: float | None, hit: thr
     return timer
 
 
-def _interrupt(proc: subprocess.Popen[bytes]) -> None:
+def interrupt(proc: subprocess.Popen[bytes]) -> None:
     """SIGINT to tune's whole process group (its workers too), as Ctrl-C in a terminal would."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
 
 
-def _stream(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
-    """Copy the child's output until it closes; a Ctrl-C here is passed on to it (its own session misses it)."""
+def stream(proc: subprocess.Popen[bytes], log: IO[bytes]) -> bool:
+    """Copy the child's output until it closes; a Ctrl-C here is passed on to it (its own session misses it).
+
+    Returns whether a Ctrl-C was passed on.
+    """
     assert proc.stdout is not None
+    ctrl_c = False
     while True:
         try:
             chunk = os.read(proc.stdout.fileno(), 65536)
         except KeyboardInterrupt:
-            _interrupt(proc)
+            interrupt(proc)
+            ctrl_c = True
             continue
         if not chunk:
-            return
+            return ctrl_c
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
         log.write(chunk)
@@ -348,10 +354,10 @@ def _minutes(seconds: float) -> str:
 
 
 def _write_curve(rows: list[dict[str, Any]], out: Path, study: str) -> list[Path]:
-    return _write_figure(_curve_figure(rows, study), out, study) if rows else []
+    return write_figure(_curve_figure(rows, study), out, study) if rows else []
 
 
-def _write_figure(fig: go.Figure, out: Path, stem: str) -> list[Path]:
+def write_figure(fig: go.Figure, out: Path, stem: str) -> list[Path]:
     """STEM.html, and STEM.png where tune's plots would write one (a Chromium is found).
 
     Not `tuning.render.write_figures`: its one-call export (plotly's write_images)
@@ -422,7 +428,7 @@ def _write_compare(paths: list[Path], out: Path, stem: str) -> list[Path]:
     if best:
         _finish_accuracy_axis(fig, best, "best validation accuracy against R")
     fig.update_layout(width=900)
-    return _write_figure(fig, out, stem)
+    return write_figure(fig, out, stem)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

@@ -1,0 +1,756 @@
+"""Search methods side by side on several tasks, at equal budgets in R, over several seeds.
+
+Each study (a task, a method, a seed) is the real `tune run` in a subprocess, stopped with
+SIGINT (as Ctrl-C would: the running trial is recorded as interrupted) once the study's own
+clock (tuning/anytime.py: busy time from its first trial's start) has run --budget-r R. The
+clock starts at the first trial, not at the command: importing TensorFlow, loading the data
+and the `--precision auto` probe are left out. (`tune run --timeout` only stops new trials from
+starting; a trial in flight would overrun the budget.) R, measured once at the start of a suite
+as bench/search_speed.py measures it (or given by --skip-r) and kept in OUTPUT_DIR/suite.json,
+is one float32 epoch of the reference ConvNet (epoch_speed.py's cnn-bn) over 50,000 images.
+
+The methods search the same space, data, epochs per trial and budget; seed S seeds the
+sampler, the validation split and the trials' weights, so every method of seed S scores on
+the same split. The methods and tasks are the tables METHODS and TASKS below, listed at the
+end of --help.
+
+Studies live in one storage (OUTPUT_DIR/suite.db), named TASK-METHOD-sSEED. A re-run tops up:
+a study that ran its budget (or its --trials) is not run again, one cut short goes on for what
+it has left, a missing one runs. Studies run seed by seed, so a suite cut short (--max-hours,
+Ctrl-C) has whole seeds first. Each run rewrites from the storage: curves.csv (every check of
+every study: task, method, seed, finished, time in R, epochs spent, best so far),
+curves-TASK.png (mean and range over seeds, against R and against epochs; with .html),
+ranks.png and summary.md (conditions, partial cells, time to target and final best per method,
+the average rank over time). Figures are over finished studies only; bench/hpo_aggregate.py
+says how they are computed.
+
+    # the whole suite (3 tasks, 14 cells, 3 seeds, 4 R each: 168 R of studies, plus each command's start):
+    python bench/hpo_suite.py
+    # a later session tops up what is missing, here at most 8 hours:
+    python bench/hpo_suite.py --max-hours 8
+    # the tables and figures again from the storage, running nothing:
+    python bench/hpo_suite.py --summarize-only
+    # smoke run (trains a few small models):
+    python bench/hpo_suite.py --tasks digits-cnn --methods tune random --seeds 1 --budget-r 0.5 \\
+        --skip-r 60 --output-dir /tmp/hs
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from epoch_speed import machine_lines
+from hpo_aggregate import MethodResult, SeedCurve, Spread, SuiteResult, TaskResult, aggregate
+from search_speed import interrupt, make_sqlite_folder, measure_r, stream, write_figure
+
+from tuning.anytime import AnytimeCurve, anytime_curve
+from tuning.atomic import write_text_atomically
+from tuning.search.rungs import REDUCTION_FACTOR
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "data"))
+from real_images import DIGITS_TEST, write_digits_npz  # noqa: E402
+
+DIGITS = 1797  # images in scikit-learn's load_digits
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+
+@dataclass(frozen=True)
+class Task:
+    """What is searched: a model on some data."""
+
+    name: str
+    model: str
+    data: str  # in words, for --help and the summary
+    args: tuple[str, ...] = ()  # more `tune run` arguments
+    data_file: str | None = None  # under OUTPUT_DIR/data/, written once (DATA_WRITERS); None: Fashion-MNIST
+
+    @property
+    def start_trial(self) -> bool:
+        """Whether the shipped space's [start] configuration applies: it was found on Fashion-MNIST."""
+        return self.data_file is None
+
+
+@dataclass(frozen=True)
+class Method:
+    """Who searches, as `tune run` flags."""
+
+    name: str
+    args: tuple[str, ...]
+    what: str  # in words, for --help and the summary
+    start_trial: bool = False  # runs only on tasks whose data the space's [start] was found on
+
+
+TASKS = (
+    Task("fashion-mlp", "mlp", "Fashion-MNIST: 50,000 training images, 10,000 validating"),
+    Task(
+        "fashion-cnn-subset",
+        "cnn",
+        "Fashion-MNIST: a stratified 12,000 training images, 2,400 validating (the split shrinks in proportion)",
+        ("--max-train-samples", "12000"),
+    ),
+    Task(
+        "digits-cnn",
+        "cnn",
+        f"scikit-learn's real 8x8 digits as a .npz written once: {DIGITS - DIGITS_TEST:,} training images (a sixth "
+        f"of them validating), {DIGITS_TEST} held out as test set",
+        data_file="digits.npz",
+    ),
+)
+METHODS = (
+    Method("tune", ("--no-defaults-first",), "tune's defaults (multivariate TPE, successive halving), cold"),
+    Method(
+        "tune-start",
+        ("--defaults-first",),
+        "tune's defaults with the space's [start] configuration as first trial; only on Fashion-MNIST, where the "
+        "shipped spaces' [start] was found",
+        start_trial=True,
+    ),
+    Method(
+        "random",
+        ("--sampler", "random", "--pruner", "none", "--no-defaults-first"),
+        "random search; every trial trains all its epochs",
+    ),
+    Method(
+        "optuna-plain",
+        ("--sampler", "tpe", "--pruner", "median", "--no-defaults-first"),
+        "TPE with the median rule, both as tune sets them (search/engines/optuna.py): multivariate TPE (group, "
+        "constant liar), not Optuna's default univariate one; Optuna's MedianPruner with n_startup_trials=3 "
+        "(Optuna's default 5) and n_warmup_steps one epoch of checks (default 0), judging at every check (4 an "
+        "epoch) where Optuna's Keras example reports once an epoch",
+    ),
+    Method(
+        "kt-hyperband",
+        ("--engine", "keras-tuner", "--kt-oracle", "hyperband"),
+        "KerasTuner's Hyperband oracle proposes, tune trains; max epochs the model's, factor tune's "
+        f"--reduction-factor default {REDUCTION_FACTOR} (KerasTuner's own default is 3), as bench/engines.py runs "
+        "it; cold (the engine queues no [start] trial)",
+    ),
+)
+DATA_WRITERS: dict[str, Callable[[Path], Path]] = {"digits.npz": write_digits_npz}
+TARGET_METHOD = "kt-hyperband"  # a task's target: this method's mean final best (bench/hpo_aggregate.py)
+DEFAULT_SEEDS = 3
+DEFAULT_BUDGET_R = 4.0
+FINISHED_SHARE = 0.98  # a study whose clock ran this share of its budget has finished it (SIGINT lands late)
+POLL_SECONDS = 1.0  # how often the budget watcher looks at the clock (and, until it starts, for the first trial)
+STARTUP_LIMIT_SECONDS = 600.0  # a `tune run` that starts no trial in this long is stopped
+RECORD = "suite.json"  # R and the sessions of a suite, beside its results
+
+
+def main() -> None:
+    args = _parse_args()
+    ends = time.time() + args.max_hours * 3600 if args.max_hours else math.inf
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    record = _read_record(out)
+    url = args.storage or f"sqlite:///{out / 'suite.db'}"
+    storage = _open_storage(url, must_exist=args.summarize_only)  # before R is measured: a bad URL fails at once
+    suite = _suite(args, record, out, url)
+    if not args.summarize_only:
+        record = _run(suite, storage, record, ends)
+    for path in _write_results(suite, storage, record):
+        print(f"wrote {path}")
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, epilog=_tables_help(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    tasks, methods = [t.name for t in TASKS], [m.name for m in METHODS]
+    parser.add_argument("--tasks", nargs="+", choices=tasks, default=tasks, help="run and summarize these")
+    parser.add_argument("--methods", nargs="+", choices=methods, default=methods, help="run and summarize these")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help=f"seeds 0..N-1 [default: the last session's, else {DEFAULT_SEEDS}]"
+    )
+    parser.add_argument(
+        "--budget-r",
+        type=float,
+        default=None,
+        help=f"each study's budget in R, on its own clock [default: the last session's, else {DEFAULT_BUDGET_R:g}]",
+    )
+    parser.add_argument("--skip-r", type=float, default=None, metavar="SECONDS", help="R measured earlier")
+    parser.add_argument("--r-samples", type=int, default=10_000, help="images R is timed on (scaled to 50,000)")
+    parser.add_argument("--max-hours", type=float, default=None, help="stop the whole invocation after this")
+    parser.add_argument("--trials", type=int, default=1000, help="tune run --trials: a cap the budget ends first")
+    parser.add_argument("--output-dir", default="bench/results/hpo_suite")
+    parser.add_argument("--storage", default=None, help="[default: sqlite:///OUTPUT_DIR/suite.db]")
+    parser.add_argument(
+        "--summarize-only", action="store_true", help="only write the tables and figures from the storage"
+    )
+    args = parser.parse_args()
+    for name in ("seeds", "trials", "r_samples"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, but got {getattr(args, name)}")
+    for name in ("budget_r", "skip_r", "max_hours"):
+        if getattr(args, name) is not None and not getattr(args, name) > 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive, but got {getattr(args, name)}")
+    return args
+
+
+def _tables_help() -> str:
+    """TASKS and METHODS in words."""
+    import textwrap
+
+    def entry(name: str, text: str) -> str:
+        first, rest = f"  {name:<20}", " " * 22
+        wrapper = textwrap.TextWrapper(100, first, rest, break_long_words=False, break_on_hyphens=False)
+        return wrapper.fill(text)
+
+    tasks = [entry(t.name, f"{t.model} on {t.data}. Flags: {_flags(t.args, t.data_file) or 'none'}") for t in TASKS]
+    methods = [entry(m.name, f"{m.what}. Flags: {shlex.join(m.args)}") for m in METHODS]
+    return "\n".join(["tasks:", *tasks, "", "methods:", *methods])
+
+
+# --- the suite: what runs, and where ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The tasks, methods and seeds of this invocation, each study's budget, and where results go."""
+
+    tasks: tuple[Task, ...]
+    methods: tuple[Method, ...]
+    seeds: int
+    budget_r: float
+    r_seconds: float
+    r_note: str
+    trials: int
+    storage: str
+    out: Path
+
+    @property
+    def budget_seconds(self) -> float:
+        return self.budget_r * self.r_seconds
+
+    def cells(self) -> list[tuple[Task, Method]]:
+        """Every (task, method) that applies: tune-start only where the space's [start] does."""
+        return [(t, m) for t in self.tasks for m in self.methods if t.start_trial or not m.start_trial]
+
+    def plan(self) -> list[tuple[Task, Method, int]]:
+        """Every study, seed by seed, so a suite cut short has whole seeds first."""
+        return [(task, method, seed) for seed in range(self.seeds) for task, method in self.cells()]
+
+
+def study_name(task: Task, method: Method, seed: int) -> str:
+    return f"{task.name}-{method.name}-s{seed}"
+
+
+def tune_command(suite: Suite, task: Task, method: Method, seed: int) -> list[str]:
+    """The `tune run` of one study."""
+    command = [sys.executable, "-m", "tuning", "run", task.model, "--trials", str(suite.trials)]
+    command += ["--study", study_name(task, method, seed), "--storage", suite.storage, "--seed", str(seed)]
+    if task.data_file is not None:
+        command += ["--data", str(suite.out / "data" / task.data_file)]
+    return [*command, *task.args, *method.args]
+
+
+def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage: str) -> Suite:
+    last = record["sessions"][-1] if record.get("sessions") else {}
+    r_seconds, r_note = _r(args, record, out)
+    return Suite(
+        tasks=tuple(t for t in TASKS if t.name in args.tasks),
+        methods=tuple(m for m in METHODS if m.name in args.methods),
+        seeds=args.seeds or last.get("seeds", DEFAULT_SEEDS),
+        budget_r=args.budget_r or last.get("budget_r", DEFAULT_BUDGET_R),
+        r_seconds=r_seconds,
+        r_note=r_note,
+        trials=args.trials,
+        storage=storage,
+        out=out,
+    )
+
+
+def _r(args: argparse.Namespace, record: dict[str, Any], out: Path) -> tuple[float, str]:
+    """The suite's one R: recorded by its first session; measured (or --skip-r) where none is."""
+    if "r_seconds" in record:
+        if args.skip_r is not None and args.skip_r != record["r_seconds"]:
+            sys.exit(
+                f"{out / RECORD} holds R = {record['r_seconds']} s, and every study of a suite is read in one R: "
+                f"leave out --skip-r {args.skip_r:g}, or use another --output-dir"
+            )
+        return record["r_seconds"], record["r_note"]
+    if args.summarize_only and args.skip_r is None:
+        sys.exit(f"no R recorded in {out / RECORD}: give it with --skip-r SECONDS")
+    return measure_r(args.skip_r, args.r_samples)
+
+
+def _read_record(out: Path) -> dict[str, Any]:
+    path = out / RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _write_record(suite: Suite, record: dict[str, Any]) -> None:
+    record = {**record, "r_seconds": suite.r_seconds, "r_note": suite.r_note}
+    write_text_atomically(suite.out / RECORD, json.dumps(record, indent=1) + "\n")
+
+
+def _write_data(suite: Suite) -> None:
+    """The tasks' data files, where missing (renamed into place, so an interrupted write leaves none)."""
+    for task in suite.tasks:
+        if task.data_file is None or (suite.out / "data" / task.data_file).is_file():
+            continue
+        path = suite.out / "data" / task.data_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}")  # keeps the suffix np.savez wants
+        DATA_WRITERS[task.data_file](staging).replace(path)
+
+
+# --- running the studies ------------------------------------------------------------------------
+
+
+def _open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
+    """tune's storage opener: a SQLite file waits for a writer's lock rather than failing."""
+    from tuning.errors import TuneError
+    from tuning.search.storage import open_storage
+
+    make_sqlite_folder(url)
+    try:
+        return open_storage(url, must_exist=must_exist)
+    except TuneError as exc:
+        sys.exit(str(exc))
+
+
+def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float) -> dict[str, Any]:
+    """Run every study that has not finished its budget, until `ends`; the record with this session's outcome."""
+    session = {
+        "machine": machine_lines(),
+        "budget_r": suite.budget_r,
+        "seeds": suite.seeds,
+        "trials": suite.trials,
+        "tasks": [t.name for t in suite.tasks],
+        "methods": [m.name for m in suite.methods],
+        "outcome": "running",
+    }
+    record = {**record, "sessions": [*record.get("sessions", []), session]}
+    _write_record(suite, record)
+    print(f"R = {suite.r_seconds:.1f} s ({suite.r_note}); budget {suite.budget_r:g} R per study", flush=True)
+    try:
+        _write_data(suite)
+        session["outcome"] = _run_studies(suite, storage, ends)
+    except KeyboardInterrupt:
+        session["outcome"] = "stopped by Ctrl-C"
+    session["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_record(suite, record)
+    print(f"session {session['outcome']}", flush=True)
+    return record
+
+
+def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
+    for task, method, seed in suite.plan():
+        if time.time() >= ends:
+            return "stopped by --max-hours"
+        name = study_name(task, method, seed)
+        state = study_state(storage, name)
+        if is_finished(state, suite):
+            continue
+        left = suite.budget_seconds - state.span_seconds
+        print(f"\n[hpo_suite] {name}: {left / suite.r_seconds:.2f} R of {suite.budget_r:g} to run", flush=True)
+        log = suite.out / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left, ends)
+        if run.ctrl_c:
+            return "stopped by Ctrl-C"
+        if run.stopped_by == "max-hours":
+            return "stopped by --max-hours"
+        if run.returncode != 0 and run.stopped_by is None:
+            print(f"[hpo_suite] {name}: tune exited with status {run.returncode}, see {log}", flush=True)
+    return "complete"
+
+
+@dataclass(frozen=True)
+class StudyState:
+    """What the storage holds of one study."""
+
+    exists: bool
+    curve: AnytimeCurve
+    used: int  # trials that count towards --trials
+
+    @property
+    def span_seconds(self) -> float:
+        return self.curve.span_seconds
+
+
+def study_state(storage: BaseStorage, name: str) -> StudyState:
+    from tuning.search.worker import slots_used
+
+    trials = _load_trials(storage, name)
+    return StudyState(trials is not None, anytime_curve(trials or []), slots_used(trials or []))
+
+
+def is_finished(state: StudyState, suite: Suite) -> bool:
+    """Whether the study ran its budget on its own clock, or holds all its trials."""
+    return state.exists and (state.span_seconds >= FINISHED_SHARE * suite.budget_seconds or state.used >= suite.trials)
+
+
+def _load_trials(storage: BaseStorage, name: str) -> list[FrozenTrial] | None:
+    """The study's trials; None if the storage holds no such study."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+    except KeyError:
+        return None
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """How one `tune run` went."""
+
+    returncode: int
+    # "budget", "max-hours", "startup" (no trial began) or "watcher failed"; None: tune ended by itself
+    stopped_by: str | None
+    ctrl_c: bool  # a Ctrl-C was passed on to it
+
+
+def _run_study(
+    command: list[str], log_path: Path, storage: BaseStorage, name: str, left: float, ends: float
+) -> StudyRun:
+    """Run `command` until the study's clock has run `left` seconds more, or `ends` (time.time()) comes."""
+    print("$ " + shlex.join(command), flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started, ended = time.time(), threading.Event()
+    stopped: list[str] = []  # the watcher's reason, if it stopped tune
+    with (
+        log_path.open("ab") as log,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        ) as proc,
+    ):
+        log.write(("$ " + shlex.join(command) + "\n").encode())
+        watch = (proc, storage, name, started, left, ends, ended, stopped)
+        watcher = threading.Thread(target=_stop_at_budget, args=watch, daemon=True)
+        watcher.start()
+        try:
+            ctrl_c = stream(proc, log)
+        except KeyboardInterrupt:  # a Ctrl-C outside the read `stream` guards (writing a chunk)
+            interrupt(proc)
+            ctrl_c = True
+            stream(proc, log)  # the rest, as tune records its interrupted trial
+        returncode = proc.wait()
+        ended.set()
+        watcher.join()
+    return StudyRun(returncode, stopped[0] if stopped else None, ctrl_c)
+
+
+def _stop_at_budget(
+    proc: subprocess.Popen[bytes],
+    storage: BaseStorage,
+    name: str,
+    started: float,
+    left: float,
+    ends: float,
+    ended: threading.Event,
+    stopped: list[str],
+) -> None:
+    """SIGINT tune at the first of its `deadlines`; the reason goes in `stopped`."""
+    try:
+        first: float | None = None
+        while not ended.wait(POLL_SECONDS):
+            if first is None:
+                first = _first_start(storage, name, since=started)
+            reason, when = min(deadlines(first, started, left, ends).items(), key=lambda item: item[1])
+            if time.time() >= when:
+                stopped.append(reason)
+                print(f"\n[hpo_suite] {name}: {reason} reached, SIGINT to tune", flush=True)
+                interrupt(proc)
+                return
+    except BaseException:
+        stopped.append("watcher failed")
+        interrupt(proc)  # without its watcher, tune would run past its budget (to --trials)
+        raise
+
+
+def deadlines(first: float | None, started: float, left: float, ends: float) -> dict[str, float]:
+    """When (time.time()) a study's run must stop, by reason: `left` seconds of its clock after the first trial
+    of this run began at `first` (until one has, STARTUP_LIMIT_SECONDS after the command `started`), or `ends`."""
+    own = {"budget": first + left} if first is not None else {"startup": started + STARTUP_LIMIT_SECONDS}
+    return {**own, "max-hours": ends}
+
+
+def _first_start(storage: BaseStorage, name: str, *, since: float) -> float | None:
+    """When the study's first trial since `since` began; None while it has none (or the storage stays locked)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        trials = _load_trials(storage, name) or []
+    except OperationalError:  # SQLite still locked by tune's writes after the storage's wait: look again
+        return None
+    starts = [t.datetime_start.timestamp() for t in trials if t.datetime_start is not None]
+    return min((start for start in starts if start >= since), default=None)
+
+
+# --- the results: CSV, figures, summary ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study of the suite as the storage holds it."""
+
+    task: Task
+    method: Method
+    seed: int
+    state: StudyState
+    finished: bool
+    curve: SeedCurve  # the state's curve in R
+
+
+def _study(suite: Suite, storage: BaseStorage, task: Task, method: Method, seed: int) -> Study:
+    state = study_state(storage, study_name(task, method, seed))
+    curve = SeedCurve(task.name, method.name, seed, state.curve, suite.r_seconds)
+    return Study(task, method, seed, state, is_finished(state, suite), curve)
+
+
+def _write_results(suite: Suite, storage: BaseStorage, record: dict[str, Any]) -> list[Path]:
+    studies = [_study(suite, storage, task, method, seed) for task, method, seed in suite.plan()]
+    result = aggregate([s.curve for s in studies if s.finished], suite.budget_r, reference=TARGET_METHOD)
+    written = [_write_csv(studies, suite.out / "curves.csv")]
+    for task in suite.tasks:
+        if task.name in result.tasks:
+            written += write_figure(_task_figure(task.name, result, suite), suite.out, f"curves-{task.name}")
+    if result.average_ranks:
+        written += write_figure(_ranks_figure(result), suite.out, "ranks")
+    summary = suite.out / "summary.md"
+    write_text_atomically(summary, summary_text(suite, record, studies, result))
+    return [*written, summary]
+
+
+CSV_COLUMNS = ["task", "method", "seed", "finished", "time_r", "epochs", "best_val_accuracy"]
+
+
+def _write_csv(studies: list[Study], path: Path) -> Path:
+    """Every check of every study the storage holds, finished or not."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for study in studies:
+            curve = study.curve
+            for t, epochs, best in zip(curve.times, curve.epochs, curve.best, strict=True):
+                row = [study.task.name, study.method.name, study.seed, study.finished]
+                writer.writerow([*row, round(t, 5), round(epochs, 4), best])
+    return path
+
+
+def summary_text(suite: Suite, record: dict[str, Any], studies: list[Study], result: SuiteResult) -> str:
+    """summary.md: the conditions, what is partial, each task's table, the average rank over time."""
+    lines = [
+        "# HPO suite: search methods on tasks at equal budgets",
+        "",
+        f"Written {datetime.now(UTC).isoformat(timespec='seconds')} by bench/hpo_suite.py, from {suite.storage}.",
+        "",
+        *_conditions(suite, record),
+        "",
+        *_partial(suite, studies),
+    ]
+    for name, task in result.tasks.items():
+        lines += ["", *_task_lines(name, task, suite)]
+    if result.average_ranks:
+        lines += ["", *_rank_lines(result, suite.out)]
+    return "\n".join(lines) + "\n"
+
+
+def _conditions(suite: Suite, record: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Conditions",
+        "",
+        f"- R = {suite.r_seconds:.1f} s: {suite.r_note} (bench/search_speed.py `measure_r`).",
+        f"- Budget: {suite.budget_r:g} R = {suite.budget_seconds / 60:.1f} min per study, on the study's own clock "
+        "(tuning/anytime.py: from its first trial's start, pauses between sessions cut); `tune run` stopped by "
+        f"SIGINT there. --trials {suite.trials}, a cap the budget ends first.",
+        f"- Seeds: {suite.seeds} (0..{suite.seeds - 1}); seed S seeds the sampler, the validation split and the "
+        "trials' weights, so every method of a seed scores on the same split.",
+        "- Figures are over finished studies only; the time to the target counts the seeds that reached it.",
+        "",
+        "| task | model | data | flags |",
+        "|---|---|---|---|",
+        *(f"| {t.name} | {t.model} | {t.data} | {_code(_flags(t.args, t.data_file))} |" for t in suite.tasks),
+        "",
+        "| method | flags | what |",
+        "|---|---|---|",
+        *(f"| {m.name} | {_code(shlex.join(m.args))} | {m.what} |" for m in suite.methods),
+        "",
+        "Sessions:",
+        "",
+    ]
+    if not record.get("sessions"):
+        lines.append("- none recorded (no session of this suite ran from this output folder)")
+    for session in record.get("sessions", []):
+        ended = session.get("ended", "not recorded (killed)")
+        lines.append(f"- {session['outcome']}, ended {ended}:")
+        lines += [f"  - {line}" for line in session["machine"]]
+    return lines
+
+
+def _flags(args: tuple[str, ...], data_file: str | None) -> str:
+    """A task's own `tune run` flags."""
+    data = ("--data", f"OUTPUT_DIR/data/{data_file}") if data_file else ()
+    return shlex.join([*data, *args])
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else "none"
+
+
+def _figure(out: Path, stem: str) -> str:
+    """A markdown link to a figure: its PNG, or where none was written (no Chromium), its page."""
+    name = f"{stem}.png" if (out / f"{stem}.png").is_file() else f"{stem}.html"
+    return f"![{stem}]({name})" if name.endswith(".png") else f"[{stem}]({name})"
+
+
+def _partial(suite: Suite, studies: list[Study]) -> list[str]:
+    """The cells with fewer finished seeds than asked, and what their other seeds hold."""
+    lines = []
+    for task, method in suite.cells():
+        cell = [s for s in studies if s.task == task and s.method == method]
+        unfinished = [s for s in cell if not s.finished]
+        if not unfinished:
+            continue
+        said = ", ".join(f"s{s.seed} " + _ran(s, suite) for s in unfinished)
+        done = len(cell) - len(unfinished)
+        lines.append(f"- {task.name} / {method.name}: {done} of {suite.seeds} seeds finished ({said})")
+    if not lines:
+        return ["## Partial", "", f"None: every cell holds {suite.seeds} finished seeds."]
+    return ["## Partial", "", "Cells with fewer finished seeds than asked (left out of their figures):", "", *lines]
+
+
+def _ran(study: Study, suite: Suite) -> str:
+    if not study.state.exists:
+        return "not run"
+    used = study.state.used
+    return f"{study.state.span_seconds / suite.r_seconds:.2f} R, {used} trial{'' if used == 1 else 's'}"
+
+
+def _task_lines(name: str, task: TaskResult, suite: Suite) -> list[str]:
+    target = f"{task.target:.2%}" if not math.isnan(task.target) else "none"
+    lines = [
+        f"## {name}",
+        "",
+        _figure(suite.out, f"curves-{name}"),
+        "",
+        f"Target {target}: {task.target_from}.",
+        "",
+        f"| method | seeds | best at {suite.budget_r:g} R (mean ± sd, range) | R to {target} (mean ± sd, range) "
+        "| epochs spent |",
+        "|---|---|---|---|---|",
+    ]
+    return lines + [_method_row(method, result) for method, result in task.methods.items()]
+
+
+def _method_row(method: str, result: MethodResult) -> str:
+    seeds = len(result.seeds)
+    reached = f"{result.reached} of {seeds} reached"
+    if result.reached:
+        reached += ": " + _spread(result.to_target, "{:.2f}")
+    cells = [method, str(seeds), _spread(result.final, "{:.2%}"), reached, _spread(result.epochs, "{:.1f}")]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _spread(s: Spread, form: str) -> str:
+    """E.g. "91.20% ± 0.18% (90.99%-91.33%)"; one value alone."""
+    if math.isnan(s.mean):
+        return "none"
+    if s.n == 1:
+        return form.format(s.mean)
+    return f"{form.format(s.mean)} ± {form.format(s.sd)} ({form.format(s.low)}-{form.format(s.high)})"
+
+
+RANK_AT = (0.25, 0.5, 0.75, 1.0)  # shares of the budget the summary's rank table reads
+
+
+def _rank_lines(result: SuiteResult, out: Path) -> list[str]:
+    """The average rank over time, read at a few shares of the budget; the last column is the end."""
+    last = len(result.time_grid) - 1
+    at = [round(share * last) for share in RANK_AT]
+    heads = " | ".join(f"at {result.time_grid[i]:.2f} R" for i in at)
+    lines = [
+        "## Average rank over time",
+        "",
+        _figure(out, "ranks"),
+        "",
+        "Rank 1 is the best mean best-so-far over seeds at that time; ties share their mean rank; a method without "
+        "a check yet ranks last. Averaged over the tasks each method ran on (ranks among that task's methods).",
+        "",
+        f"| method | tasks | {heads} |",
+        "|---|---|" + "---|" * len(at),
+    ]
+    for method, ranks in result.average_ranks.items():
+        lines.append(f"| {method} | {result.rank_tasks[method]} | " + " | ".join(f"{ranks[i]:.2f}" for i in at) + " |")
+    return lines
+
+
+def _colors() -> dict[str, str]:
+    from plotly.colors import qualitative
+
+    return {method.name: qualitative.Plotly[i] for i, method in enumerate(METHODS)}
+
+
+def _task_figure(name: str, result: SuiteResult, suite: Suite) -> go.Figure:
+    """Per method, the mean best validation accuracy over seeds (line) and their range (band), against R and
+    against epochs spent; the target dotted."""
+    from plotly.subplots import make_subplots
+
+    task, colors = result.tasks[name], _colors()
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True)
+    for method, outcome in task.methods.items():
+        axes = ((result.time_grid, outcome.time_curve), (task.epoch_grid, outcome.epoch_curve))
+        for col, (x, spreads) in enumerate(axes, start=1):
+            _band(fig, list(x), spreads, f"{method} ({len(outcome.seeds)})", colors[method], col)
+    if not math.isnan(task.target):
+        fig.add_hline(y=100 * task.target, line_dash="dot", line_color="gray", annotation_text="target")
+    fig.update_xaxes(title_text="R (the study's clock)", row=1, col=1)
+    fig.update_xaxes(title_text="epochs spent", row=1, col=2)
+    fig.update_yaxes(title_text="best validation accuracy (%)", row=1, col=1)
+    title = f"{name}: mean and range over seeds, {suite.budget_r:g} R per study"
+    fig.update_layout(title_text=title, width=1200, height=500)
+    return fig
+
+
+def _band(fig: go.Figure, x: list[float], spreads: tuple[Spread, ...], label: str, color: str, col: int) -> None:
+    """The seeds' range as a band (highest, then lowest filled up to it), the mean as a line over it."""
+    high, low, mean = ([100 * getattr(s, key) for s in spreads] for key in ("high", "low", "mean"))
+    edge = {"width": 0, "shape": "hv"}
+    common = {"x": x, "mode": "lines", "legendgroup": label, "row": 1, "col": col}
+    fig.add_scatter(y=high, line=edge, showlegend=False, **common)
+    fig.add_scatter(y=low, line=edge, fill="tonexty", fillcolor=_translucent(color), showlegend=False, **common)
+    fig.add_scatter(y=mean, line={"color": color, "shape": "hv"}, name=label, showlegend=col == 1, **common)
+
+
+def _translucent(color: str) -> str:
+    """A "#rrggbb" colour at a fifth of its opacity, for a band behind its line."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, 0.2)"
+
+
+def _ranks_figure(result: SuiteResult) -> go.Figure:
+    import plotly.graph_objects as go
+
+    colors, fig = _colors(), go.Figure()
+    for method, ranks in result.average_ranks.items():
+        label = f"{method} ({result.rank_tasks[method]} tasks)"
+        fig.add_scatter(x=list(result.time_grid), y=ranks, mode="lines", name=label, line={"color": colors[method]})
+    fig.update_xaxes(title_text="R (each study's clock)")
+    fig.update_yaxes(title_text="average rank (1 = best)", autorange="reversed")
+    fig.update_layout(title_text="Average rank of the methods over time, over tasks", width=900, height=450)
+    return fig
+
+
+if __name__ == "__main__":
+    main()

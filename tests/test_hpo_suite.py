@@ -1,0 +1,315 @@
+"""bench/hpo_suite.py and its arithmetic (bench/hpo_aggregate.py) on hand-made curves and trials with known answers,
+and its `tune run` commands as the real command line parses them. Nothing trains."""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from tuning import attrs
+from tuning.anytime import AnytimeCurve, CurvePoint, anytime_curve
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.append(str(BENCH))  # after the package and the tests: a bench script's name shadows nothing
+
+import hpo_suite  # noqa: E402
+from hpo_aggregate import SeedCurve, aggregate, ranks, resample, spread, step_value, task_target  # noqa: E402
+
+R = 10.0  # seconds per R in the hand-made curves
+BUDGET = 4.0  # R
+STEPS = 4  # time grid: 0, 1, 2, 3, 4 R
+
+
+def _curve(task: str, method: str, seed: int, checks: list[tuple[float, float, float]]) -> SeedCurve:
+    """A study whose checks ended at these (seconds, epochs spent, best so far)."""
+    points = tuple(CurvePoint(s, e, trial=0, epoch=e, val_accuracy=best, best=best) for s, e, best in checks)
+    span = checks[-1][0] if checks else 0.0
+    return SeedCurve(task, method, seed, AnytimeCurve(points, span_seconds=span, cut_seconds=0.0, cuts=0), R)
+
+
+# Task t1: methods a and b, two seeds each, and c with one seed; t2: a and b tie for a while.
+T1 = [
+    _curve("t1", "a", 0, [(5, 1, 0.60), (15, 2, 0.70), (35, 3, 0.80), (45, 4, 0.99)]),  # the last past the budget
+    _curve("t1", "a", 1, [(10, 1, 0.50), (25, 2, 0.90)]),
+    _curve("t1", "b", 0, [(20, 1, 0.70), (30, 2, 0.75)]),
+    _curve("t1", "b", 1, [(20, 1, 0.65), (40, 2, 0.85)]),
+    _curve("t1", "c", 0, [(5, 1, 0.95)]),
+]
+T2 = [
+    _curve("t2", "a", 0, [(10, 1, 0.5)]),
+    _curve("t2", "a", 1, [(10, 1, 0.7)]),
+    _curve("t2", "b", 0, [(10, 1, 0.6)]),
+    _curve("t2", "b", 1, [(10, 1, 0.6), (30, 2, 0.8)]),
+]
+
+
+def _means(values: list[float]) -> list[object]:
+    """Comparable to a list of expected means, None where there is none."""
+    return [None if math.isnan(v) else pytest.approx(v) for v in values]
+
+
+def test_a_step_curve_holds_each_best_from_its_check_on_and_has_no_value_before_or_past_its_end() -> None:
+    xs, ys = [1.0, 2.5], [0.5, 0.9]
+    assert math.isnan(step_value(xs, ys, 0.99))
+    assert [step_value(xs, ys, x) for x in (1.0, 2.49, 2.5, 100.0)] == [0.5, 0.5, 0.9, 0.9]
+    assert math.isnan(step_value(xs, ys, 2.6, end=2.5))
+    assert _means(resample(xs, ys, [0, 1, 2, 3])) == [None, 0.5, 0.5, 0.9]
+
+
+def test_spread_is_mean_sample_sd_and_range_and_nothing_where_a_seed_has_no_value() -> None:
+    s = spread([0.6, 0.5, 0.7])
+    assert (s.mean, s.sd, s.low, s.high, s.n) == (pytest.approx(0.6), pytest.approx(0.1), 0.5, 0.7, 3)
+    assert math.isnan(spread([0.8]).sd) and spread([0.8]).mean == 0.8
+    missing = spread([0.8, math.nan])
+    assert math.isnan(missing.mean) and missing.n == 1
+
+
+def test_means_over_seeds_on_the_time_grid_with_sd_and_range() -> None:
+    t1 = aggregate(T1, BUDGET, reference="b", steps=STEPS).tasks["t1"]
+    a, b = t1.methods["a"].time_curve, t1.methods["b"].time_curve
+    assert _means([p.mean for p in a]) == [None, 0.55, 0.60, 0.80, 0.85]
+    assert _means([p.mean for p in b]) == [None, None, 0.675, 0.70, 0.80]
+    assert a[1].sd == pytest.approx(math.sqrt(0.005)) and (a[1].low, a[1].high) == (0.5, 0.6)
+    assert a[4].sd == pytest.approx(math.sqrt(0.005)) and (a[4].low, a[4].high) == (0.8, 0.9)
+    assert b[1].n == 0 and b[2].n == 2
+
+
+def test_the_epochs_axis_ends_each_seed_at_the_epochs_it_spent_within_the_budget() -> None:
+    t1 = aggregate(T1, BUDGET, reference="b", steps=STEPS).tasks["t1"]
+    assert t1.epoch_grid == (0.0, 0.75, 1.5, 2.25, 3.0)  # a's seed 0 spent 3 epochs by 4 R (its 4th came later)
+    a = t1.methods["a"].epoch_curve
+    assert _means([p.mean for p in a]) == [None, None, 0.55, None, None]
+    assert (a[3].n, a[4].n) == (1, 1)  # past 2 epochs only seed 0 is still there
+    assert t1.methods["a"].epochs.mean == pytest.approx(2.5)
+
+
+def test_final_best_and_time_to_target_with_a_seed_that_never_reaches_it() -> None:
+    t1 = aggregate(T1, BUDGET, reference="b", steps=STEPS).tasks["t1"]
+    assert (t1.target, t1.target_from) == (pytest.approx(0.80), "b's mean final best")
+    a, b, c = (t1.methods[m] for m in "abc")
+    assert (a.final.mean, a.final.low, a.final.high) == (pytest.approx(0.85), 0.80, 0.90)  # not the 0.99 after 4 R
+    assert (a.reached, a.to_target.mean, a.to_target.sd) == (2, pytest.approx(3.0), pytest.approx(math.sqrt(0.5)))
+    assert (b.reached, b.to_target.mean, b.to_target.n) == (1, pytest.approx(4.0), 1)  # seed 0 ends at 0.75
+    assert (c.reached, c.to_target.mean) == (1, pytest.approx(0.5))
+
+
+def test_ranks_are_one_for_the_best_ties_share_their_mean_rank_and_no_value_ranks_last() -> None:
+    assert ranks({"a": 0.9, "b": 0.8, "c": 0.9, "d": math.nan}) == {"a": 1.5, "c": 1.5, "b": 3.0, "d": 4.0}
+    assert ranks({"a": math.nan, "b": math.nan}) == {"a": 1.5, "b": 1.5}
+
+
+def test_ranks_over_time_per_task_and_averaged_over_the_tasks_each_method_ran_on() -> None:
+    result = aggregate(T1 + T2, BUDGET, reference="b", steps=STEPS)
+    assert result.time_grid == (0.0, 1.0, 2.0, 3.0, 4.0)
+    assert result.tasks["t1"].ranks == {"a": [2, 2, 3, 2, 2], "b": [2, 3, 2, 3, 3], "c": [2, 1, 1, 1, 1]}
+    assert result.tasks["t2"].ranks == {"a": [1.5, 1.5, 1.5, 2, 2], "b": [1.5, 1.5, 1.5, 1, 1]}  # tied at 0.6
+    assert result.average_ranks == {
+        "a": [1.75, 1.75, 2.25, 2.0, 2.0],
+        "b": [1.75, 2.25, 1.75, 2.0, 2.0],
+        "c": [2.0, 1.0, 1.0, 1.0, 1.0],
+    }
+    assert result.rank_tasks == {"a": 2, "b": 2, "c": 1}
+
+
+def test_the_target_falls_back_to_the_lowest_method_mean_where_the_reference_did_not_run() -> None:
+    target, said = task_target({"a": [0.8, 0.9], "b": [0.7, 0.8]}, "kt")
+    assert target == pytest.approx(0.75) and said == "b's mean final best, the lowest (kt did not run)"
+    assert task_target({"a": [0.6, 0.7], "kt": [0.8, 0.9]}, "kt") == (pytest.approx(0.85), "kt's mean final best")
+
+
+# --- from trials: tuning/anytime.py's curve, then the aggregate -----------------------------------
+
+ORIGIN = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def _trial(number: int, state: str, start: float, checks: list[tuple[float, float]], end: float) -> FrozenTrial:
+    """A trial that started `start` s after ORIGIN, with 2 checks an epoch (seconds, accuracy), ended at `end`."""
+    return FrozenTrial(
+        number=number,
+        state=TrialState[state],
+        value=max(v for _, v in checks) if state == "COMPLETE" else None,
+        datetime_start=ORIGIN + timedelta(seconds=start),
+        datetime_complete=ORIGIN + timedelta(seconds=end),
+        params={},
+        distributions={},
+        user_attrs={
+            attrs.CHECKS_PER_EPOCH: 2,
+            attrs.CHECK_SECONDS: [s for s, _ in checks],
+            attrs.VAL_ACCURACY_PER_CHECK: [v for _, v in checks],
+        },
+        system_attrs={},
+        intermediate_values={step: v for step, (_, v) in enumerate(checks, start=1)},
+        trial_id=number,
+    )
+
+
+def test_from_trials_through_the_anytime_curve_to_means_final_best_and_time_to_target() -> None:
+    seed0 = [_trial(0, "COMPLETE", 0, [(10, 0.5), (10, 0.7)], 25), _trial(1, "PRUNED", 30, [(10, 0.6)], 42)]
+    seed1 = [_trial(0, "COMPLETE", 0, [(20, 0.8)], 22)]
+    curves = [SeedCurve("t", "m", seed, anytime_curve(trials), 20.0) for seed, trials in enumerate([seed0, seed1])]
+    result = aggregate(curves, 2.0, reference="m", steps=4)  # 2 R = 40 s; grid every 10 s
+    m = result.tasks["t"].methods["m"]
+    assert _means([p.mean for p in m.time_curve]) == [None, None, 0.75, 0.75, 0.75]
+    assert m.time_curve[1].n == 1  # at 10 s only seed 0 had checked
+    assert (m.final.mean, m.final.sd) == (pytest.approx(0.75), pytest.approx(math.sqrt(0.005)))
+    assert m.epochs.low == 0.5 and m.epochs.high == 1.5  # 3 and 1 checks at 2 an epoch
+    assert result.tasks["t"].target == pytest.approx(0.75)
+    assert (m.reached, m.to_target.mean) == (1, pytest.approx(1.0))  # seed 1 at 20 s; seed 0 ends at 0.7
+
+
+# --- the suite's studies and commands --------------------------------------------------------------
+
+
+def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
+    """All tasks and methods, 2 seeds, 4 R of 10 s each."""
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    return hpo_suite.Suite(hpo_suite.TASKS, hpo_suite.METHODS, 2, BUDGET, R, "given", trials, storage, tmp_path)
+
+
+def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    plan = [hpo_suite.study_name(*study) for study in suite.plan()]
+    assert len(plan) == 2 * 14 and plan[0] == "fashion-mlp-tune-s0" and plan[14] == "fashion-mlp-tune-s1"
+    assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
+    assert [n for n in plan if n.startswith("digits-cnn")][:4] == [
+        "digits-cnn-tune-s0",
+        "digits-cnn-random-s0",
+        "digits-cnn-optuna-plain-s0",
+        "digits-cnn-kt-hyperband-s0",
+    ]
+
+
+def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuning.cli.run import run
+    from tuning.search.config import RunConfig
+
+    monkeypatch.delenv("TUNE_DATA_DIR", raising=False)  # --data's default
+    suite = _suite(tmp_path)
+    expected = {  # method -> (engine, sampler, pruner, defaults_first)
+        "tune": ("optuna", "tpe", "halving", False),
+        "tune-start": ("optuna", "tpe", "halving", True),
+        "random": ("optuna", "random", "none", False),
+        "optuna-plain": ("optuna", "tpe", "median", False),
+        "kt-hyperband": ("keras-tuner", "tpe", "halving", None),  # the engine refuses the optuna settings changed
+    }
+    for task, method, seed in suite.plan():
+        command = hpo_suite.tune_command(suite, task, method, seed)
+        assert command[1:4] == ["-m", "tuning", "run"]
+        config = RunConfig(**run.make_context("run", command[4:]).params)  # refuses a flag its engine does not take
+        assert (config.engine, config.sampler, config.pruner, config.defaults_first) == expected[method.name]
+        assert (config.study_name, config.seed, config.trials) == (hpo_suite.study_name(task, method, seed), seed, 1000)
+        assert config.max_train_samples == (12000 if task.name == "fashion-cnn-subset" else None)
+        assert config.data == (str(tmp_path / "data" / "digits.npz") if task.name == "digits-cnn" else None)
+
+
+def test_a_study_has_finished_when_its_clock_ran_the_budget_or_it_holds_all_its_trials(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, trials=5)  # budget 4 R = 40 s
+
+    def state(span: float, used: int, exists: bool = True) -> hpo_suite.StudyState:
+        return hpo_suite.StudyState(exists, AnytimeCurve((), span, 0.0, 0), used)
+
+    assert hpo_suite.is_finished(state(39.3, 3), suite)  # 98% of it: SIGINT lands a moment late
+    assert not hpo_suite.is_finished(state(39.1, 3), suite)
+    assert hpo_suite.is_finished(state(12.0, 5), suite)
+    assert not hpo_suite.is_finished(state(0.0, 0, exists=False), suite)
+
+
+def test_a_run_stops_at_its_budget_after_its_first_trial_or_at_the_invocations_end() -> None:
+    startup = 100.0 + hpo_suite.STARTUP_LIMIT_SECONDS
+    assert hpo_suite.deadlines(None, 100.0, 40.0, math.inf) == {"startup": startup, "max-hours": math.inf}
+    assert hpo_suite.deadlines(130.0, 100.0, 40.0, 150.0) == {"budget": 170.0, "max-hours": 150.0}
+
+
+def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    studies = {  # budget 2 R of 20 s: 40 s
+        "digits-cnn-tune-s0": [
+            _trial(0, "COMPLETE", 0, [(10, 0.5), (10, 0.7)], 25),
+            _trial(1, "PRUNED", 30, [(10, 0.6)], 42),
+        ],
+        "digits-cnn-tune-s1": [_trial(0, "COMPLETE", 0, [(20, 0.8)], 22)],  # cut short at 22 s
+        "digits-cnn-random-s0": [_trial(0, "COMPLETE", 0, [(20, 0.6), (20, 0.9)], 40)],
+    }  # digits-cnn-random-s1: never ran
+    for name, trials in studies.items():
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+        study.add_trials(trials)
+    argv = ["hpo_suite.py", "--summarize-only", "--skip-r", "20", "--budget-r", "2", "--seeds", "2"]
+    argv += [
+        "--tasks",
+        "digits-cnn",
+        "--methods",
+        "tune",
+        "random",
+        "--output-dir",
+        str(tmp_path),
+        "--storage",
+        storage,
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    hpo_suite.main()
+    rows = (tmp_path / "curves.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "task,method,seed,finished,time_r,epochs,best_val_accuracy"
+    assert rows[1:] == [
+        "digits-cnn,tune,0,True,0.5,0.5,0.5",
+        "digits-cnn,tune,0,True,1.0,1.0,0.7",
+        "digits-cnn,tune,0,True,2.0,1.5,0.7",
+        "digits-cnn,random,0,True,1.0,0.5,0.6",
+        "digits-cnn,random,0,True,2.0,1.0,0.9",
+        "digits-cnn,tune,1,False,1.0,0.5,0.8",
+    ]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "- digits-cnn / tune: 1 of 2 seeds finished (s1 1.10 R, 1 trial)" in summary
+    assert "- digits-cnn / random: 1 of 2 seeds finished (s1 not run)" in summary
+    assert "Target 70.00%: tune's mean final best, the lowest (kt-hyperband did not run)." in summary
+    assert "| tune | 1 | 70.00% | 1 of 1 reached: 1.00 | 1.5 |" in summary
+    assert "| random | 1 | 90.00% | 1 of 1 reached: 2.00 | 1.0 |" in summary
+    # average ranks at 0.5, 1, 1.5 and 2 R: random checks first at 1 R, and passes tune at 2 R
+    assert "| tune | 1 | 1.00 | 1.00 | 1.00 | 2.00 |\n| random | 1 | 2.00 | 2.00 | 2.00 | 1.00 |" in summary
+    assert (tmp_path / "curves-digits-cnn.html").is_file() and (tmp_path / "ranks.html").is_file()
+
+
+# A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
+_FAKE_TUNE = """
+import signal, sys, time
+signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+import optuna
+study = optuna.create_study(study_name=sys.argv[2], storage=sys.argv[1])
+print("starting a trial", flush=True)
+study.ask()
+time.sleep(60)
+"""
+
+
+@pytest.mark.slow  # a subprocess
+@pytest.mark.parametrize(("left", "ends_in", "reason"), [(1.0, math.inf, "budget"), (60.0, 0.5, "max-hours")])
+def test_a_study_run_is_interrupted_at_its_budget_after_its_first_trial_or_at_the_invocations_end(
+    tmp_path: Path, left: float, ends_in: float, reason: str
+) -> None:
+    import time
+
+    url = f"sqlite:///{tmp_path / 'suite.db'}"
+    storage = hpo_suite._open_storage(url)
+    command = [sys.executable, "-c", _FAKE_TUNE, url, "s"]
+    started = time.time()
+    run = hpo_suite._run_study(command, tmp_path / "s.log", storage, "s", left, started + ends_in)
+    stopped = time.time()
+    assert (run.returncode, run.stopped_by, run.ctrl_c) == (130, reason, False)
+    if reason == "max-hours":  # at the invocation's end, within a poll (and the exit), trial or not
+        assert stopped - started < ends_in + hpo_suite.POLL_SECONDS + 3
+        return
+    assert "starting a trial" in (tmp_path / "s.log").read_text(encoding="utf-8")
+    trial_start = hpo_suite._first_start(storage, "s", since=started)
+    assert trial_start is not None
+    assert left <= stopped - trial_start < left + hpo_suite.POLL_SECONDS + 3  # `left` after the trial began
