@@ -41,7 +41,6 @@ import argparse
 import csv
 import json
 import math
-import os
 import shlex
 import subprocess
 import sys
@@ -55,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from epoch_speed import machine_lines
 from hpo_aggregate import MethodResult, SeedCurve, Spread, SuiteResult, TaskResult, aggregate
-from search_speed import interrupt, make_sqlite_folder, measure_r, stream, write_figure
+from search_speed import interrupt, launched, make_sqlite_folder, measure_r, stream, write_figure
 
 from tuning.anytime import AnytimeCurve, anytime_curve
 from tuning.atomic import write_text_atomically
@@ -425,17 +424,9 @@ def _run_study(
     command: list[str], log_path: Path, storage: BaseStorage, name: str, left: float, ends: float
 ) -> StudyRun:
     """Run `command` until the study's clock has run `left` seconds more, or `ends` (time.time()) comes."""
-    print("$ " + shlex.join(command), flush=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started, ended = time.time(), threading.Event()
     stopped: list[str] = []  # the watcher's reason, if it stopped tune
-    with (
-        log_path.open("ab") as log,
-        subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        ) as proc,
-    ):
-        log.write(("$ " + shlex.join(command) + "\n").encode())
+    with launched(command, log_path) as (proc, log):
         watch = (proc, storage, name, started, left, ends, ended, stopped)
         watcher = threading.Thread(target=_stop_at_budget, args=watch, daemon=True)
         watcher.start()

@@ -45,6 +45,8 @@ from tuning.anytime import MAX_IDLE_SECONDS, AnytimeCurve, anytime_curve
 from tuning.data.images import REFERENCES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import plotly.graph_objects as go
     from optuna.trial import FrozenTrial
 
@@ -183,10 +185,23 @@ class Session:
 
 def _run_tune(command: list[str], log_path: Path, budget_minutes: float | None) -> Session:
     """Run `command` to its end or to the budget; its output to the terminal and to `log_path`, appended."""
-    print("$ " + shlex.join(command), flush=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     budget_hit = threading.Event()
+    with launched(command, log_path) as (proc, log):
+        timer = _budget_timer(proc, budget_minutes, budget_hit)
+        stream(proc, log)
+        returncode = proc.wait()
+        if timer is not None:
+            timer.cancel()
+    return Session(time.monotonic() - started, returncode, budget_hit.is_set())
+
+
+@contextlib.contextmanager
+def launched(command: list[str], log_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
+    """`command` started in a session of its own (a Ctrl-C here reaches it only through `interrupt`), unbuffered,
+    its output piped for `stream`, with `log_path` opened for appending and the command written first."""
+    print("$ " + shlex.join(command), flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with (
         log_path.open("ab") as log,
         subprocess.Popen(
@@ -194,12 +209,7 @@ def _run_tune(command: list[str], log_path: Path, budget_minutes: float | None) 
         ) as proc,
     ):
         log.write(("$ " + shlex.join(command) + "\n").encode())
-        timer = _budget_timer(proc, budget_minutes, budget_hit)
-        stream(proc, log)
-        returncode = proc.wait()
-        if timer is not None:
-            timer.cancel()
-    return Session(time.monotonic() - started, returncode, budget_hit.is_set())
+        yield proc, log
 
 
 def make_sqlite_folder(storage: str) -> None:
