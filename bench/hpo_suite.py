@@ -58,7 +58,6 @@ from search_speed import interrupt, launched, make_sqlite_folder, measure_r, str
 
 from tuning.anytime import AnytimeCurve, anytime_curve
 from tuning.atomic import write_text_atomically
-from tuning.search.rungs import REDUCTION_FACTOR
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "data"))
@@ -130,18 +129,17 @@ METHODS = (
     ),
     Method(
         "optuna-plain",
-        ("--sampler", "tpe", "--pruner", "median", "--no-defaults-first"),
-        "TPE with the median rule, both as tune sets them (search/engines/optuna.py): multivariate TPE (group, "
-        "constant liar), not Optuna's default univariate one; Optuna's MedianPruner with n_startup_trials=3 "
-        "(Optuna's default 5) and n_warmup_steps one epoch of checks (default 0), judging at every check (4 an "
-        "epoch) where Optuna's Keras example reports once an epoch",
+        ("--sampler", "tpe", "--pruner", "median", "--checks-per-epoch", "1", "--no-defaults-first"),
+        "TPE with the median rule, reported once an epoch as Optuna's Keras example does, both as tune sets them "
+        "(search/engines/optuna.py): multivariate TPE (group, constant liar), not Optuna's default univariate "
+        "one; Optuna's MedianPruner with n_startup_trials=3 (Optuna's default 5) and n_warmup_steps 1 epoch "
+        "(default 0)",
     ),
     Method(
         "kt-hyperband",
-        ("--engine", "keras-tuner", "--kt-oracle", "hyperband"),
-        "KerasTuner's Hyperband oracle proposes, tune trains; max epochs the model's, factor tune's "
-        f"--reduction-factor default {REDUCTION_FACTOR} (KerasTuner's own default is 3), as bench/engines.py runs "
-        "it; cold (the engine queues no [start] trial)",
+        ("--engine", "keras-tuner", "--kt-oracle", "hyperband", "--reduction-factor", "3"),
+        "KerasTuner's Hyperband oracle as a KerasTuner user gets it (factor 3, its default; max epochs the "
+        "model's) proposes, tune trains; cold (the engine queues no [start] trial)",
     ),
 )
 DATA_WRITERS: dict[str, Callable[[Path], Path]] = {"digits.npz": write_digits_npz}

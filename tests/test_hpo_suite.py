@@ -193,18 +193,20 @@ def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
 
     monkeypatch.delenv("TUNE_DATA_DIR", raising=False)  # --data's default
     suite = _suite(tmp_path)
-    expected = {  # method -> (engine, sampler, pruner, defaults_first)
-        "tune": ("optuna", "tpe", "halving", False),
-        "tune-start": ("optuna", "tpe", "halving", True),
-        "random": ("optuna", "random", "none", False),
-        "optuna-plain": ("optuna", "tpe", "median", False),
-        "kt-hyperband": ("keras-tuner", "tpe", "halving", None),  # the engine refuses the optuna settings changed
+    expected = {  # method -> (engine, sampler, pruner, defaults_first, reduction factor, checks per epoch)
+        "tune": ("optuna", "tpe", "halving", False, 4, 4),
+        "tune-start": ("optuna", "tpe", "halving", True, 4, 4),
+        "random": ("optuna", "random", "none", False, 4, 4),
+        "optuna-plain": ("optuna", "tpe", "median", False, 4, 1),  # reported once an epoch, as Optuna's example
+        # KerasTuner's own factor; the engine refuses the optuna settings changed
+        "kt-hyperband": ("keras-tuner", "tpe", "halving", None, 3, 4),
     }
     for task, method, seed in suite.plan():
         command = hpo_suite.tune_command(suite, task, method, seed)
         assert command[1:4] == ["-m", "tuning", "run"]
         config = RunConfig(**run.make_context("run", command[4:]).params)  # refuses a flag its engine does not take
-        assert (config.engine, config.sampler, config.pruner, config.defaults_first) == expected[method.name]
+        settings = (config.engine, config.sampler, config.pruner, config.defaults_first)
+        assert (*settings, config.reduction_factor, config.checks_per_epoch) == expected[method.name]
         assert (config.study_name, config.seed, config.trials) == (hpo_suite.study_name(task, method, seed), seed, 1000)
         assert config.max_train_samples == (12000 if task.name == "fashion-cnn-subset" else None)
         assert config.data == (str(tmp_path / "data" / "digits.npz") if task.name == "digits-cnn" else None)
