@@ -46,7 +46,7 @@ class Dataset:
     y_train: np.ndarray = field(repr=False)
     x_test: np.ndarray = field(repr=False)
     y_test: np.ndarray = field(repr=False)
-    name: str  # "fashion-mnist", or the file or folder the user named
+    name: str  # the built-in data's (data/images.py NAME), or the file or folder the user named
     class_names: tuple[str, ...]  # label i is class_names[i]
     source: str  # the file or folder it came from, or "keras-download"
     fingerprint: str  # 16 hex chars of sha256 over the source's bytes
