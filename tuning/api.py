@@ -4,13 +4,10 @@
 the command line's options: `study=`, `space=`, `data=`, `storage=`, `trials=`, ...
 
     import tuning
-    study = tuning.run("mlp", trials=20, storage="sqlite:///studies.db")
-    tuning.export("mlp", storage="sqlite:///studies.db", output="exports/mlp.json")
-    # or: the best mean over 3 runs of each of the 5 best configurations
-    tuning.export("mlp", storage="sqlite:///studies.db", robust=5, robust_seeds=2)
-    result = tuning.retrain("exports/mlp.json", seeds=3)
+    study = tuning.run(MODEL, trials=20, storage="sqlite:///studies.db")  # MODEL: a built-in's name or yours
+    tuning.export(study.study_name, storage="sqlite:///studies.db", robust=3)  # exports/STUDY.json
+    result = tuning.retrain(f"exports/{study.study_name}.json", seeds=3)
     print(result.accuracy_mean, result.output_dir)
-    tuning.plots("mlp", storage="sqlite:///studies.db")
 
     # your own model (a function in a file) on your own images:
     from my_models import build

@@ -2,7 +2,7 @@
 
 This is the only module that calls ``trial.suggest_*``. A space file looks like::
 
-    arch = "mlp"
+    arch = "models.py:build"       # the model: a built-in's name, or a user's (model/registry.py)
 
     [params.n_layers]
     type = "int"
