@@ -135,8 +135,8 @@ def _spread(name: str, values: list[Any], *, percent: bool = False) -> str:
     if not known:
         return f"- {name}: none" + (f" ({missing} not reached)" if missing else "")
     show = _pct if percent else (lambda v: f"{v:.1f}")
-    sd = statistics.stdev(known) if len(known) > 1 else 0.0
-    text = f"- {name}: mean {show(statistics.fmean(known))}, sd {show(sd)}, range {show(min(known))}-{show(max(known))}"
+    sd = show(statistics.stdev(known)) if len(known) > 1 else "- (one value)"
+    text = f"- {name}: mean {show(statistics.fmean(known))}, sd {sd}, range {show(min(known))}-{show(max(known))}"
     return text + f" (n={len(known)}" + (f"; {missing} not reached" if missing else "") + ")"
 
 
