@@ -123,7 +123,7 @@ def bad_inputs(work: Path, postgres_url: str) -> str:
         ["run", "mlp", "--space", "bad.toml"],
         ["run", "mlp", "--space", "missing.toml"],
         ["run", "mlp", "--data-dir", "empty"],
-        ["run", "mlp", "--storage", "nonsense"],
+        ["run", "mlp", "--storage", "nonsense://x"],  # a bare name is a SQLite file's path, not bad input
         ["run", "mlp", "--storage", postgres_url.replace("tune-test-pw", "wrong-pw")],
         ["run", "mlp", "--storage", "postgresql://u:pw@127.0.0.1:9/x"],
         ["studies", "--storage", "sqlite:///corrupt.db"],
@@ -136,7 +136,10 @@ def bad_inputs(work: Path, postgres_url: str) -> str:
         code, text = finish(tune(args, work))
         lines = [line for line in text.splitlines() if line.strip()]
         one_line = len(lines) == 1 and lines[0].startswith("tune: error:")
-        clean += code == 2 and one_line and "pw" not in lines[0].replace("***", "")
+        if code == 2 and one_line and "pw" not in lines[0].replace("***", ""):
+            clean += 1
+        else:
+            print(f"  not clean: tune {' '.join(args)} -> exit {code}, {len(lines)} lines", flush=True)
     return f"bad inputs: {clean} of {len(cases)} rejected with one clean line, exit 2, no password shown"
 
 
