@@ -17,9 +17,11 @@ from tuning.model.train import CheckPlan, check_plan, fit
 @pytest.mark.parametrize(
     ("batches", "asked", "execution", "expected"),
     [
-        (782, 4, 32, CheckPlan(4, 224, 32)),  # 50,000 images in batches of 64: 224 + 224 + 224 + 110
-        (391, 4, 32, CheckPlan(4, 128, 32)),
-        (196, 4, 32, CheckPlan(4, 64, 32)),
+        (782, 4, 32, CheckPlan(4, 196, 28)),  # 50,000 images in batches of 64: 196 + 196 + 196 + 194
+        (391, 4, 32, CheckPlan(4, 100, 25)),  # batches of 128: 100 + 100 + 100 + 91, not 128 * 3 + 7
+        (196, 4, 32, CheckPlan(4, 50, 25)),
+        (1563, 4, 32, CheckPlan(4, 403, 31)),  # batches of 32: 403 * 3 + 354
+        (1000, 4, 32, CheckPlan(4, 256, 32)),
         (782, 1, 32, CheckPlan(1, None, 32)),  # one check: a plain epoch
         (20, 4, 32, CheckPlan(4, 5, 5)),  # executions shrink to fit a check
         (5, 4, 32, CheckPlan(3, 2, 2)),  # too few batches for 4 equal parts: 2 + 2 + 1
@@ -30,10 +32,12 @@ def test_check_plan(batches: int, asked: int, execution: int, expected: CheckPla
     plan = check_plan(batches, asked, execution)
     assert plan == expected
     if plan.steps_per_check:  # the checks cover the pass exactly, the last one possibly shorter
-        assert (
-            (plan.checks_per_epoch - 1) * plan.steps_per_check < batches <= plan.checks_per_epoch * plan.steps_per_check
-        )
+        last = batches - (plan.checks_per_epoch - 1) * plan.steps_per_check
+        assert 0 < last <= plan.steps_per_check
         assert plan.steps_per_check % plan.steps_per_execution == 0
+        assert plan.steps_per_execution <= execution
+        if batches >= 3 * asked * execution:  # on real data, no check is much shorter than an equal part
+            assert last >= 0.85 * batches / asked and plan.steps_per_check <= 1.05 * batches / asked
 
 
 def test_curve_of_reads_per_check_and_older_per_epoch_records() -> None:

@@ -144,19 +144,23 @@ class CheckPlan:
 
 
 def check_plan(batches: int, checks_per_epoch: int, steps_per_execution: int) -> CheckPlan:
-    """Split a pass of `batches` batches into (about) `checks_per_epoch` equal parts.
+    """Split a pass of `batches` batches into `checks_per_epoch` parts as equal as whole executions allow.
 
     Keras, given ``steps_per_epoch``, continues the same shuffled pass from one
     "epoch" to the next and starts a new pass only when the data runs out, so
     a pass splits into ceil(batches / steps_per_check) checks, the last one
-    shorter. A check is a whole number of executions (`steps_per_execution`
-    batches per graph call, lowered for tiny checks), so checks stay aligned.
+    shorter. A check is a whole number of executions, so checks stay aligned;
+    the execution (at most `steps_per_execution` batches per graph call) is the
+    size that makes a check closest to an equal part: 391 batches in 4 checks
+    are 100 + 100 + 100 + 91 (executions of 25), not 128 + 128 + 128 + 7, so
+    "epoch 0.25" means a quarter of the images.
     """
     if checks_per_epoch <= 1 or batches <= 1:
         return CheckPlan(1, None, steps_per_execution)
-    per_check = math.ceil(batches / checks_per_epoch)
-    execution = min(steps_per_execution, per_check)
-    per_check = math.ceil(per_check / execution) * execution
+    part = math.ceil(batches / checks_per_epoch)
+    executions = math.ceil(part / steps_per_execution)  # per check
+    execution = math.ceil(part / executions)
+    per_check = execution * executions
     return CheckPlan(math.ceil(batches / per_check), per_check, execution)
 
 
