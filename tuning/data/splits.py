@@ -7,7 +7,7 @@ split for a given seed, so validation images never leak into training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,12 +32,12 @@ VALIDATION_SHARE = 1 / 6
 class Split:
     """Training and validation arrays drawn from the training images."""
 
-    x_train: np.ndarray = field(repr=False)
-    y_train: np.ndarray = field(repr=False)
-    x_val: np.ndarray = field(repr=False)
-    y_val: np.ndarray = field(repr=False)
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # sizes, not arrays (the dataclass keeps a __repr__ the class defines)
         return f"Split(train={len(self.y_train)}, val={len(self.y_val)})"
 
 

@@ -94,28 +94,25 @@ class _ReadRecorder(dict[str, Any]):
         self.read.add(key)
         return super().get(key, default)
 
-    def _all(self) -> None:  # a build that walks or copies the whole dict may read any of it
-        self.read.update(dict.keys(self))
-
-    def keys(self) -> Any:
-        self._all()
-        return super().keys()
-
-    def items(self) -> Any:
-        self._all()
-        return super().items()
-
-    def values(self) -> Any:
-        self._all()
-        return super().values()
-
-    def __iter__(self) -> Any:
-        self._all()
-        return super().__iter__()
-
     def copy(self) -> dict[str, Any]:
-        self._all()
-        return dict(super().items())
+        self.read.update(dict.keys(self))
+        return dict(dict.items(self))
+
+
+def _reads_all(name: str) -> Any:
+    """`dict.<name>` noting every key as read: a build that walks or copies the whole dict may read any of it."""
+    method = getattr(dict, name)
+
+    def reading(self: _ReadRecorder) -> Any:
+        self.read.update(dict.keys(self))
+        return method(self)
+
+    reading.__name__ = name
+    return reading
+
+
+for _name in ("keys", "items", "values", "__iter__"):
+    setattr(_ReadRecorder, _name, _reads_all(_name))
 
 
 @functools.cache

@@ -108,26 +108,30 @@ def words(p: dict[str, Any]) -> str:
     )
 
 
+# The model's own defaults: what a space leaves out; learning_rate, lr_schedule and batch_size are the
+# trainer's (model/spec.py TRAINING_DEFAULTS).
+DEFAULTS = {
+    "n_blocks": 2,
+    "filters": 32,  # each filters_i the space leaves out
+    "convs_per_block": 1,
+    "kernel_size": 3,
+    "batch_norm": True,
+    "conv_dropout": 0.2,
+    "dense_units": 128,
+    "dense_dropout": 0.3,
+    # Training-only data augmentation (random shifts, mirror images); off keeps the
+    # plain network. translate and flip take effect only with augment on, but are
+    # always resolved so an export holds the same keys either way.
+    "augment": False,
+    "translate": 0.1,  # largest shift, as a fraction of the image side
+    "flip": False,  # random left-right mirroring
+    "l2": 1e-5,
+}
+
 SPEC = ModelSpec(
     name="cnn",
     build=build,
-    defaults={
-        "n_blocks": 2,
-        "filters": 32,  # each filters_i the space leaves out
-        "convs_per_block": 1,
-        "kernel_size": 3,
-        "batch_norm": True,
-        "conv_dropout": 0.2,
-        "dense_units": 128,
-        "dense_dropout": 0.3,
-        # Training-only data augmentation (random shifts, mirror images); off keeps the
-        # plain network. translate and flip take effect only with augment on, but are
-        # always resolved so an export holds the same keys either way.
-        "augment": False,
-        "translate": 0.1,  # largest shift, as a fraction of the image side
-        "flip": False,  # random left-right mirroring
-        "l2": 1e-5,
-    },  # learning_rate, lr_schedule, batch_size: the trainer's (model/spec.py TRAINING_DEFAULTS)
+    defaults=DEFAULTS,
     layered={"filters": "n_blocks"},
     epochs=6,
     words=words,

@@ -34,15 +34,19 @@ def words(p: dict[str, Any]) -> str:
     return f"An MLP of {n} dense layer{'s' * (n != 1)} of {layers} units, L2 {p['l2']:.3g}."
 
 
+# The model's own defaults: what a space leaves out; learning_rate, lr_schedule and batch_size are the
+# trainer's (model/spec.py TRAINING_DEFAULTS).
+DEFAULTS = {
+    "n_layers": 2,
+    "units": 256,  # each units_i the space leaves out
+    "dropout": 0.2,  # each dropout_i the space leaves out
+    "l2": 1e-5,
+}
+
 SPEC = ModelSpec(
     name="mlp",
     build=build,
-    defaults={
-        "n_layers": 2,
-        "units": 256,  # each units_i the space leaves out
-        "dropout": 0.2,  # each dropout_i the space leaves out
-        "l2": 1e-5,
-    },  # learning_rate, lr_schedule, batch_size: the trainer's (model/spec.py TRAINING_DEFAULTS)
+    defaults=DEFAULTS,
     layered={"units": "n_layers", "dropout": "n_layers"},
     epochs=60,
     words=words,

@@ -64,7 +64,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-RetrainEpochHook = RunEpochHook  # with the run's index from 0
 # Called after each training run with (run index from 0, its result).
 RunHook = Callable[[int, "RunResult"], None]
 
@@ -269,7 +268,7 @@ class RetrainResult:
 def retrain(
     prepared: PreparedRetrain,
     *,
-    on_epoch: RetrainEpochHook | None = None,
+    on_epoch: RunEpochHook | None = None,
     on_run: RunHook | None = None,
 ) -> RetrainResult:
     """Train once per seed, evaluate each on the test set, write the output folder.
@@ -309,7 +308,7 @@ def _better(run: RunResult, best: RunResult) -> bool:
 
 
 def _train_once(
-    prepared: PreparedRetrain, index: int, seed: int, on_epoch: RetrainEpochHook | None
+    prepared: PreparedRetrain, index: int, seed: int, on_epoch: RunEpochHook | None
 ) -> tuple[keras.Model, RunResult]:
     import keras
 

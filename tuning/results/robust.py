@@ -53,7 +53,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-RobustEpochHook = RunEpochHook  # with the run's index from 0
 # Called after each training run with its result.
 RobustRunHook = Callable[["RobustRun"], None]
 
@@ -218,7 +217,7 @@ class RobustRun:
 
 
 def robust_export(
-    prepared: PreparedRobust, *, on_epoch: RobustEpochHook | None = None, on_run: RobustRunHook | None = None
+    prepared: PreparedRobust, *, on_epoch: RunEpochHook | None = None, on_run: RobustRunHook | None = None
 ) -> Export:
     """Train every candidate with its extra seeds; the export of the best mean, recording every candidate."""
     from tuning.model.tfenv import quiet_tensorflow
@@ -262,7 +261,7 @@ def robust_export(
 
 
 def _train_once(
-    prepared: PreparedRobust, plan: CandidatePlan, index: int, seed: int, on_epoch: RobustEpochHook | None
+    prepared: PreparedRobust, plan: CandidatePlan, index: int, seed: int, on_epoch: RunEpochHook | None
 ) -> RobustRun:
     from tuning.model.callbacks import EpochRecorder
     from tuning.model.params import resolve_params

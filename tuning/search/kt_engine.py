@@ -40,8 +40,8 @@ from tuning.model.train import VAL_ACCURACY
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.model.train import RunEpochHook
     from tuning.search.runner import PreparedRun
-    from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialSource
 
 __all__ = ["OBJECTIVE", "TuneTuner", "kt_trials"]
@@ -54,7 +54,7 @@ _NEVER = 2**31
 _WEIGHTS = "best.weights.h5"  # a Hyperband trial's best check, for the trial promoted from it
 
 
-def kt_trials(run: PreparedRun, state: Path, on_epoch: TrialEpochHook | None = None) -> TrialSource:
+def kt_trials(run: PreparedRun, state: Path, on_epoch: RunEpochHook | None = None) -> TrialSource:
     """The oracle's trials for tune's worker loop (search/worker.py `run_trials`), which heartbeats, records
     and retries them as it does the optuna engine's: `ask` takes the oracle's next trial, `objective` trains it.
     KerasTuner keeps its state in the folder `state`."""
@@ -141,7 +141,7 @@ class TuneTuner(keras_tuner.engine.base_tuner.BaseTuner):
         raise NotImplementedError("tune's worker loop trains KerasTuner's trials (search/kt_engine.py kt_trials)")
 
 
-def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: TrialEpochHook | None) -> float:
+def _train(tuner: Any, kt_trial: Any, trial: optuna.Trial, on_epoch: RunEpochHook | None) -> float:
     """Train one KerasTuner trial as its Optuna trial; tell the oracle how it went (unless interrupted: KerasTuner
     keeps it open and proposes it again in the next run)."""
     import optuna

@@ -12,9 +12,10 @@ from tuning import attrs
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.model.train import RunEpochHook
     from tuning.search.changes import SettingChanges
     from tuning.search.config import RunConfig
-    from tuning.search.trial import TrialEpochHook, TrialSetup
+    from tuning.search.trial import TrialSetup
     from tuning.search.worker import TrialCallback
 
 __all__ = ["PreparedRun", "prepare_run", "run_study"]
@@ -156,7 +157,7 @@ def _split(config: RunConfig, data: Any, seed: int) -> Any:
 
 
 def run_study(
-    run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None
+    run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: RunEpochHook | None = None
 ) -> int:
     """Run the study to its total with the run's engine (search/engines/); return how many trials ran.
 

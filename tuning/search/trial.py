@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from tuning.search.space import SearchSpace
 
 __all__ = [
-    "TrialEpochHook",
     "TrialOutcome",
     "TrialPlan",
     "TrialSetup",
@@ -41,7 +40,6 @@ __all__ = [
     "trial_seed",
 ]
 
-TrialEpochHook = RunEpochHook  # with the trial's number
 _REASON_LENGTH = 500  # a failure's reason as stored: its first characters
 
 
@@ -89,7 +87,7 @@ def trial_seed(study_seed: int, number: int) -> int:
 
 
 def run_trial(
-    trial: optuna.Trial, setup: TrialSetup, plan: TrialPlan, on_epoch: TrialEpochHook | None = None
+    trial: optuna.Trial, setup: TrialSetup, plan: TrialPlan, on_epoch: RunEpochHook | None = None
 ) -> TrialOutcome:
     """Train the trial as planned and record it; optuna.TrialPruned, TrialFailed and interrupts are
     recorded (curve, reason, note) before they propagate."""

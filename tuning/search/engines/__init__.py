@@ -20,10 +20,10 @@ from tuning.errors import TuneError
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.model.train import RunEpochHook
     from tuning.search.config import RunConfig
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
-    from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialCallback
 
 __all__ = ["DEFAULT_ENGINE", "ENGINE_NAMES", "Engine", "engine_state_dirs", "get_engine", "stored_engine"]
@@ -80,7 +80,7 @@ class Engine(Protocol):
         """What proposed a stored study's configurations and what stopped its trials: ("tpe", "halving")."""
 
     def run(
-        self, run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None
+        self, run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: RunEpochHook | None = None
     ) -> int:
         """Run trials until the study holds `run.config.trials` (or the timeout passes); return how many ran here."""
 

@@ -19,10 +19,10 @@ from tuning.errors import SettingError, TuneError, check_choice
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.model.train import RunEpochHook
     from tuning.search.config import RunConfig
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
-    from tuning.search.trial import TrialEpochHook
     from tuning.search.worker import TrialCallback, TrialSource
 
 __all__ = ["NAME", "ORACLES", "SUMMARY", "state_folder"]
@@ -119,7 +119,7 @@ def chooser(stored: dict[str, Any]) -> tuple[str, str]:
     return str(stored.get(attrs.KT_ORACLE)), "(oracle)"
 
 
-def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None) -> int:
+def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: RunEpochHook | None = None) -> int:
     """KerasTuner's trials in tune's worker loop (search/kt_engine.py), in this process."""
     from tuning.search.worker import run_trials
 

@@ -19,10 +19,11 @@ from tuning.errors import SettingError, check_choice
 if TYPE_CHECKING:
     import optuna
 
+    from tuning.model.train import RunEpochHook
     from tuning.search.config import RunConfig
     from tuning.search.runner import PreparedRun
     from tuning.search.space import SearchSpace
-    from tuning.search.trial import TrialEpochHook, TrialSetup
+    from tuning.search.trial import TrialSetup
     from tuning.search.worker import TrialCallback
 
 __all__ = [
@@ -115,7 +116,7 @@ def chooser(stored: dict[str, Any]) -> tuple[str, str]:
     return str(settings.get("sampler", "?")), str(settings.get("pruner", "?"))
 
 
-def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: TrialEpochHook | None = None) -> int:
+def run(run: PreparedRun, *, callbacks: Sequence[TrialCallback] = (), on_epoch: RunEpochHook | None = None) -> int:
     """Trials in this process, or in `config.jobs` worker processes (whose epochs `on_epoch` does not see)."""
     from tuning.search.processes import run_workers
 
@@ -130,7 +131,7 @@ def run_in_process(
     run: PreparedRun,
     *,
     callbacks: Sequence[TrialCallback] = (),
-    on_epoch: TrialEpochHook | None = None,
+    on_epoch: RunEpochHook | None = None,
     threads: int | None = None,
 ) -> int:
     """Run trials in this process until the study holds `config.trials` (or the timeout passes)."""
@@ -139,7 +140,7 @@ def run_in_process(
     return run_trials(run, lambda: TrialSource(_objective(run.setup, on_epoch)), callbacks=callbacks, threads=threads)
 
 
-def _objective(setup: TrialSetup, on_epoch: TrialEpochHook | None) -> Callable[[optuna.Trial], float]:
+def _objective(setup: TrialSetup, on_epoch: RunEpochHook | None) -> Callable[[optuna.Trial], float]:
     """A trial: the sampler's parameters (search/space.py), trained the whole run unless the pruner stops it."""
     from tuning.search.space import suggest
     from tuning.search.trial import TrialPlan, run_trial
