@@ -14,15 +14,20 @@ sampler, the validation split and the trials' weights, so every method of seed S
 the same split. The methods and tasks are the tables METHODS and TASKS below, listed at the
 end of --help.
 
-Studies live in one storage (OUTPUT_DIR/suite.db), named TASK-METHOD-sSEED. A re-run tops up:
-a study that ran its budget (or its --trials) is not run again, one cut short goes on for what
-it has left, a missing one runs. Studies run seed by seed, so a suite cut short (--max-hours,
-Ctrl-C) has whole seeds first. Each run rewrites from the storage: curves.csv (every check of
-every study: task, method, seed, finished, time in R, epochs spent, best so far),
+Studies run in one storage (OUTPUT_DIR/suite.db, not committed), named TASK-METHOD-sSEED, and
+each is recorded, as it ends, in two committed tables: studies.csv (one row a study: the
+session that ran it, that session's R, its span in R, trials, finished) and curves.csv (every
+check: time in R, epochs spent, trial, its validation accuracy, best so far). A suite is thus
+run over several sessions, on other machines: each session measures its own R (or takes
+--skip-r), and a study's times are in the R of the session that ran it. A re-run tops up: a
+study that ran its budget (or its --trials), in the storage or the tables, is not run again;
+one cut short goes on from the storage where the storage holds it (the same machine), and is
+run anew where only the tables do; a missing one runs. Studies run seed by seed, so a suite cut
+short (--max-hours, Ctrl-C, a killed session) has whole seeds first. Each run writes
 curves-TASK.png (mean and range over seeds, against R and against epochs; with .html),
-ranks.png and summary.md (conditions, partial cells, time to target and final best per method,
-the average rank over time). Figures are over finished studies only; bench/hpo_aggregate.py
-says how they are computed.
+ranks.png and summary.md (conditions, sessions, partial cells, time to target and final best
+per method, the average rank over time). Figures are over finished studies only;
+bench/hpo_aggregate.py says how they are computed.
 
     # the whole suite (3 tasks, 14 cells, 3 seeds, 4 R each: 168 R of studies, plus each command's start):
     python bench/hpo_suite.py
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import math
 import shlex
@@ -56,7 +62,7 @@ from epoch_speed import machine_lines
 from hpo_aggregate import MethodResult, SeedCurve, Spread, SuiteResult, TaskResult, aggregate
 from search_speed import interrupt, launched, make_sqlite_folder, measure_r, stream, write_figure
 
-from tuning.anytime import AnytimeCurve, anytime_curve
+from tuning.anytime import AnytimeCurve, CurvePoint, anytime_curve
 from tuning.atomic import write_text_atomically
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +72,7 @@ from real_images import DIGITS_TEST, write_digits_npz  # noqa: E402
 DIGITS = 1797  # images in scikit-learn's load_digits
 
 if TYPE_CHECKING:
+    import optuna
     import plotly.graph_objects as go
     from optuna.storages import BaseStorage
     from optuna.trial import FrozenTrial
@@ -149,7 +156,9 @@ DEFAULT_BUDGET_R = 4.0
 FINISHED_SHARE = 0.98  # a study whose clock ran this share of its budget has finished it (SIGINT lands late)
 POLL_SECONDS = 1.0  # how often the budget watcher looks at the clock (and, until it starts, for the first trial)
 STARTUP_LIMIT_SECONDS = 600.0  # a `tune run` that starts no trial in this long is stopped
-RECORD = "suite.json"  # R and the sessions of a suite, beside its results
+RECORD = "suite.json"  # the sessions of a suite (machine, R, settings, outcome), beside its results
+STUDIES_CSV = "studies.csv"  # one row a study: which session ran it, in which R
+CURVES_CSV = "curves.csv"  # every check of every study, its time in that session's R
 
 
 def main() -> None:
@@ -159,7 +168,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     record = _read_record(out)
     url = args.storage or f"sqlite:///{out / 'suite.db'}"
-    storage = _open_storage(url, must_exist=args.summarize_only)  # before R is measured: a bad URL fails at once
+    # Before R is measured, so a bad URL fails at once. Summarizing reads the tables where no storage is.
+    storage = _open_storage(url, must_exist=args.summarize_only and not (out / STUDIES_CSV).is_file())
     suite = _suite(args, record, out, url)
     if not args.summarize_only:
         record = _run(suite, storage, record, ends)
@@ -183,7 +193,9 @@ def _parse_args() -> argparse.Namespace:
         default=None,
         help=f"each study's budget in R, on its own clock [default: the last session's, else {DEFAULT_BUDGET_R:g}]",
     )
-    parser.add_argument("--skip-r", type=float, default=None, metavar="SECONDS", help="R measured earlier")
+    parser.add_argument(
+        "--skip-r", type=float, default=None, metavar="SECONDS", help="R measured earlier in this session"
+    )
     parser.add_argument("--r-samples", type=int, default=10_000, help="images R is timed on (scaled to 50,000)")
     parser.add_argument("--max-hours", type=float, default=None, help="stop the whole invocation after this")
     parser.add_argument("--trials", type=int, default=1000, help="tune run --trials: a cap the budget ends first")
@@ -227,11 +239,12 @@ class Suite:
     methods: tuple[Method, ...]
     seeds: int
     budget_r: float
-    r_seconds: float
+    r_seconds: float  # this session's R
     r_note: str
     trials: int
     storage: str
     out: Path
+    session: int  # this session's index in the record's sessions (-1: --summarize-only, no session)
 
     @property
     def budget_seconds(self) -> float:
@@ -260,8 +273,9 @@ def tune_command(suite: Suite, task: Task, method: Method, seed: int) -> list[st
 
 
 def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage: str) -> Suite:
-    last = record["sessions"][-1] if record.get("sessions") else {}
-    r_seconds, r_note = _r(args, record, out)
+    sessions = record.get("sessions", [])
+    last = sessions[-1] if sessions else {}
+    r_seconds, r_note = _r(args, last)
     return Suite(
         tasks=tuple(t for t in TASKS if t.name in args.tasks),
         methods=tuple(m for m in METHODS if m.name in args.methods),
@@ -272,20 +286,17 @@ def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage:
         trials=args.trials,
         storage=storage,
         out=out,
+        session=-1 if args.summarize_only else len(sessions),
     )
 
 
-def _r(args: argparse.Namespace, record: dict[str, Any], out: Path) -> tuple[float, str]:
-    """The suite's one R: recorded by its first session; measured (or --skip-r) where none is."""
-    if "r_seconds" in record:
-        if args.skip_r is not None and args.skip_r != record["r_seconds"]:
-            sys.exit(
-                f"{out / RECORD} holds R = {record['r_seconds']} s, and every study of a suite is read in one R: "
-                f"leave out --skip-r {args.skip_r:g}, or use another --output-dir"
-            )
-        return record["r_seconds"], record["r_note"]
+def _r(args: argparse.Namespace, last: dict[str, Any]) -> tuple[float, str]:
+    """This session's R: --skip-r, or measured now; summarizing, the last session's (for storage studies no
+    table records)."""
     if args.summarize_only and args.skip_r is None:
-        sys.exit(f"no R recorded in {out / RECORD}: give it with --skip-r SECONDS")
+        if "r_seconds" not in last:
+            sys.exit(f"no session recorded in {Path(args.output_dir) / RECORD}: give R with --skip-r SECONDS")
+        return last["r_seconds"], last["r_note"]
     return measure_r(args.skip_r, args.r_samples)
 
 
@@ -295,7 +306,6 @@ def _read_record(out: Path) -> dict[str, Any]:
 
 
 def _write_record(suite: Suite, record: dict[str, Any]) -> None:
-    record = {**record, "r_seconds": suite.r_seconds, "r_note": suite.r_note}
     write_text_atomically(suite.out / RECORD, json.dumps(record, indent=1) + "\n")
 
 
@@ -329,6 +339,9 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     """Run every study that has not finished its budget, until `ends`; the record with this session's outcome."""
     session = {
         "machine": machine_lines(),
+        "r_seconds": suite.r_seconds,
+        "r_note": suite.r_note,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "budget_r": suite.budget_r,
         "seeds": suite.seeds,
         "trials": suite.trials,
@@ -341,7 +354,7 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     print(f"R = {suite.r_seconds:.1f} s ({suite.r_note}); budget {suite.budget_r:g} R per study", flush=True)
     try:
         _write_data(suite)
-        session["outcome"] = _run_studies(suite, storage, ends)
+        session["outcome"] = _run_studies(suite, storage, record, ends)
     except KeyboardInterrupt:
         session["outcome"] = "stopped by Ctrl-C"
     session["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -350,19 +363,27 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     return record
 
 
-def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
+def _run_studies(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float) -> str:
+    """Run the plan's unfinished studies; each one's rows go into the tables as it ends."""
+    recorded = read_tables(suite.out)
     for task, method, seed in suite.plan():
         if time.time() >= ends:
             return "stopped by --max-hours"
         name = study_name(task, method, seed)
-        state = study_state(storage, name)
-        if is_finished(state, suite):
+        study = _study(suite, storage, recorded, task, method, seed)
+        if study.finished:
             continue
-        left = suite.budget_seconds - state.span_seconds
+        state = study_state(storage, name, suite.r_seconds, suite.session)  # what it ran in this storage
+        left = suite.budget_seconds - state.span_seconds  # a study this storage holds goes on on this machine
         print(f"\n[hpo_suite] {name}: {left / suite.r_seconds:.2f} R of {suite.budget_r:g} to run", flush=True)
         log = suite.out / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left, ends)
+        try:
+            run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left, ends)
+        finally:  # what it ran is recorded even when the session is cut short here
+            _mark(storage, name, suite)
+            recorded[name] = study_state(storage, name, suite.r_seconds, suite.session)
+            write_tables(suite, recorded)
         if run.ctrl_c:
             return "stopped by Ctrl-C"
         if run.stopped_by == "max-hours":
@@ -374,38 +395,68 @@ def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
 
 @dataclass(frozen=True)
 class StudyState:
-    """What the storage holds of one study."""
+    """What a storage, or the tables, hold of one study, and the R its clock is read in."""
 
     exists: bool
     curve: AnytimeCurve
     used: int  # trials that count towards --trials
+    r_seconds: float  # R of the session that ran it: seconds of the curve's clock per R
+    session: int  # that session's index in the record (-1: not known)
 
     @property
     def span_seconds(self) -> float:
         return self.curve.span_seconds
 
+    @property
+    def span_r(self) -> float:
+        return self.curve.span_seconds / self.r_seconds
 
-def study_state(storage: BaseStorage, name: str) -> StudyState:
+
+# Set on a study of the storage by the session that last ran it: the session's index and its R in seconds.
+SESSION_ATTR, R_ATTR = "hpo_suite_session", "hpo_suite_r_seconds"
+
+
+def study_state(storage: BaseStorage | None, name: str, r_seconds: float, session: int) -> StudyState:
+    """What the storage holds of the study (None storage: nothing), read in the R of the session that last ran
+    it, or where that is not marked on it, in `r_seconds` of `session`."""
     from tuning.search.worker import slots_used
 
-    trials = _load_trials(storage, name)
-    return StudyState(trials is not None, anytime_curve(trials or []), slots_used(trials or []))
+    study = None if storage is None else _load_study(storage, name)
+    if study is None:
+        return StudyState(False, anytime_curve([]), 0, r_seconds, session)
+    trials, marks = study.get_trials(deepcopy=False), study.user_attrs
+    r_seconds, session = marks.get(R_ATTR, r_seconds), marks.get(SESSION_ATTR, session)
+    return StudyState(True, anytime_curve(trials), slots_used(trials), r_seconds, session)
+
+
+def _mark(storage: BaseStorage, name: str, suite: Suite) -> None:
+    """Note on the study (if tune made it) that this session ran it last, in its R."""
+    study = _load_study(storage, name)
+    if study is not None:
+        study.set_user_attr(SESSION_ATTR, suite.session)
+        study.set_user_attr(R_ATTR, suite.r_seconds)
 
 
 def is_finished(state: StudyState, suite: Suite) -> bool:
     """Whether the study ran its budget on its own clock, or holds all its trials."""
-    return state.exists and (state.span_seconds >= FINISHED_SHARE * suite.budget_seconds or state.used >= suite.trials)
+    return state.exists and (state.span_r >= FINISHED_SHARE * suite.budget_r or state.used >= suite.trials)
 
 
-def _load_trials(storage: BaseStorage, name: str) -> list[FrozenTrial] | None:
-    """The study's trials; None if the storage holds no such study."""
+def _load_study(storage: BaseStorage, name: str) -> optuna.Study | None:
+    """The study; None if the storage holds no such study."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+        return optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         return None
+
+
+def _load_trials(storage: BaseStorage, name: str) -> list[FrozenTrial] | None:
+    """The study's trials; None if the storage holds no such study."""
+    study = _load_study(storage, name)
+    return None if study is None else study.get_trials(deepcopy=False)
 
 
 @dataclass(frozen=True)
@@ -502,16 +553,29 @@ class Study:
     curve: SeedCurve  # the state's curve in R
 
 
-def _study(suite: Suite, storage: BaseStorage, task: Task, method: Method, seed: int) -> Study:
-    state = study_state(storage, study_name(task, method, seed))
-    curve = SeedCurve(task.name, method.name, seed, state.curve, suite.r_seconds)
+def _study(
+    suite: Suite,
+    storage: BaseStorage | None,
+    recorded: dict[str, StudyState],
+    task: Task,
+    method: Method,
+    seed: int,
+) -> Study:
+    """The study as the storage holds it (`study_state`), else as the tables hold it."""
+    name = study_name(task, method, seed)
+    state = study_state(storage, name, suite.r_seconds, suite.session)
+    if not state.exists and name in recorded:
+        state = recorded[name]
+    curve = SeedCurve(task.name, method.name, seed, state.curve, state.r_seconds)
     return Study(task, method, seed, state, is_finished(state, suite), curve)
 
 
-def _write_results(suite: Suite, storage: BaseStorage, record: dict[str, Any]) -> list[Path]:
-    studies = [_study(suite, storage, task, method, seed) for task, method, seed in suite.plan()]
+def _write_results(suite: Suite, storage: BaseStorage | None, record: dict[str, Any]) -> list[Path]:
+    recorded = read_tables(suite.out)
+    studies = [_study(suite, storage, recorded, task, method, seed) for task, method, seed in suite.plan()]
+    recorded.update({study_name(s.task, s.method, s.seed): s.state for s in studies if s.state.exists})
     result = aggregate([s.curve for s in studies if s.finished], suite.budget_r, reference=TARGET_METHOD)
-    written = [_write_csv(studies, suite.out / "curves.csv")]
+    written = write_tables(suite, recorded)
     for task in suite.tasks:
         if task.name in result.tasks:
             written += write_figure(_task_figure(task.name, result, suite), suite.out, f"curves-{task.name}")
@@ -522,20 +586,53 @@ def _write_results(suite: Suite, storage: BaseStorage, record: dict[str, Any]) -
     return [*written, summary]
 
 
-CSV_COLUMNS = ["task", "method", "seed", "finished", "time_r", "epochs", "best_val_accuracy"]
+STUDY_COLUMNS = ["study", "session", "r_seconds", "span_r", "cut_r", "cuts", "trials"]
+CURVE_COLUMNS = ["study", "time_r", "epochs", "trial", "epoch", "val_accuracy", "best_val_accuracy"]
 
 
-def _write_csv(studies: list[Study], path: Path) -> Path:
-    """Every check of every study the storage holds, finished or not."""
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for study in studies:
-            curve = study.curve
-            for t, epochs, best in zip(curve.times, curve.epochs, curve.best, strict=True):
-                row = [study.task.name, study.method.name, study.seed, study.finished]
-                writer.writerow([*row, round(t, 5), round(epochs, 4), best])
-    return path
+def write_tables(suite: Suite, states: dict[str, StudyState]) -> list[Path]:
+    """studies.csv and curves.csv: every study that ran (finished or not), in the R of the session that ran it."""
+    names = sorted(name for name, state in states.items() if state.exists)
+    studies, curves = [STUDY_COLUMNS], [CURVE_COLUMNS]
+    for name in names:
+        state = states[name]
+        r, curve = state.r_seconds, state.curve
+        studies.append([name, state.session, r, _r5(state.span_r), _r5(curve.cut_seconds / r), curve.cuts, state.used])
+        for p in curve.points:
+            curves.append(
+                [name, _r5(p.seconds / r), round(p.epochs_spent, 4), p.trial, p.epoch, p.val_accuracy, p.best]
+            )
+    paths = [suite.out / STUDIES_CSV, suite.out / CURVES_CSV]
+    for path, rows in zip(paths, (studies, curves), strict=True):
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        write_text_atomically(path, text.getvalue())
+    return paths
+
+
+def read_tables(out: Path) -> dict[str, StudyState]:
+    """The studies the tables in `out` record, each with its clock in seconds of the session that ran it."""
+    if not (out / STUDIES_CSV).is_file():
+        return {}
+    with (out / STUDIES_CSV).open(encoding="utf-8", newline="") as f:
+        rows = {row["study"]: row for row in csv.DictReader(f)}
+    points: dict[str, list[CurvePoint]] = {name: [] for name in rows}
+    with (out / CURVES_CSV).open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            r = float(rows[row["study"]]["r_seconds"])
+            time_r, epochs, trial, epoch, value, best = (float(row[key]) for key in CURVE_COLUMNS[1:])
+            points[row["study"]].append(CurvePoint(time_r * r, epochs, int(trial), epoch, value, best))
+    states = {}
+    for name, row in rows.items():
+        r = float(row["r_seconds"])
+        span, cut = float(row["span_r"]) * r, float(row["cut_r"]) * r
+        curve = AnytimeCurve(tuple(points[name]), span, cut, int(row["cuts"]))
+        states[name] = StudyState(True, curve, int(row["trials"]), r, int(row["session"]))
+    return states
+
+
+def _r5(value: float) -> float:
+    return round(value, 5)
 
 
 def summary_text(suite: Suite, record: dict[str, Any], studies: list[Study], result: SuiteResult) -> str:
@@ -560,10 +657,12 @@ def _conditions(suite: Suite, record: dict[str, Any]) -> list[str]:
     lines = [
         "## Conditions",
         "",
-        f"- R = {suite.r_seconds:.1f} s: {suite.r_note} (bench/search_speed.py `measure_r`).",
-        f"- Budget: {suite.budget_r:g} R = {suite.budget_seconds / 60:.1f} min per study, on the study's own clock "
-        "(tuning/anytime.py: from its first trial's start, pauses between sessions cut); `tune run` stopped by "
-        f"SIGINT there. --trials {suite.trials}, a cap the budget ends first.",
+        "- R: one float32 epoch of the reference ConvNet over 50,000 images, measured by each session on its "
+        "machine (bench/search_speed.py `measure_r`; the sessions below). A study's times are in the R of the "
+        "session that ran it (studies.csv, column session).",
+        f"- Budget: {suite.budget_r:g} R per study, on the study's own clock (tuning/anytime.py: from its first "
+        "trial's start, pauses between runs cut); `tune run` stopped by SIGINT there. --trials "
+        f"{suite.trials}, a cap the budget ends first.",
         f"- Seeds: {suite.seeds} (0..{suite.seeds - 1}); seed S seeds the sampler, the validation split and the "
         "trials' weights, so every method of a seed scores on the same split.",
         "- Figures are over finished studies only; the time to the target counts the seeds that reached it.",
@@ -581,9 +680,11 @@ def _conditions(suite: Suite, record: dict[str, Any]) -> list[str]:
     ]
     if not record.get("sessions"):
         lines.append("- none recorded (no session of this suite ran from this output folder)")
-    for session in record.get("sessions", []):
+    for index, session in enumerate(record.get("sessions", [])):
         ended = session.get("ended", "not recorded (killed)")
-        lines.append(f"- {session['outcome']}, ended {ended}:")
+        started = session.get("started", "not recorded")
+        r = f"R = {session['r_seconds']:.1f} s ({session['r_note']})" if "r_seconds" in session else "R not recorded"
+        lines.append(f"- session {index}: {r}; started {started}, {session['outcome']}, ended {ended}:")
         lines += [f"  - {line}" for line in session["machine"]]
     return lines
 
@@ -624,7 +725,7 @@ def _ran(study: Study, suite: Suite) -> str:
     if not study.state.exists:
         return "not run"
     used = study.state.used
-    return f"{study.state.span_seconds / suite.r_seconds:.2f} R, {used} trial{'' if used == 1 else 's'}"
+    return f"{study.state.span_r:.2f} R, {used} trial{'' if used == 1 else 's'}"
 
 
 def _task_lines(name: str, task: TaskResult, suite: Suite) -> list[str]:

@@ -169,7 +169,7 @@ def test_from_trials_through_the_anytime_curve_to_means_final_best_and_time_to_t
 def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
     """All tasks and methods, 2 seeds, 4 R of 10 s each."""
     storage = f"sqlite:///{tmp_path / 'suite.db'}"
-    return hpo_suite.Suite(hpo_suite.TASKS, hpo_suite.METHODS, 2, BUDGET, R, "given", trials, storage, tmp_path)
+    return hpo_suite.Suite(hpo_suite.TASKS, hpo_suite.METHODS, 2, BUDGET, R, "given", trials, storage, tmp_path, 0)
 
 
 def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ def test_a_study_has_finished_when_its_clock_ran_the_budget_or_it_holds_all_its_
     suite = _suite(tmp_path, trials=5)  # budget 4 R = 40 s
 
     def state(span: float, used: int, exists: bool = True) -> hpo_suite.StudyState:
-        return hpo_suite.StudyState(exists, AnytimeCurve((), span, 0.0, 0), used)
+        return hpo_suite.StudyState(exists, AnytimeCurve((), span, 0.0, 0), used, R, 0)
 
     assert hpo_suite.is_finished(state(39.3, 3), suite)  # 98% of it: SIGINT lands a moment late
     assert not hpo_suite.is_finished(state(39.1, 3), suite)
@@ -230,48 +230,55 @@ def test_a_run_stops_at_its_budget_after_its_first_trial_or_at_the_invocations_e
     assert hpo_suite.deadlines(130.0, 100.0, 40.0, 150.0) == {"budget": 170.0, "max-hours": 150.0}
 
 
-def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_cells(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _stored(storage: str, studies: dict[str, list[FrozenTrial]]) -> None:
     import optuna
 
-    storage = f"sqlite:///{tmp_path / 'suite.db'}"
-    studies = {  # budget 2 R of 20 s: 40 s
-        "digits-cnn-tune-s0": [
-            _trial(0, "COMPLETE", 0, [(10, 0.5), (10, 0.7)], 25),
-            _trial(1, "PRUNED", 30, [(10, 0.6)], 42),
-        ],
-        "digits-cnn-tune-s1": [_trial(0, "COMPLETE", 0, [(20, 0.8)], 22)],  # cut short at 22 s
-        "digits-cnn-random-s0": [_trial(0, "COMPLETE", 0, [(20, 0.6), (20, 0.9)], 40)],
-    }  # digits-cnn-random-s1: never ran
     for name, trials in studies.items():
         study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
         study.add_trials(trials)
-    argv = ["hpo_suite.py", "--summarize-only", "--skip-r", "20", "--budget-r", "2", "--seeds", "2"]
-    argv += [
-        "--tasks",
-        "digits-cnn",
-        "--methods",
-        "tune",
-        "random",
-        "--output-dir",
-        str(tmp_path),
-        "--storage",
-        storage,
-    ]
+
+
+def _summarize(monkeypatch: pytest.MonkeyPatch, out: Path, storage: str, r: str) -> str:
+    """hpo_suite.py --summarize-only on the digits task, tune and random, 2 seeds, 2 R: summary.md."""
+    argv = ["hpo_suite.py", "--summarize-only", "--skip-r", r, "--budget-r", "2", "--seeds", "2"]
+    argv += ["--tasks", "digits-cnn", "--methods", "tune", "random", "--output-dir", str(out), "--storage", storage]
     monkeypatch.setattr(sys, "argv", argv)
     hpo_suite.main()
+    return (out / "summary.md").read_text(encoding="utf-8")
+
+
+SESSION_ONE = {  # budget 2 R of 20 s: 40 s
+    "digits-cnn-tune-s0": [
+        _trial(0, "COMPLETE", 0, [(10, 0.5), (10, 0.7)], 25),
+        _trial(1, "PRUNED", 30, [(10, 0.6)], 42),
+    ],
+    "digits-cnn-tune-s1": [_trial(0, "COMPLETE", 0, [(20, 0.8)], 22)],  # cut short at 22 s
+    "digits-cnn-random-s0": [_trial(0, "COMPLETE", 0, [(20, 0.6), (20, 0.9)], 40)],
+}  # digits-cnn-random-s1: never ran
+
+
+def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    _stored(storage, SESSION_ONE)
+    summary = _summarize(monkeypatch, tmp_path, storage, "20")
     rows = (tmp_path / "curves.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "task,method,seed,finished,time_r,epochs,best_val_accuracy"
-    assert rows[1:] == [
-        "digits-cnn,tune,0,True,0.5,0.5,0.5",
-        "digits-cnn,tune,0,True,1.0,1.0,0.7",
-        "digits-cnn,tune,0,True,2.0,1.5,0.7",
-        "digits-cnn,random,0,True,1.0,0.5,0.6",
-        "digits-cnn,random,0,True,2.0,1.0,0.9",
-        "digits-cnn,tune,1,False,1.0,0.5,0.8",
+    assert rows == [
+        "study,time_r,epochs,trial,epoch,val_accuracy,best_val_accuracy",
+        "digits-cnn-random-s0,1.0,0.5,0,0.5,0.6,0.6",
+        "digits-cnn-random-s0,2.0,1.0,0,1.0,0.9,0.9",
+        "digits-cnn-tune-s0,0.5,0.5,0,0.5,0.5,0.5",
+        "digits-cnn-tune-s0,1.0,1.0,0,1.0,0.7,0.7",
+        "digits-cnn-tune-s0,2.0,1.5,1,0.5,0.6,0.7",
+        "digits-cnn-tune-s1,1.0,0.5,0,0.5,0.8,0.8",
     ]
-    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines() == [
+        "study,session,r_seconds,span_r,cut_r,cuts,trials",
+        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1",
+        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2",  # its pruned trial ended at 42 s
+        "digits-cnn-tune-s1,-1,20.0,1.1,0.0,0,1",
+    ]
     assert "- digits-cnn / tune: 1 of 2 seeds finished (s1 1.10 R, 1 trial)" in summary
     assert "- digits-cnn / random: 1 of 2 seeds finished (s1 not run)" in summary
     assert "Target 70.00%: tune's mean final best, the lowest (kt-hyperband did not run)." in summary
@@ -280,6 +287,40 @@ def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_c
     # average ranks at 0.5, 1, 1.5 and 2 R: random checks first at 1 R, and passes tune at 2 R
     assert "| tune | 1 | 1.00 | 1.00 | 1.00 | 2.00 |\n| random | 1 | 2.00 | 2.00 | 2.00 | 1.00 |" in summary
     assert (tmp_path / "curves-digits-cnn.html").is_file() and (tmp_path / "ranks.html").is_file()
+
+
+def test_a_later_session_on_another_machine_reads_the_earlier_studies_from_the_tables_in_their_own_r(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    _stored(f"sqlite:///{first / 'suite.db'}", SESSION_ONE)
+    _summarize(monkeypatch, first, f"sqlite:///{first / 'suite.db'}", "20")
+    later.mkdir()  # a fresh machine: the committed tables, not the storage
+    for name in (hpo_suite.STUDIES_CSV, hpo_suite.CURVES_CSV):
+        shutil.copy(first / name, later / name)
+    storage = f"sqlite:///{later / 'suite.db'}"
+    # Twice as fast a machine (R = 10 s): seed 1 of random, and seed 1 of tune again from the start.
+    _stored(storage, {"digits-cnn-random-s1": [_trial(0, "COMPLETE", 0, [(10, 0.7), (10, 0.8)], 21)]})
+    _stored(storage, {"digits-cnn-tune-s1": [_trial(0, "COMPLETE", 0, [(5, 0.6), (5, 0.95)], 20)]})
+    summary = _summarize(monkeypatch, later, storage, "10")
+    assert "None: every cell holds 2 finished seeds." in summary
+    # tune: s0 ends at 0.7 (its checks in the first session's 20 s), s1 reaches 0.95 at 10 s = 1 R here; the
+    # target is tune's mean 82.5% (the lower), which random's s0 reaches at 40 s = 2 R of the first session
+    lines = summary.splitlines()
+    assert "| tune | 2 | 82.50% ± 17.68% (70.00%-95.00%) | 1 of 2 reached: 1.00 | 1.2 ± 0.4 (1.0-1.5) |" in lines
+    assert "| random | 2 | 85.00% ± 7.07% (80.00%-90.00%) | 1 of 2 reached: 2.00 | 1.0 ± 0.0 (1.0-1.0) |" in lines
+    assert "| tune | 1 | 1.00 | 1.00 | 1.00 | 2.00 |" in lines and "| random | 1 | 2.00 | 2.00 | 2.00 | 1.00 |" in lines
+    assert (later / "studies.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1",
+        "digits-cnn-random-s1,-1,10.0,2.1,0.0,0,1",
+        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2",
+        "digits-cnn-tune-s1,-1,10.0,2.0,0.0,0,1",  # the storage's run replaces the tables' cut-short one
+    ]
+    (later / "suite.db").unlink()  # the tables alone give the same figures, each study in its own R
+    assert _summarize(monkeypatch, later, storage, "10").split("\n", 3)[3] == summary.split("\n", 3)[3]
 
 
 # A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
@@ -315,3 +356,23 @@ def test_a_study_run_is_interrupted_at_its_budget_after_its_first_trial_or_at_th
     trial_start = hpo_suite._first_start(storage, "s", since=started)
     assert trial_start is not None
     assert left <= stopped - trial_start < left + hpo_suite.POLL_SECONDS + 3  # `left` after the trial began
+
+
+@pytest.mark.slow  # a subprocess
+def test_each_study_run_is_marked_with_its_session_and_recorded_in_the_tables_as_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'suite.db'}"
+    suite = hpo_suite.Suite(hpo_suite.TASKS[:1], hpo_suite.METHODS[:1], 1, 0.1, R, "given", 5, url, tmp_path, 3)
+    storage = hpo_suite._open_storage(url)
+    monkeypatch.setattr(
+        hpo_suite, "tune_command", lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, "x"]
+    )
+    monkeypatch.setattr(hpo_suite, "study_name", lambda task, method, seed: "x")
+    assert hpo_suite._run_studies(suite, storage, {}, math.inf) == "complete"
+    marks = optuna.load_study(study_name="x", storage=url).user_attrs
+    assert marks == {hpo_suite.SESSION_ATTR: 3, hpo_suite.R_ATTR: R}
+    # its one trial never ended (the stand-in was interrupted): no check, no span, one trial used
+    assert (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines()[1:] == ["x,3,10.0,0.0,0.0,0,1"]
