@@ -318,8 +318,50 @@ def _summary(
         f"study wall-clock: {_minutes(curve.span_seconds)} = {curve.span_seconds / r:.1f} R" + _cut_note(curve),
         "best validation accuracy: " + _best(rows),
         *(_first_reached(rows, target, label, r) for target, label in TARGETS),
+        *time_split(trials, r),
     ]
     return "\n".join(lines) + "\n"
+
+
+def time_split(trials: list[FrozenTrial], r_seconds: float) -> list[str]:
+    """Where the study's time went: each trial's span (start to end) by how it ended, then the part of those
+    spans outside its checks (building, tracing is in check 1, notes, artifacts) and the gaps between trials."""
+    ended = sorted((t for t in trials if t.datetime_start and t.datetime_complete), key=lambda t: t.datetime_start)
+    if not ended:
+        return []
+    groups: dict[str, list[float]] = {}
+    outside = between = 0.0
+    for index, trial in enumerate(ended):
+        span = (trial.datetime_complete - trial.datetime_start).total_seconds()  # type: ignore[operator]
+        groups.setdefault(_outcome(trial), []).append(span)
+        outside += span - sum(trial.user_attrs.get(attrs.CHECK_SECONDS, []))
+        if index + 1 < len(ended):
+            gap = (ended[index + 1].datetime_start - trial.datetime_complete).total_seconds()  # type: ignore[operator]
+            between += gap if gap <= MAX_IDLE_SECONDS else 0.0
+
+    def order(item: tuple[str, list[float]]) -> tuple[int, float]:
+        name = item[0]
+        rank = 0 if name == "start trial" else 1 if name == "complete" else 3 if name == "failed" else 2
+        return rank, -float(name.rsplit(" ", 1)[-1]) if rank == 2 else 0.0
+
+    parts = [
+        f"{name}: {len(spans)} trial{'s' * (len(spans) != 1)}, {sum(spans) / r_seconds:.1f} R"
+        for name, spans in sorted(groups.items(), key=order)
+    ]
+    return [
+        "trial time by outcome: " + "; ".join(parts),
+        f"within trials outside their checks: {outside / r_seconds:.1f} R; between trials: {between / r_seconds:.1f} R",
+    ]
+
+
+def _outcome(trial: FrozenTrial) -> str:
+    if trial.user_attrs.get(attrs.START):
+        return "start trial"
+    if trial.state.name == "COMPLETE":
+        return "complete"
+    if trial.state.name == "PRUNED":
+        return f"stopped at epoch {trial.user_attrs.get(attrs.EPOCHS_RUN, '?'):g}"
+    return "failed"
 
 
 def _states(trials: list[FrozenTrial]) -> str:
