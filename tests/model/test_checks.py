@@ -74,3 +74,24 @@ def test_fit_validates_on_the_whole_split_at_every_check(fashion) -> None:  # ty
     assert float(model.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)  # the cosine ran over both passes
     evaluated = model.evaluate(split.x_val, split.y_val, verbose=0, return_dict=True)
     assert result.history["val_accuracy"][-1] == pytest.approx(evaluated["accuracy"], abs=1e-6)  # the whole split
+
+
+def test_batches_cover_a_pass_once_in_a_new_order_each_pass_without_autotuning() -> None:
+    import numpy as np
+
+    from tuning.model.train import batched
+
+    keras.utils.set_random_seed(0)
+    x = np.arange(10, dtype=np.uint8).reshape(10, 1, 1) * 3
+    y = np.arange(10, dtype=np.uint8)
+    dataset = batched(x, y, 4, shuffle=True)
+    assert int(dataset.cardinality()) == 3  # 4 + 4 + 2: Keras knows where a pass ends
+    assert dataset.options().autotune.enabled is False  # no tuning thread for a released iterator to wait on
+    passes = [[(bx.numpy().ravel().tolist(), by.numpy().tolist()) for bx, by in dataset] for _ in range(2)]
+    for one in passes:
+        assert [len(by) for _, by in one] == [4, 4, 2]
+        assert sorted(label for _, by in one for label in by) == list(range(10))  # each image once
+        assert all(bx == [3 * label for label in by] for bx, by in one)  # images stay with their labels
+    assert passes[0] != passes[1]  # reshuffled
+    plain = [by.numpy().tolist() for _, by in batched(x, y, 4, shuffle=False)]
+    assert plain == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
