@@ -118,12 +118,14 @@ def fit(
     plan = check_plan(batches, checks_per_epoch, steps_per_execution)
     compile_model(model, params, steps_per_execution=plan.steps_per_execution, total_steps=epochs * batches)
     recorder.checks_per_epoch = plan.checks_per_epoch
-    validation = batched(split.x_val, split.y_val, max(params["batch_size"], VALIDATION_BATCH_SIZE), shuffle=False)
+    validation = None
+    if len(split.y_val):
+        validation = batched(split.x_val, split.y_val, max(params["batch_size"], VALIDATION_BATCH_SIZE), shuffle=False)
     model.fit(
         batched(split.x_train, split.y_train, params["batch_size"], shuffle=True),
         epochs=epochs * plan.checks_per_epoch,
         steps_per_epoch=plan.steps_per_check,
-        validation_data=validation if len(split.y_val) else None,
+        validation_data=validation,
         callbacks=[recorder, *callbacks],
         shuffle=False,  # `batched` shuffles each pass itself
         verbose=0,
