@@ -354,7 +354,7 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     print(f"R = {suite.r_seconds:.1f} s ({suite.r_note}); budget {suite.budget_r:g} R per study", flush=True)
     try:
         _write_data(suite)
-        session["outcome"] = _run_studies(suite, storage, record, ends)
+        session["outcome"] = _run_studies(suite, storage, ends)
     except KeyboardInterrupt:
         session["outcome"] = "stopped by Ctrl-C"
     session["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -363,7 +363,7 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     return record
 
 
-def _run_studies(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float) -> str:
+def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
     """Run the plan's unfinished studies; each one's rows go into the tables as it ends."""
     recorded = read_tables(suite.out)
     for task, method, seed in suite.plan():
@@ -373,8 +373,8 @@ def _run_studies(suite: Suite, storage: BaseStorage, record: dict[str, Any], end
         study = _study(suite, storage, recorded, task, method, seed)
         if study.finished:
             continue
-        state = study_state(storage, name, suite.r_seconds, suite.session)  # what it ran in this storage
-        left = suite.budget_seconds - state.span_seconds  # a study this storage holds goes on on this machine
+        state = study_state(storage, name, suite.r_seconds, suite.session)  # a study this storage holds goes on
+        left = (suite.budget_r - state.span_r) * suite.r_seconds  # on this machine: in R, whichever session began it
         print(f"\n[hpo_suite] {name}: {left / suite.r_seconds:.2f} R of {suite.budget_r:g} to run", flush=True)
         log = suite.out / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -371,7 +371,7 @@ def test_each_study_run_is_marked_with_its_session_and_recorded_in_the_tables_as
         hpo_suite, "tune_command", lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, "x"]
     )
     monkeypatch.setattr(hpo_suite, "study_name", lambda task, method, seed: "x")
-    assert hpo_suite._run_studies(suite, storage, {}, math.inf) == "complete"
+    assert hpo_suite._run_studies(suite, storage, math.inf) == "complete"
     marks = optuna.load_study(study_name="x", storage=url).user_attrs
     assert marks == {hpo_suite.SESSION_ATTR: 3, hpo_suite.R_ATTR: R}
     # its one trial never ended (the stand-in was interrupted): no check, no span, one trial used
