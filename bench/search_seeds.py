@@ -1,7 +1,9 @@
 """Several `bench/search_speed.py` studies (seeds, with and without the start trial) summed up: mean and spread.
 
 Reads each study from the storage and its R from the STUDY.txt that search_speed.py wrote
-beside its curve (R differs between sessions: each study is measured in its own R). Per
+beside its curve (R differs between sessions: each study is measured in its own R); a study
+the storage no longer holds (run on another machine) is read from that committed STUDY.txt
+alone, where "best sampled" is known only if the best trial is not the start trial. Per
 study: trials and their states, the study's wall-clock (tuning/anytime.py's rule) in R,
 when the best validation accuracy first reached the hand-tuned references, the best
 trial and whether it is the start configuration. Then the mean, standard deviation and
@@ -52,11 +54,14 @@ def _row(study: str, args: argparse.Namespace) -> dict[str, Any]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    summary = Path(args.results) / f"{study}.txt"
     try:
         trials = optuna.load_study(study_name=study, storage=args.storage).get_trials(deepcopy=False)
     except KeyError:
-        sys.exit(f"no study {study!r} in {args.storage}")
-    r_seconds = _r_seconds(Path(args.results) / f"{study}.txt")
+        if summary.is_file():
+            return row_from_summary(study, summary.read_text(encoding="utf-8"), args.trials)
+        sys.exit(f"no study {study!r} in {args.storage}, and no {summary}")
+    r_seconds = _r_seconds(summary)
     curve = anytime_curve(trials)
     states = [t.state.name for t in trials]
     complete = [t for t in trials if t.state.name == "COMPLETE"]
@@ -77,6 +82,40 @@ def _row(study: str, args: argparse.Namespace) -> dict[str, Any]:
     for value, _ in TARGETS:
         hit = curve.reached(value)
         row[f"to_{value}"] = None if hit is None else hit.seconds / r_seconds
+    return row
+
+
+def row_from_summary(study: str, text: str, trials_wanted: int) -> dict[str, Any]:
+    """The row of a study from the STUDY.txt search_speed.py wrote, for one the storage no longer holds."""
+
+    def line(prefix: str) -> str:
+        found = re.search(rf"^{re.escape(prefix)}(.*)$", text, re.MULTILINE)
+        if found is None:
+            sys.exit(f"{study}.txt has no line {prefix!r}: not a bench/search_speed.py summary")
+        return found.group(1)
+
+    r_seconds = float(line("R = ").split(" s", 1)[0])
+    states = {name: int(n) for name, n in re.findall(r"([a-z]+) (\d+)", line("trials: ").split(" (", 1)[0])}
+    best = re.match(r"([0-9.]+)% \(trial (\d+)", line("best validation accuracy: "))
+    starts = line("trial time by outcome: ").startswith("start trial: 1 trial,")  # listed first
+    best_is_start = bool(best and starts and best.group(2) == "0")  # tune enqueues the start as trial 0
+    value = float(best.group(1)) / 100 if best else None
+    row: dict[str, Any] = {
+        "study": study,
+        "R": r_seconds,
+        "trials": sum(states.values()),
+        "finished": sum(states.values()) >= trials_wanted and "running" not in states,
+        "complete": states.get("complete", 0),
+        "pruned": states.get("pruned", 0),
+        "failed": states.get("fail", 0),
+        "cost_R": float(re.search(r"= ([0-9.]+) R", line("study wall-clock: ")).group(1)),  # type: ignore[union-attr]
+        "best": value,
+        "best_is_start": best_is_start,
+        "best_sampled": None if best_is_start else value,
+    }
+    for target, label in TARGETS:
+        hit = re.search(r"= ([0-9.]+) R", line(f"{target:.2%} ({label}): "))
+        row[f"to_{target}"] = float(hit.group(1)) if hit else None
     return row
 
 
