@@ -349,7 +349,8 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
         "methods": [m.name for m in suite.methods],
         "outcome": "running",
     }
-    record = {**record, "sessions": [*record.get("sessions", []), session]}
+    earlier = [_closed(s) for s in record.get("sessions", [])]
+    record = {**record, "sessions": [*earlier, session]}
     _write_record(suite, record)
     print(f"R = {suite.r_seconds:.1f} s ({suite.r_note}); budget {suite.budget_r:g} R per study", flush=True)
     try:
@@ -361,6 +362,14 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     _write_record(suite, record)
     print(f"session {session['outcome']}", flush=True)
     return record
+
+
+def _closed(session: dict[str, Any]) -> dict[str, Any]:
+    """An earlier session as recorded; one still "running" was killed before it could record its end (a session
+    runs one invocation at a time from an output folder)."""
+    if session.get("outcome") != "running":
+        return session
+    return {**session, "outcome": "killed before it recorded its end"}
 
 
 def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:

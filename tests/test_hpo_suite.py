@@ -224,6 +224,13 @@ def test_a_study_has_finished_when_its_clock_ran_the_budget_or_it_holds_all_its_
     assert not hpo_suite.is_finished(state(0.0, 0, exists=False), suite)
 
 
+def test_an_earlier_session_left_running_is_recorded_as_killed_and_others_are_kept() -> None:
+    killed = {"r_seconds": 142.0, "outcome": "running", "started": "2026-12-02T23:03:50+00:00"}
+    ended = {"r_seconds": 44.0, "outcome": "complete", "ended": "2026-12-01T10:00:00+00:00"}
+    assert hpo_suite._closed(killed) == {**killed, "outcome": "killed before it recorded its end"}
+    assert hpo_suite._closed(ended) == ended
+
+
 def test_a_run_stops_at_its_budget_after_its_first_trial_or_at_the_invocations_end() -> None:
     startup = 100.0 + hpo_suite.STARTUP_LIMIT_SECONDS
     assert hpo_suite.deadlines(None, 100.0, 40.0, math.inf) == {"startup": startup, "max-hours": math.inf}
