@@ -164,8 +164,22 @@ def machine_lines() -> list[str]:
         f"cpu: {cpu_model()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable by this process)",
         f"avx512/amx flags: {' '.join(vector_flags) or 'none'}",
         f"load average before: {load}",
+        gpu_line(),
         f"python {versions['python']}, tensorflow {versions['tensorflow']}, keras {versions['keras']}",
     ]
+
+
+def gpu_line() -> str:
+    """The GPUs TensorFlow sees as installed (asked in a subprocess, so this process stays free of TensorFlow);
+    without an NVIDIA driver there are none to ask about."""
+    if not Path("/proc/driver/nvidia/gpus").is_dir():
+        return "gpu: none (no NVIDIA driver on this machine); tune trained on the CPU"
+    ask = "import tensorflow as tf; print(*[d.name for d in tf.config.list_physical_devices('GPU')])"
+    done = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True, check=False)
+    seen = done.stdout.split()
+    if not seen:
+        return "gpu: an NVIDIA driver, but TensorFlow as installed sees no GPU; tune trained on the CPU"
+    return f"gpu: TensorFlow as installed sees {len(seen)} ({', '.join(seen)})"
 
 
 def cpu_model() -> str:
