@@ -104,7 +104,7 @@ def test_hyperband_prunes_some_trials_at_its_rungs_and_completed_ones_run_every_
 def test_halving_reduction_factor_sets_the_rungs(
     search: Search, reduction_factor: int, expected: list[tuple[str, int]]
 ) -> None:
-    pruner = make_pruner("halving", epochs=5, reduction_factor=reduction_factor)
+    pruner = make_pruner("halving", epochs=5, reduction_factor=reduction_factor, finished=2)  # from trial 2 on
     qualities = [0.5, 0.6, 0.1, 0.55]
     assert search(pruner, curve_objective(5), trials=4, qualities=qualities) == expected
 
@@ -141,6 +141,25 @@ def test_halving_lets_trials_at_the_top_rung_finish_until_enough_completed(
 ) -> None:
     pruner = make_pruner("halving", epochs=6, reduction_factor=2, finished=finished)
     assert search(pruner, table_objective(TOP_RUNG_CURVES), trials=3) == expected
+
+
+# 4 epochs, factor 4: one rung below the top one, at epoch 1. Trial 3 is the second best of the 4 there: in
+# their best half, not in their best quarter.
+HALF_CURVES = [[0.9, 0.91, 0.92, 0.93], [0.5, 0.6, 0.7, 0.8], [0.6, 0.7, 0.8, 0.85], [0.8, 0.85, 0.9, 0.92]]
+
+
+@pytest.mark.parametrize(
+    ("finished", "expected"),
+    [
+        (5, [("COMPLETE", 4), ("PRUNED", 1), ("PRUNED", 1), ("COMPLETE", 4)]),  # 1 complete of 5: best half goes on
+        (1, [("COMPLETE", 4), ("PRUNED", 1), ("PRUNED", 1), ("PRUNED", 1)]),  # enough complete: best quarter only
+    ],
+)
+def test_halving_rungs_keep_their_best_half_until_enough_trials_completed(
+    search: Search, finished: int, expected: list[tuple[str, int]]
+) -> None:
+    pruner = make_pruner("halving", epochs=4, reduction_factor=4, finished=finished)
+    assert search(pruner, table_objective(HALF_CURVES), trials=4) == expected
 
 
 @pytest.mark.parametrize(

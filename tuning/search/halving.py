@@ -16,6 +16,7 @@ from tuning import attrs
 __all__ = ["TopRungHalving"]
 
 _COST_PEERS = 3  # other trials a rung needs before a trial's time there is judged against theirs
+_RUNG_KEY = "completed_rung_{}"  # where Optuna's SuccessiveHalvingPruner records a trial's value at rung k
 
 
 class TopRungHalving(optuna.pruners.BasePruner):
@@ -30,8 +31,12 @@ class TopRungHalving(optuna.pruners.BasePruner):
     fewer than `finished` complete trials; after that the top rung judges as the others
     do (the best 1/factor there go on), which bounds what completing trials costs.
     Every trial's value at the top rung is recorded, so that rung's comparison later
-    covers all trials that reached it. Below it, Optuna's pruner decides as before
-    (search/rungs.py `top_rung` keeps the first rung judged in budgets too short for two).
+    covers all trials that reached it. Below it, Optuna's pruner decides, except that while
+    the study holds fewer than `finished` complete trials a rung keeps its best half rather
+    than its best 1/factor: with factor 4 only one sampled trial in 16 would reach the top
+    rung, so 50 trials would complete about 4, too few for importances and a robust export
+    in some seeds (search/rungs.py `top_rung` keeps the first rung judged in budgets too
+    short for two).
 
     With `cost_limit` F > 0, a trial is also stopped at a rung below the top one where its
     seconds since it started are more than F times the median of the other trials' at that
@@ -46,6 +51,7 @@ class TopRungHalving(optuna.pruners.BasePruner):
         finished: int,
         *,
         reduction_factor: int,
+        bootstrap_count: int = 0,
         cost_limit: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -57,6 +63,7 @@ class TopRungHalving(optuna.pruners.BasePruner):
         self._top_rung = top_rung
         self._finished = finished
         self._factor = reduction_factor
+        self._bootstrap_count = bootstrap_count
         self._cost_limit = cost_limit
         self._clock = clock
 
@@ -65,15 +72,40 @@ class TopRungHalving(optuna.pruners.BasePruner):
         if step is None:
             return False
         verdict = self._halving.prune(study, trial)  # records the trial's value at each rung it reaches
-        if self._cost_limit and step < self._top_rung and self._is_rung(step):
-            costly = self._cost_reason(study, trial, step)  # records its time there whatever the verdict
-            if not verdict and costly:
-                optuna.trial.Trial(study, trial._trial_id).set_user_attr(attrs.COSTLY, costly)
-            return verdict or costly is not None
-        if not verdict or step < self._top_rung:
+        if step >= self._top_rung:
+            return verdict and self._complete(study) >= self._finished
+        if not self._is_rung(step):
             return verdict
-        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        return len(complete) >= self._finished
+        if verdict and self._complete(study) < self._finished:
+            verdict = not self._in_best_half(study, trial, step)
+        if not self._cost_limit:
+            return verdict
+        costly = self._cost_reason(study, trial, step)  # records its time there whatever the verdict
+        if not verdict and costly:
+            optuna.trial.Trial(study, trial._trial_id).set_user_attr(attrs.COSTLY, costly)
+        return verdict or costly is not None
+
+    @staticmethod
+    def _complete(study: optuna.Study) -> int:
+        return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+    def _in_best_half(self, study: optuna.Study, trial: optuna.trial.FrozenTrial, step: int) -> bool:
+        """Whether the trial's value at this rung is in the best half of the values recorded there (Optuna's
+        promotion rule with factor 2), where more than `bootstrap_count` trials reached it."""
+        key = _RUNG_KEY.format(self._rung_index(step))
+        maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        trials = study.get_trials(deepcopy=False)
+        values = sorted((float(t.system_attrs[key]) for t in trials if key in t.system_attrs), reverse=maximize)
+        if len(values) <= self._bootstrap_count:
+            return False
+        bar, value = values[max(len(values) // 2, 1) - 1], trial.intermediate_values[step]
+        return value >= bar if maximize else value <= bar
+
+    def _rung_index(self, step: int) -> int:
+        index, rung = 0, 1
+        while rung < step:
+            rung, index = rung * self._factor, index + 1
+        return index
 
     def _is_rung(self, step: int) -> bool:
         rung = 1

@@ -191,7 +191,8 @@ def make_pruner(
     bracket alone: with `reduction_factor` 4 a trial must be in the best quarter
     at checks 1, 4, ... (epochs 0.25, 1 with 4 checks) to go on, and one that
     reaches the top rung (`top_rung`: check 16 of 24) trains to the end while the
-    study holds fewer than `finished` complete trials; after that the top rung
+    study holds fewer than `finished` complete trials, and until then each rung
+    below it keeps its best half; after that the top rung
     judges too (search/halving.py), and with `cost_limit` F a trial whose time to a rung is over F times
     the median of the others' there stops. It spends fewer epochs than Hyperband (README, "Speed"),
     at the risk of stopping slow starters. Hyperband keeps Optuna's own rungs
@@ -215,7 +216,13 @@ def make_pruner(
         )
         top = top_rung(epochs * checks_per_epoch, reduction_factor)
         return TopRungHalving(
-            halving, top, finished, reduction_factor=reduction_factor, cost_limit=cost_limit, clock=clock
+            halving,
+            top,
+            finished,
+            reduction_factor=reduction_factor,
+            bootstrap_count=bootstrap_count,
+            cost_limit=cost_limit,
+            clock=clock,
         )
     if name == "none":
         return optuna.pruners.NopPruner()
