@@ -102,16 +102,14 @@ class TopRungHalving(optuna.pruners.BasePruner):
         return value >= bar if maximize else value <= bar
 
     def _rung_index(self, step: int) -> int:
+        """The rung at or above the step: k for the first factor**k >= step."""
         index, rung = 0, 1
         while rung < step:
             rung, index = rung * self._factor, index + 1
         return index
 
     def _is_rung(self, step: int) -> bool:
-        rung = 1
-        while rung < step:
-            rung *= self._factor
-        return rung == step
+        return int(self._factor ** self._rung_index(step)) == step
 
     def _cost_reason(self, study: optuna.Study, trial: optuna.trial.FrozenTrial, step: int) -> str | None:
         """Record the trial's seconds to this rung; why it is too dear to go on, where they pass `cost_limit`
