@@ -23,7 +23,9 @@ run over several sessions, on other machines: each session measures its own R (o
 study that ran its budget (or its --trials), in the storage or the tables, is not run again;
 one cut short goes on from the storage where the storage holds it (the same machine), and is
 run anew where only the tables do; a missing one runs. Studies run seed by seed, so a suite cut
-short (--max-hours, Ctrl-C, a killed session) has whole seeds first. Each run writes
+short (--max-hours, Ctrl-C, a killed session) has whole seeds first. --max-hours starts no study after
+its time and lets the one running then run its budget: a study cut there and resumed later would run its
+interrupted trial again from the start (tune resumes studies, not trials), twice on one clock. Each run writes
 curves-TASK.png (mean and range over seeds, against R and against epochs; with .html),
 ranks.png and summary.md (conditions, sessions, partial cells, time to target and final best
 per method, the average rank over time). Figures are over finished studies only;
@@ -31,7 +33,7 @@ bench/hpo_aggregate.py says how they are computed.
 
     # the whole suite (3 tasks, 14 cells, 3 seeds, 4 R each: 168 R of studies, plus each command's start):
     python bench/hpo_suite.py
-    # a later session tops up what is missing, here at most 8 hours:
+    # a later session tops up what is missing, starting studies for 8 hours (the last one runs its 4 R):
     python bench/hpo_suite.py --max-hours 8
     # the tables and figures again from the storage, running nothing:
     python bench/hpo_suite.py --summarize-only
@@ -197,7 +199,9 @@ def _parse_args() -> argparse.Namespace:
         "--skip-r", type=float, default=None, metavar="SECONDS", help="R measured earlier in this session"
     )
     parser.add_argument("--r-samples", type=int, default=10_000, help="images R is timed on (scaled to 50,000)")
-    parser.add_argument("--max-hours", type=float, default=None, help="stop the whole invocation after this")
+    parser.add_argument(
+        "--max-hours", type=float, default=None, help="start no study after this (the running one runs its budget)"
+    )
     parser.add_argument("--trials", type=int, default=1000, help="tune run --trials: a cap the budget ends first")
     parser.add_argument("--output-dir", default="bench/results/hpo_suite")
     parser.add_argument("--storage", default=None, help="[default: sqlite:///OUTPUT_DIR/suite.db]")
@@ -336,7 +340,8 @@ def _open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
 
 
 def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float) -> dict[str, Any]:
-    """Run every study that has not finished its budget, until `ends`; the record with this session's outcome."""
+    """Run every study that has not finished its budget, starting none after `ends`; the record with this
+    session's outcome."""
     session = {
         "machine": machine_lines(),
         "r_seconds": suite.r_seconds,
@@ -373,7 +378,8 @@ def _closed(session: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
-    """Run the plan's unfinished studies; each one's rows go into the tables as it ends."""
+    """Run the plan's unfinished studies, starting none after `ends` (time.time()): the one running then runs its
+    budget. Each one's rows go into the tables as it ends."""
     recorded = read_tables(suite.out)
     for task, method, seed in suite.plan():
         if time.time() >= ends:
@@ -388,15 +394,13 @@ def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
         log = suite.out / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
-            run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left, ends)
+            run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left)
         finally:  # what it ran is recorded even when the session is cut short here
             _mark(storage, name, suite)
             recorded[name] = study_state(storage, name, suite.r_seconds, suite.session)
             write_tables(suite, recorded)
         if run.ctrl_c:
             return "stopped by Ctrl-C"
-        if run.stopped_by == "max-hours":
-            return "stopped by --max-hours"
         if run.returncode != 0 and run.stopped_by is None:
             print(f"[hpo_suite] {name}: tune exited with status {run.returncode}, see {log}", flush=True)
     return "complete"
@@ -473,19 +477,17 @@ class StudyRun:
     """How one `tune run` went."""
 
     returncode: int
-    # "budget", "max-hours", "startup" (no trial began) or "watcher failed"; None: tune ended by itself
+    # "budget", "startup" (no trial began) or "watcher failed"; None: tune ended by itself
     stopped_by: str | None
     ctrl_c: bool  # a Ctrl-C was passed on to it
 
 
-def _run_study(
-    command: list[str], log_path: Path, storage: BaseStorage, name: str, left: float, ends: float
-) -> StudyRun:
-    """Run `command` until the study's clock has run `left` seconds more, or `ends` (time.time()) comes."""
+def _run_study(command: list[str], log_path: Path, storage: BaseStorage, name: str, left: float) -> StudyRun:
+    """Run `command` until the study's clock has run `left` seconds more."""
     started, ended = time.time(), threading.Event()
     stopped: list[str] = []  # the watcher's reason, if it stopped tune
     with launched(command, log_path) as (proc, log):
-        watch = (proc, storage, name, started, left, ends, ended, stopped)
+        watch = (proc, storage, name, started, left, ended, stopped)
         watcher = threading.Thread(target=_stop_at_budget, args=watch, daemon=True)
         watcher.start()
         try:
@@ -506,7 +508,6 @@ def _stop_at_budget(
     name: str,
     started: float,
     left: float,
-    ends: float,
     ended: threading.Event,
     stopped: list[str],
 ) -> None:
@@ -516,7 +517,7 @@ def _stop_at_budget(
         while not ended.wait(POLL_SECONDS):
             if first is None:
                 first = _first_start(storage, name, since=started)
-            reason, when = min(deadlines(first, started, left, ends).items(), key=lambda item: item[1])
+            reason, when = deadline(first, started, left)
             if time.time() >= when:
                 stopped.append(reason)
                 print(f"\n[hpo_suite] {name}: {reason} reached, SIGINT to tune", flush=True)
@@ -528,11 +529,10 @@ def _stop_at_budget(
         raise
 
 
-def deadlines(first: float | None, started: float, left: float, ends: float) -> dict[str, float]:
-    """When (time.time()) a study's run must stop, by reason: `left` seconds of its clock after the first trial
-    of this run began at `first` (until one has, STARTUP_LIMIT_SECONDS after the command `started`), or `ends`."""
-    own = {"budget": first + left} if first is not None else {"startup": started + STARTUP_LIMIT_SECONDS}
-    return {**own, "max-hours": ends}
+def deadline(first: float | None, started: float, left: float) -> tuple[str, float]:
+    """Why and when (time.time()) a study's run must stop: `left` seconds of its clock after the first trial
+    of this run began at `first`; until one has, STARTUP_LIMIT_SECONDS after the command `started`."""
+    return ("budget", first + left) if first is not None else ("startup", started + STARTUP_LIMIT_SECONDS)
 
 
 def _first_start(storage: BaseStorage, name: str, *, since: float) -> float | None:

@@ -231,10 +231,9 @@ def test_an_earlier_session_left_running_is_recorded_as_killed_and_others_are_ke
     assert hpo_suite._closed(ended) == ended
 
 
-def test_a_run_stops_at_its_budget_after_its_first_trial_or_at_the_invocations_end() -> None:
-    startup = 100.0 + hpo_suite.STARTUP_LIMIT_SECONDS
-    assert hpo_suite.deadlines(None, 100.0, 40.0, math.inf) == {"startup": startup, "max-hours": math.inf}
-    assert hpo_suite.deadlines(130.0, 100.0, 40.0, 150.0) == {"budget": 170.0, "max-hours": 150.0}
+def test_a_run_stops_at_its_budget_after_its_first_trial_or_when_none_began() -> None:
+    assert hpo_suite.deadline(None, 100.0, 40.0) == ("startup", 100.0 + hpo_suite.STARTUP_LIMIT_SECONDS)
+    assert hpo_suite.deadline(130.0, 100.0, 40.0) == ("budget", 170.0)
 
 
 def _stored(storage: str, studies: dict[str, list[FrozenTrial]]) -> None:
@@ -343,22 +342,16 @@ time.sleep(60)
 
 
 @pytest.mark.slow  # a subprocess
-@pytest.mark.parametrize(("left", "ends_in", "reason"), [(1.0, math.inf, "budget"), (60.0, 0.5, "max-hours")])
-def test_a_study_run_is_interrupted_at_its_budget_after_its_first_trial_or_at_the_invocations_end(
-    tmp_path: Path, left: float, ends_in: float, reason: str
-) -> None:
+def test_a_study_run_is_interrupted_at_its_budget_after_its_first_trial(tmp_path: Path) -> None:
     import time
 
     url = f"sqlite:///{tmp_path / 'suite.db'}"
     storage = hpo_suite._open_storage(url)
     command = [sys.executable, "-c", _FAKE_TUNE, url, "s"]
-    started = time.time()
-    run = hpo_suite._run_study(command, tmp_path / "s.log", storage, "s", left, started + ends_in)
+    started, left = time.time(), 1.0
+    run = hpo_suite._run_study(command, tmp_path / "s.log", storage, "s", left)
     stopped = time.time()
-    assert (run.returncode, run.stopped_by, run.ctrl_c) == (130, reason, False)
-    if reason == "max-hours":  # at the invocation's end, within a poll (and the exit), trial or not
-        assert stopped - started < ends_in + hpo_suite.POLL_SECONDS + 3
-        return
+    assert (run.returncode, run.stopped_by, run.ctrl_c) == (130, "budget", False)
     assert "starting a trial" in (tmp_path / "s.log").read_text(encoding="utf-8")
     trial_start = hpo_suite._first_start(storage, "s", since=started)
     assert trial_start is not None
@@ -383,3 +376,29 @@ def test_each_study_run_is_marked_with_its_session_and_recorded_in_the_tables_as
     assert marks == {hpo_suite.SESSION_ATTR: 3, hpo_suite.R_ATTR: R}
     # its one trial never ended (the stand-in was interrupted): no check, no span, one trial used
     assert (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines()[1:] == ["x,3,10.0,0.0,0.0,0,1"]
+
+
+@pytest.mark.slow  # subprocesses
+def test_max_hours_passing_during_a_study_lets_it_run_its_budget_and_starts_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    url = f"sqlite:///{tmp_path / 'suite.db'}"
+    # two studies of 0.1 R = 1 s each; the invocation's time ends 0.2 s after the first one starts
+    suite = hpo_suite.Suite(hpo_suite.TASKS[:1], hpo_suite.METHODS[:2], 1, 0.1, R, "given", 5, url, tmp_path, 0)
+    storage = hpo_suite._open_storage(url)
+    monkeypatch.setattr(
+        hpo_suite,
+        "tune_command",
+        lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, hpo_suite.study_name(task, method, seed)],
+    )
+    started = time.time()
+    assert hpo_suite._run_studies(suite, storage, started + 0.2) == "stopped by --max-hours"
+    first, second = (hpo_suite.study_name(suite.tasks[0], m, 0) for m in suite.methods)
+    assert f"{first}: budget reached, SIGINT to tune" in capsys.readouterr().out
+    trial_start = hpo_suite._first_start(storage, first, since=started)
+    assert trial_start is not None and time.time() - trial_start >= 1.0  # its 0.1 R, well past the 0.2 s
+    assert hpo_suite._load_study(storage, second) is None  # never started
+    rows = (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == [first]
