@@ -6,7 +6,10 @@ images at steps_per_execution 32. Then the real `tune run` command searches, and
 sent SIGINT when --budget-minutes have passed (its running trial is recorded as failed,
 "interrupted", with the epochs it finished). From every trial of the study (a re-run
 resumes it) come the best validation accuracy against wall-clock seconds, against R and
-against epochs spent: STUDY.csv, STUDY.html/.png and a summary in STUDY.txt.
+against epochs spent: STUDY.csv, STUDY.html/.png and a summary in STUDY.txt. With --check-r,
+R is measured again after the search and the summary says how far it moved: a shared machine's
+speed can change within a day (on 2026-12-03 the same trials of one seed took 31% longer in the
+evening than in the morning, and R had gone from 142 s to 205 s), and --skip-r cannot see it.
 
     # the new defaults and the old ones (float32, Hyperband, 10 epochs), one session:
     python bench/search_speed.py --arch cnn --preset defaults --budget-minutes 60
@@ -77,11 +80,12 @@ def main() -> None:
     command = _tune_command(args, study)
     make_sqlite_folder(args.storage)
     session = _run_tune(command, out / f"{study}.log", args.budget_minutes)
+    r_after = measure_r(None, args.r_samples)[0] if args.check_r else None
     trials = _load_trials(args.storage, study)
     curve = anytime_curve(trials)
     rows = _curve_rows(curve, header.r_seconds)
     _write_csv(rows, out / f"{study}.csv")
-    summary = _summary(header, command, session, trials, curve, rows)
+    summary = _summary(header, command, session, trials, curve, rows) + r_drift(header.r_seconds, r_after)
     print(summary, flush=True)
     (out / f"{study}.txt").write_text(summary, encoding="utf-8")
     written = [out / f"{study}.csv", out / f"{study}.txt"]
@@ -101,6 +105,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--max-train-samples", type=int, default=None, help="for smoke tests")
     parser.add_argument("--r-samples", type=int, default=10_000, help="images R is timed on (scaled to 50,000)")
     parser.add_argument("--skip-r", type=float, default=None, metavar="SECONDS", help="reuse an R measured earlier")
+    parser.add_argument(
+        "--check-r", action="store_true", help="measure R again after the search and say how far it moved"
+    )
     parser.add_argument("--output-dir", default="bench/results/search_speed")
     parser.add_argument("--extra", default="", help='more `tune run` arguments, one string: --extra="--seed 1"')
     parser.add_argument(
@@ -164,6 +171,22 @@ def measure_r(skip_r: float | None, r_samples: int) -> tuple[float, str]:
     except subprocess.CalledProcessError as exc:
         sys.exit(f"measuring R failed:\n{exc.stderr}")
     return seconds, f"{what}, timed on {r_samples}"
+
+
+R_DRIFT = 0.10  # R measured after the search this far from the R the study is read in: its figures in R are off
+
+
+def r_drift(r_seconds: float, r_after: float | None) -> str:
+    """The summary's line on R measured again after the search (--check-r); empty without it."""
+    if r_after is None:
+        return ""
+    change = r_after / r_seconds - 1
+    verdict = (
+        f"the machine's speed changed by more than {R_DRIFT:.0%}: this study's figures in R are not comparable"
+        if abs(change) > R_DRIFT
+        else f"within {R_DRIFT:.0%}"
+    )
+    return f"R after the search = {r_after:.1f} s ({change:+.0%} from {r_seconds:.1f} s): {verdict}\n"
 
 
 def _tune_command(args: argparse.Namespace, study: str) -> list[str]:

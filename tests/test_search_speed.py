@@ -97,3 +97,12 @@ def test_search_seeds_reads_a_study_from_its_summary_as_from_the_storage(tmp_pat
     # When the start configuration is the best, the text does not say which sampled trial came next.
     start_best = text.replace("93.50% (trial 2,", "93.50% (trial 0,")
     assert search_seeds.row_from_summary("seeded", start_best, 4)["best_sampled"] is None
+
+
+def test_r_measured_again_after_the_search_says_when_the_machines_speed_moved() -> None:
+    assert search_speed.r_drift(142.0, None) == ""
+    steady = search_speed.r_drift(142.0, 150.0)  # +5.6%
+    assert steady == "R after the search = 150.0 s (+6% from 142.0 s): within 10%\n"
+    slowed = search_speed.r_drift(142.0, 205.3)  # +44.6%, as measured on 2026-12-03
+    assert slowed.startswith("R after the search = 205.3 s (+45% from 142.0 s): the machine's speed changed")
+    assert "not comparable" in search_speed.r_drift(142.0, 120.0)  # -15.5%
