@@ -9,7 +9,8 @@ resumes it) come the best validation accuracy against wall-clock seconds, agains
 against epochs spent: STUDY.csv, STUDY.html/.png and a summary in STUDY.txt. With --check-r,
 R is measured again after the search and the summary says how far it moved: a shared machine's
 speed can change within a day (on 2026-12-03 the same trials of one seed took 31% longer in the
-evening than in the morning, and R had gone from 142 s to 205 s), and --skip-r cannot see it.
+evening than in the morning, and R, 142 s the day before, was 205 s and five minutes later
+103 s), and --skip-r cannot see it.
 
     # the new defaults and the old ones (float32, Hyperband, 10 epochs), one session:
     python bench/search_speed.py --arch cnn --preset defaults --budget-minutes 60
