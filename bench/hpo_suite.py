@@ -5,9 +5,11 @@ SIGINT (as Ctrl-C would: the running trial is recorded as interrupted) once the 
 clock (tuning/anytime.py: busy time from its first trial's start) has run --budget-r R. The
 clock starts at the first trial, not at the command: importing TensorFlow, loading the data
 and the `--precision auto` probe are left out. (`tune run --timeout` only stops new trials from
-starting; a trial in flight would overrun the budget.) R, measured once at the start of a suite
+starting; a trial in flight would overrun the budget.) R, measured at the start of a session
 as bench/search_speed.py measures it (or given by --skip-r) and kept in OUTPUT_DIR/suite.json,
-is one float32 epoch of the reference ConvNet (epoch_speed.py's cnn-bn) over 50,000 images.
+is one float32 epoch of the reference ConvNet (epoch_speed.py's cnn-bn) over 50,000 images. It is
+measured again when the session ends (not after Ctrl-C): a shared machine's speed can change within
+a day, and the summary names the studies of a session whose R moved by more than 10% by its end.
 
 The methods search the same space, data, epochs per trial and budget; seed S seeds the
 sampler, the validation split and the trials' weights, so every method of seed S scores on
@@ -45,6 +47,7 @@ bench/hpo_aggregate.py says how they are computed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -62,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 from epoch_speed import machine_lines
 from hpo_aggregate import MethodResult, SeedCurve, Spread, SuiteResult, TaskResult, aggregate
-from search_speed import interrupt, launched, make_sqlite_folder, measure_r, stream, write_figure
+from search_speed import drifted, interrupt, launched, make_sqlite_folder, measure_r, r_drift, stream, write_figure
 
 from tuning.anytime import AnytimeCurve, CurvePoint, anytime_curve
 from tuning.atomic import write_text_atomically
@@ -174,7 +177,7 @@ def main() -> None:
     storage = _open_storage(url, must_exist=args.summarize_only and not (out / STUDIES_CSV).is_file())
     suite = _suite(args, record, out, url)
     if not args.summarize_only:
-        record = _run(suite, storage, record, ends)
+        record = _run(suite, storage, record, ends, args.r_samples)
     for path in _write_results(suite, storage, record):
         print(f"wrote {path}")
 
@@ -339,9 +342,9 @@ def _open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
         sys.exit(str(exc))
 
 
-def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float) -> dict[str, Any]:
-    """Run every study that has not finished its budget, starting none after `ends`; the record with this
-    session's outcome."""
+def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float, r_samples: int) -> dict[str, Any]:
+    """Run every study that has not finished its budget, starting none after `ends`, then measure R again (on
+    `r_samples` images); the record with this session's outcome and R after it."""
     session = {
         "machine": machine_lines(),
         "r_seconds": suite.r_seconds,
@@ -363,6 +366,11 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
         session["outcome"] = _run_studies(suite, storage, ends)
     except KeyboardInterrupt:
         session["outcome"] = "stopped by Ctrl-C"
+    if session["outcome"] != "stopped by Ctrl-C":
+        _write_record(suite, record)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C here leaves R after unmeasured
+            session["r_after"], _ = measure_r(None, r_samples)
+            print(r_drift(suite.r_seconds, session["r_after"], "session"), end="", flush=True)
     session["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write_record(suite, record)
     print(f"session {session['outcome']}", flush=True)
@@ -654,6 +662,7 @@ def summary_text(suite: Suite, record: dict[str, Any], studies: list[Study], res
         *_conditions(suite, record),
         "",
         *_partial(suite, studies),
+        *_drifted(record, studies),
     ]
     for name, task in result.tasks.items():
         lines += ["", *_task_lines(name, task, suite)]
@@ -695,7 +704,39 @@ def _conditions(suite: Suite, record: dict[str, Any]) -> list[str]:
         r = f"R = {session['r_seconds']:.1f} s ({session['r_note']})" if "r_seconds" in session else "R not recorded"
         lines.append(f"- session {index}: {r}; started {started}, {session['outcome']}, ended {ended}:")
         lines += [f"  - {line}" for line in session["machine"]]
+        after = r_drift(session["r_seconds"], session["r_after"], "session") if "r_after" in session else ""
+        lines.append(f"  - {after.strip() or 'R after the session: not measured'}")
     return lines
+
+
+def drifted_sessions(record: dict[str, Any]) -> dict[int, float]:
+    """The sessions whose R, measured again at their end, moved past R_DRIFT: index -> relative change."""
+    sessions = enumerate(record.get("sessions", []))
+    return {
+        index: s["r_after"] / s["r_seconds"] - 1
+        for index, s in sessions
+        if "r_after" in s and drifted(s["r_seconds"], s["r_after"])
+    }
+
+
+def _drifted(record: dict[str, Any], studies: list[Study]) -> list[str]:
+    """The studies run in a session whose machine changed speed: in the figures, but not comparable in R."""
+    lines = []
+    for index, change in drifted_sessions(record).items():
+        names = [study_name(s.task, s.method, s.seed) for s in studies if s.state.session == index]
+        if names:
+            lines.append(f"- session {index} (R {change:+.0%} by its end): {', '.join(names)}")
+    if not lines:
+        return []
+    return [
+        "",
+        "## Machine speed changed",
+        "",
+        "These studies ran in a session whose R moved by more than the bench's tolerance: their times in R are "
+        "not comparable and they should be run again (delete them from the storage and studies.csv/curves.csv).",
+        "",
+        *lines,
+    ]
 
 
 def _flags(args: tuple[str, ...], data_file: str | None) -> str:

@@ -174,20 +174,24 @@ def measure_r(skip_r: float | None, r_samples: int) -> tuple[float, str]:
     return seconds, f"{what}, timed on {r_samples}"
 
 
-R_DRIFT = 0.10  # R measured after the search this far from the R the study is read in: its figures in R are off
+R_DRIFT = 0.10  # R measured after a run this far from the R the run is read in: its figures in R are off
 
 
-def r_drift(r_seconds: float, r_after: float | None) -> str:
-    """The summary's line on R measured again after the search (--check-r); empty without it."""
+def drifted(r_seconds: float, r_after: float) -> bool:
+    """Whether R measured after a run moved past R_DRIFT from the R the run's times are read in."""
+    return abs(r_after / r_seconds - 1) > R_DRIFT
+
+
+def r_drift(r_seconds: float, r_after: float | None, run: str = "search") -> str:
+    """The summary's line on R measured again after the run (--check-r); empty without it."""
     if r_after is None:
         return ""
-    change = r_after / r_seconds - 1
     verdict = (
-        f"the machine's speed changed by more than {R_DRIFT:.0%}: this study's figures in R are not comparable"
-        if abs(change) > R_DRIFT
+        f"the machine's speed changed by more than {R_DRIFT:.0%}: the figures in R of this {run} are not comparable"
+        if drifted(r_seconds, r_after)
         else f"within {R_DRIFT:.0%}"
     )
-    return f"R after the search = {r_after:.1f} s ({change:+.0%} from {r_seconds:.1f} s): {verdict}\n"
+    return f"R after the {run} = {r_after:.1f} s ({r_after / r_seconds - 1:+.0%} from {r_seconds:.1f} s): {verdict}\n"
 
 
 def _tune_command(args: argparse.Namespace, study: str) -> list[str]:

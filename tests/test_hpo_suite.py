@@ -329,6 +329,40 @@ def test_a_later_session_on_another_machine_reads_the_earlier_studies_from_the_t
     assert _summarize(monkeypatch, later, storage, "10").split("\n", 3)[3] == summary.split("\n", 3)[3]
 
 
+def _session(r: float, r_after: float | None) -> dict[str, object]:
+    session = {"machine": ["cpu: test"], "r_seconds": r, "r_note": "given", "outcome": "complete"}
+    return session if r_after is None else {**session, "r_after": r_after}
+
+
+def test_sessions_whose_r_moved_past_the_tolerance_by_their_end_are_found() -> None:
+    record = {"sessions": [_session(20.0, 21.0), _session(20.0, None), _session(20.0, 26.0), _session(20.0, 17.0)]}
+    assert hpo_suite.drifted_sessions(record) == {2: pytest.approx(0.3), 3: pytest.approx(-0.15)}
+    assert hpo_suite.drifted_sessions({}) == {}
+
+
+def test_the_summary_names_the_studies_of_a_session_whose_machine_changed_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    storage = f"sqlite:///{tmp_path / 'suite.db'}"
+    _stored(storage, SESSION_ONE)
+    _summarize(monkeypatch, tmp_path, storage, "20")
+    (tmp_path / "suite.db").unlink()  # from here on the tables, each study in the session that ran it
+    table = tmp_path / hpo_suite.STUDIES_CSV
+    rows = table.read_text(encoding="utf-8").splitlines()
+    sessions = {"digits-cnn-random-s0": "0", "digits-cnn-tune-s0": "1", "digits-cnn-tune-s1": "1"}
+    rows[1:] = [row.replace(",-1,", f",{sessions[row.split(',')[0]]},") for row in rows[1:]]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    record = {"sessions": [_session(20.0, 21.0), _session(20.0, 29.0)]}
+    (tmp_path / hpo_suite.RECORD).write_text(json.dumps(record), encoding="utf-8")
+    summary = _summarize(monkeypatch, tmp_path, storage, "20")
+    assert "  - R after the session = 21.0 s (+5% from 20.0 s): within 10%" in summary
+    assert "  - R after the session = 29.0 s (+45% from 20.0 s): the machine's speed changed" in summary
+    assert "- session 1 (R +45% by its end): digits-cnn-tune-s0, digits-cnn-tune-s1\n" in summary
+    assert "session 0 (" not in summary
+
+
 # A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
 _FAKE_TUNE = """
 import signal, sys, time
