@@ -6,7 +6,9 @@ the storage no longer holds (run on another machine) is read from that committed
 alone, where "best sampled" is known only if the best trial is not the start trial. Per
 study: trials and their states, the study's wall-clock (tuning/anytime.py's rule) in R,
 when the best validation accuracy first reached the hand-tuned references, the best
-trial and whether it is the start configuration. Then the mean, standard deviation and
+trial and whether it is the start configuration, and R measured again after the search where
+search_speed.py --check-r did (the study's cost is then also given in that R: where the
+machine's speed moved, the truth lies between the two). Then the mean, standard deviation and
 range of each figure over the studies given; a study that did not finish its trials is
 marked partial and its cost left out of the mean (it would understate it).
 
@@ -22,6 +24,8 @@ import statistics
 import sys
 from pathlib import Path
 from typing import Any
+
+from search_speed import R_DRIFT, drifted
 
 from tuning import attrs
 from tuning.anytime import anytime_curve
@@ -62,6 +66,7 @@ def _row(study: str, args: argparse.Namespace) -> dict[str, Any]:
             return row_from_summary(study, summary.read_text(encoding="utf-8"), args.trials)
         sys.exit(f"no study {study!r} in {args.storage}, and no {summary}")
     r_seconds = _r_seconds(summary)
+    r_after = r_after_search(summary.read_text(encoding="utf-8")) if summary.is_file() else None
     curve = anytime_curve(trials)
     states = [t.state.name for t in trials]
     complete = [t for t in trials if t.state.name == "COMPLETE"]
@@ -69,6 +74,7 @@ def _row(study: str, args: argparse.Namespace) -> dict[str, Any]:
     row: dict[str, Any] = {
         "study": study,
         "R": r_seconds,
+        "R_after": r_after,
         "trials": len(trials),
         "finished": len(trials) >= args.trials and "RUNNING" not in states,
         "complete": states.count("COMPLETE"),
@@ -103,6 +109,7 @@ def row_from_summary(study: str, text: str, trials_wanted: int) -> dict[str, Any
     row: dict[str, Any] = {
         "study": study,
         "R": r_seconds,
+        "R_after": r_after_search(text),
         "trials": sum(states.values()),
         "finished": sum(states.values()) >= trials_wanted and "running" not in states,
         "complete": states.get("complete", 0),
@@ -117,6 +124,12 @@ def row_from_summary(study: str, text: str, trials_wanted: int) -> dict[str, Any
         hit = re.search(r"= ([0-9.]+) R", line(f"{target:.2%} ({label}): "))
         row[f"to_{target}"] = float(hit.group(1)) if hit else None
     return row
+
+
+def r_after_search(text: str) -> float | None:
+    """R measured again after the search (search_speed.py --check-r), from a STUDY.txt; None where it was not."""
+    found = re.search(r"^R after the search = ([0-9.]+) s", text, re.MULTILINE)
+    return float(found.group(1)) if found else None
 
 
 def _r_seconds(summary: Path) -> float:
@@ -135,6 +148,7 @@ def _markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     headings = [
         "study",
         "R (s)",
+        "R after (s)",
         "trials",
         "complete",
         "pruned",
@@ -147,8 +161,11 @@ def _markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for row in rows:
         cost = f"{row['cost_R']:.1f}" + ("" if row["finished"] else f" (partial, {row['trials']}/{args.trials})")
+        if row["R_after"] is not None:
+            cost += f"; {_cost_after(row):.1f} in R after"
         best = _pct(row["best"]) + (" (start)" if row["best_is_start"] else "")
-        cells = [row["study"], f"{row['R']:.1f}", str(row["trials"]), str(row["complete"]), str(row["pruned"])]
+        cells = [row["study"], f"{row['R']:.1f}", _after(row), str(row["trials"]), str(row["complete"])]
+        cells.append(str(row["pruned"]))
         cells += [
             str(row["failed"]),
             cost,
@@ -162,10 +179,30 @@ def _markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines += [
         _spread("complete trials", [row["complete"] for row in rows]),
         _spread("cost (R)", [row["cost_R"] for row in finished]),
+        *_spread_after(finished),
         *(_spread(f"R to {v:.2%}", [row[f"to_{v}"] for row in rows]) for v, _ in TARGETS),
         _spread("best validation accuracy", [row["best"] for row in rows], percent=True),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _spread_after(rows: list[dict[str, Any]]) -> list[str]:
+    """The cost's spread read in R measured after each search, where every finished study measured it."""
+    if not rows or any(row["R_after"] is None for row in rows):
+        return []
+    return [_spread("cost (R after)", [_cost_after(row) for row in rows])]
+
+
+def _cost_after(row: dict[str, Any]) -> float:
+    """The study's cost read in the R measured after its search."""
+    return float(row["cost_R"] * row["R"] / row["R_after"])
+
+
+def _after(row: dict[str, Any]) -> str:
+    if row["R_after"] is None:
+        return "not measured"
+    over = f", over {R_DRIFT:.0%}" if drifted(row["R"], row["R_after"]) else ""
+    return f"{row['R_after']:.1f} ({row['R_after'] / row['R'] - 1:+.0%}{over})"
 
 
 def _spread(name: str, values: list[Any], *, percent: bool = False) -> str:

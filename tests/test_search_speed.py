@@ -81,6 +81,7 @@ def test_search_seeds_reads_a_study_from_its_summary_as_from_the_storage(tmp_pat
     curve = search_speed.anytime_curve(trials)
     rows = search_speed._curve_rows(curve, 20.0)
     text = search_speed._summary(header, ["python", "run"], search_speed.Session(120, 0, False), trials, curve, rows)
+    text += search_speed.r_drift(20.0, 25.0)  # --check-r: the machine slowed by a quarter
     (tmp_path / "seeded.txt").write_text(text, encoding="utf-8")
     args = argparse.Namespace(storage=storage, results=str(tmp_path), trials=4)
 
@@ -89,11 +90,27 @@ def test_search_seeds_reads_a_study_from_its_summary_as_from_the_storage(tmp_pat
 
     assert from_text["study"] == stored["study"] == "seeded"
     assert (from_text["trials"], from_text["complete"], from_text["pruned"], from_text["failed"]) == (4, 2, 1, 1)
-    for key in ("trials", "finished", "complete", "pruned", "failed", "best", "best_is_start", "best_sampled"):
+    for key in (
+        "trials",
+        "finished",
+        "complete",
+        "pruned",
+        "failed",
+        "best",
+        "best_is_start",
+        "best_sampled",
+    ):
         assert from_text[key] == stored[key], key
     for key in ("R", "cost_R", *(f"to_{value}" for value, _ in search_seeds.TARGETS)):
         assert from_text[key] == pytest.approx(stored[key], abs=0.05), key  # the text rounds to 0.1 R
     assert stored["best"] == 0.935 and not stored["best_is_start"]
+    assert stored["R_after"] == from_text["R_after"] == 25.0  # both read it from the text: the storage has none
+    table = search_seeds._markdown([stored], args)
+    cost = stored["cost_R"]
+    assert f"| 20.0 | 25.0 (+25%, over 10%) | 4 | 2 | 1 | 1 | {cost:.1f}; {cost * 0.8:.1f} in R after |" in table
+    assert f"- cost (R after): mean {cost * 0.8:.1f}, sd - (one value)" in table
+    no_check = search_seeds.row_from_summary("seeded", text.split("R after the search")[0], 4)
+    assert no_check["R_after"] is None and "| 20.0 | not measured |" in search_seeds._markdown([no_check], args)
     # When the start configuration is the best, the text does not say which sampled trial came next.
     start_best = text.replace("93.50% (trial 2,", "93.50% (trial 0,")
     assert search_seeds.row_from_summary("seeded", start_best, 4)["best_sampled"] is None
