@@ -723,7 +723,7 @@ def _drifted(record: dict[str, Any], studies: list[Study]) -> list[str]:
     """The studies run in a session whose machine changed speed: in the figures, but not comparable in R."""
     lines = []
     for index, change in drifted_sessions(record).items():
-        names = [study_name(s.task, s.method, s.seed) for s in studies if s.state.session == index]
+        names = [study_name(s.task, s.method, s.seed) for s in studies if s.state.exists and s.state.session == index]
         if names:
             lines.append(f"- session {index} (R {change:+.0%} by its end): {', '.join(names)}")
     if not lines:

@@ -363,6 +363,17 @@ def test_the_summary_names_the_studies_of_a_session_whose_machine_changed_speed(
     assert "session 0 (" not in summary
 
 
+def test_a_study_not_run_yet_is_not_named_among_those_of_a_session_whose_machine_changed_speed() -> None:
+    empty = AnytimeCurve((), span_seconds=0.0, cut_seconds=0.0, cuts=0)
+    task, methods = hpo_suite.TASKS[0], hpo_suite.METHODS[:2]
+    studies = [  # a session's own index is what study_state gives a study the storage does not hold
+        hpo_suite.Study(task, method, 0, hpo_suite.StudyState(ran, empty, 0, R, 1), ran, _curve(task.name, "m", 0, []))
+        for method, ran in zip(methods, (True, False), strict=True)
+    ]
+    lines = hpo_suite._drifted({"sessions": [_session(20.0, 21.0), _session(20.0, 29.0)]}, studies)
+    assert lines[-1] == f"- session 1 (R +45% by its end): {hpo_suite.study_name(task, methods[0], 0)}"
+
+
 # A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
 _FAKE_TUNE = """
 import signal, sys, time
