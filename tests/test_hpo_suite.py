@@ -175,10 +175,11 @@ def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
 def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     plan = [hpo_suite.study_name(*study) for study in suite.plan()]
-    assert len(plan) == 2 * 14 and plan[0] == "fashion-mlp-tune-s0" and plan[14] == "fashion-mlp-tune-s1"
+    assert len(plan) == 2 * 17 and plan[0] == "fashion-mlp-tune-s0" and plan[17] == "fashion-mlp-tune-s1"
     assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
-    assert [n for n in plan if n.startswith("digits-cnn")][:4] == [
+    assert [n for n in plan if n.startswith("digits-cnn")][:5] == [
         "digits-cnn-tune-s0",
+        "digits-cnn-tune-1check-s0",
         "digits-cnn-random-s0",
         "digits-cnn-optuna-plain-s0",
         "digits-cnn-kt-hyperband-s0",
@@ -196,6 +197,7 @@ def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
     expected = {  # method -> (engine, sampler, pruner, defaults_first, reduction factor, checks per epoch)
         "tune": ("optuna", "tpe", "halving", False, 4, 4),
         "tune-start": ("optuna", "tpe", "halving", True, 4, 4),
+        "tune-1check": ("optuna", "tpe", "halving", False, 4, 1),
         "random": ("optuna", "random", "none", False, 4, 4),
         "optuna-plain": ("optuna", "tpe", "median", False, 4, 1),  # reported once an epoch, as Optuna's example
         # KerasTuner's own factor; the engine refuses the optuna settings changed
