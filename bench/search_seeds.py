@@ -65,8 +65,8 @@ def _row(study: str, args: argparse.Namespace) -> dict[str, Any]:
         if summary.is_file():
             return row_from_summary(study, summary.read_text(encoding="utf-8"), args.trials)
         sys.exit(f"no study {study!r} in {args.storage}, and no {summary}")
-    r_seconds = _r_seconds(summary)
-    r_after = r_after_search(summary.read_text(encoding="utf-8")) if summary.is_file() else None
+    text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
+    r_seconds, r_after = _r_seconds(text, summary), r_after_search(text)
     curve = anytime_curve(trials)
     states = [t.state.name for t in trials]
     complete = [t for t in trials if t.state.name == "COMPLETE"]
@@ -132,12 +132,9 @@ def r_after_search(text: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def _r_seconds(summary: Path) -> float:
-    """R as search_speed.py measured (or was given) it for this study: the first "R = ... s" line."""
-    try:
-        found = re.search(r"^R = ([0-9.]+) s", summary.read_text(encoding="utf-8"), re.MULTILINE)
-    except OSError:
-        found = None
+def _r_seconds(text: str, summary: Path) -> float:
+    """R as search_speed.py measured (or was given) it for this study: the first "R = ... s" line of its summary."""
+    found = re.search(r"^R = ([0-9.]+) s", text, re.MULTILINE)
     if found is None:
         sys.exit(f"no R in {summary}: run bench/search_speed.py for this study first")
     return float(found.group(1))
@@ -165,8 +162,8 @@ def _markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
             cost += f"; {_cost_after(row):.1f} in R after"
         best = _pct(row["best"]) + (" (start)" if row["best_is_start"] else "")
         cells = [row["study"], f"{row['R']:.1f}", _after(row), str(row["trials"]), str(row["complete"])]
-        cells.append(str(row["pruned"]))
         cells += [
+            str(row["pruned"]),
             str(row["failed"]),
             cost,
             *(_num(row[f"to_{v}"]) for v, _ in TARGETS),
