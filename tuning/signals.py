@@ -14,6 +14,11 @@ Inside the database code (SQLAlchemy, the SQLite and PostgreSQL drivers, Optuna'
 it is held back until that code returns: an exception raised between a write and its
 commit can leave SQLite's write lock with a connection nobody closes, and the clean-up's
 own writes then fail with "database is locked". A timer looks again every 50 ms.
+
+Where Python cannot pass an exception on (a weakref callback, a `__del__`, a garbage
+collector's callback: it prints "Exception ignored in ..." and drops it), a signal's
+exception would be lost, and with further signals ignored Ctrl-C would no longer stop
+the command. `sys.unraisablehook` catches it there and the timer raises it again.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import os
 import select
 import signal
+import sys
 from types import FrameType
+from typing import Any
 
 from tuning.errors import Interrupted
 
@@ -33,7 +40,10 @@ _DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg2", "psycopg", "alembic", 
 _RETRY_SECONDS = 0.05
 # The signal that arrived in this process, if any: signal handlers are process-wide state.
 _received: list[int] = []
-_held: list[int] = []  # signals that arrived inside database code, raised once it returned
+# The signal whose exception is still to be raised: it arrived inside database code, or
+# its exception was dropped where Python cannot pass one on.
+_pending: list[int] = []
+_other_unraisable: list[Any] = []  # the unraisable hook that was there before ours
 
 
 def raise_on_signals() -> None:
@@ -46,24 +56,40 @@ def raise_on_signals() -> None:
         if signum == signal.SIGHUP:
             discard_lost_output()  # the terminal is gone: the clean-up's lines must not fail on it
         if _in_database_code(frame):
-            _held.append(signum)
-            signal.signal(signal.SIGALRM, _deliver_held)
-            signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+            _raise_later(signum)
             return
         raise interrupt(signum)
 
     for signum in _SIGNALS:
         signal.signal(signum, handler)
+    if sys.unraisablehook is not _raise_dropped_interrupt:
+        _other_unraisable[:] = [sys.unraisablehook]
+        sys.unraisablehook = _raise_dropped_interrupt
 
 
-def _deliver_held(alarm: int, frame: FrameType | None) -> None:
-    """The timer's look: raise the held signal's exception once the database code returned."""
-    if _received:
+def _raise_later(signum: int) -> None:
+    """Raise `signum`'s exception from the timer, the first time it finds no database code running."""
+    _pending[:] = [signum]
+    signal.signal(signal.SIGALRM, _deliver_pending)
+    signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+
+
+def _deliver_pending(alarm: int, frame: FrameType | None) -> None:
+    """The timer's look: raise the pending signal's exception once no database code runs."""
+    if not _pending:
         return  # raised already (a second signal arrived outside the database code)
     if _in_database_code(frame):
         signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
         return
-    raise interrupt(_held[0])
+    raise interrupt(_pending[0])
+
+
+def _raise_dropped_interrupt(unraisable: Any) -> None:
+    """`sys.unraisablehook`: a dropped `Interrupted` is raised again from the timer; others go to the hook before."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        _raise_later(unraisable.exc_value.signum)
+    else:
+        _other_unraisable[0](unraisable)
 
 
 def _in_database_code(frame: FrameType | None) -> bool:
@@ -84,9 +110,11 @@ def interrupt(signum: int) -> Interrupted:
 
     for each in _SIGNALS:
         signal.signal(each, ignore)
-    if _held:
+    if _pending:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    _received.append(signum)
+        _pending.clear()
+    if not _received:
+        _received.append(signum)
     return Interrupted(signum)
 
 
