@@ -37,6 +37,8 @@ bench/hpo_aggregate.py says how they are computed.
     python bench/hpo_suite.py
     # a later session tops up what is missing, starting studies for 8 hours (the last one runs its 4 R):
     python bench/hpo_suite.py --max-hours 8
+    # run anew the studies of a session whose machine changed speed (the summary names them):
+    python bench/hpo_suite.py --again flagged --max-hours 1
     # the tables and figures again from the storage, running nothing:
     python bench/hpo_suite.py --summarize-only
     # smoke run (trains a few small models):
@@ -182,7 +184,11 @@ def main() -> None:
     url = args.storage or f"sqlite:///{out / 'suite.db'}"
     # Before R is measured, so a bad URL fails at once. Summarizing reads the tables where no storage is.
     storage = _open_storage(url, must_exist=args.summarize_only and not (out / STUDIES_CSV).is_file())
-    suite = _suite(args, record, out, url)
+    planned = _suite(args, record, out, url, r=(math.nan, "not measured yet"))
+    again = again_names(args.again, planned, record)  # before R is measured, so a wrong name fails at once
+    suite = _suite(args, record, out, url, r=_r(args, record))
+    if again:
+        forget(suite, storage, again)
     if not args.summarize_only:
         record = _run(suite, storage, record, ends, args.r_samples)
     for path in _write_results(suite, storage, record):
@@ -218,7 +224,17 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--summarize-only", action="store_true", help="only write the tables and figures from the storage"
     )
+    parser.add_argument(
+        "--again",
+        nargs="+",
+        default=[],
+        metavar="STUDY",
+        help=f"run these studies anew: first take them out of the storage (tune delete) and the tables; "
+        f"{AGAIN_FLAGGED!r}: the studies the summary names under 'Machine speed changed'",
+    )
     args = parser.parse_args()
+    if args.again and args.summarize_only:
+        parser.error("--again runs studies anew; it cannot go with --summarize-only")
     for name in ("seeds", "trials", "r_samples"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, but got {getattr(args, name)}")
@@ -277,6 +293,40 @@ def study_name(task: Task, method: Method, seed: int) -> str:
     return f"{task.name}-{method.name}-s{seed}"
 
 
+AGAIN_FLAGGED = "flagged"  # --again: every study of a session whose R moved past the tolerance
+
+
+def again_names(asked: list[str], suite: Suite, record: dict[str, Any]) -> list[str]:
+    """The studies `--again` names, each once: by name, or `AGAIN_FLAGGED` for those the tables record as run in a
+    session whose machine changed speed (`drifted_sessions`)."""
+    planned = [study_name(task, method, seed) for task, method, seed in suite.plan()]
+    names: list[str] = []
+    for each in asked:
+        if each == AGAIN_FLAGGED:
+            drifted = drifted_sessions(record)
+            found = [name for name, state in read_tables(suite.out).items() if state.session in drifted]
+            found = [name for name in planned if name in found]
+        elif each in planned:
+            found = [each]
+        else:
+            sys.exit(f"--again: {each!r} is not a study of this suite (names like {planned[0]}, or {AGAIN_FLAGGED})")
+        names += [name for name in found if name not in names]
+    return names
+
+
+def forget(suite: Suite, storage: BaseStorage, names: list[str]) -> None:
+    """Take the studies out of the storage (`tune delete`, with what an engine keeps beside it) and out of the
+    tables, so that they run anew."""
+    recorded = read_tables(suite.out)
+    for name in names:
+        if _load_study(storage, name) is not None:
+            delete = [sys.executable, "-m", "tuning", "delete", name, "--storage", suite.storage, "--yes"]
+            subprocess.run(delete, check=True, stdout=subprocess.DEVNULL)
+        recorded.pop(name, None)
+        print(f"[hpo_suite] {name}: taken out, to run again", flush=True)
+    write_tables(suite, recorded)
+
+
 def tune_command(suite: Suite, task: Task, method: Method, seed: int) -> list[str]:
     """The `tune run` of one study."""
     command = [sys.executable, "-m", "tuning", "run", task.model, "--trials", str(suite.trials)]
@@ -286,10 +336,14 @@ def tune_command(suite: Suite, task: Task, method: Method, seed: int) -> list[st
     return [*command, *task.args, *method.args]
 
 
-def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage: str) -> Suite:
+def _last_session(record: dict[str, Any]) -> dict[str, Any]:
     sessions = record.get("sessions", [])
-    last = sessions[-1] if sessions else {}
-    r_seconds, r_note = _r(args, last)
+    return sessions[-1] if sessions else {}
+
+
+def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage: str, r: tuple[float, str]) -> Suite:
+    sessions, last = record.get("sessions", []), _last_session(record)
+    r_seconds, r_note = r
     return Suite(
         tasks=tuple(t for t in TASKS if t.name in args.tasks),
         methods=tuple(m for m in METHODS if m.name in args.methods),
@@ -304,9 +358,10 @@ def _suite(args: argparse.Namespace, record: dict[str, Any], out: Path, storage:
     )
 
 
-def _r(args: argparse.Namespace, last: dict[str, Any]) -> tuple[float, str]:
+def _r(args: argparse.Namespace, record: dict[str, Any]) -> tuple[float, str]:
     """This session's R: --skip-r, or measured now; summarizing, the last session's (for storage studies no
     table records)."""
+    last = _last_session(record)
     if args.summarize_only and args.skip_r is None:
         if "r_seconds" not in last:
             sys.exit(f"no session recorded in {Path(args.output_dir) / RECORD}: give R with --skip-r SECONDS")
@@ -740,7 +795,7 @@ def _drifted(record: dict[str, Any], studies: list[Study]) -> list[str]:
         "## Machine speed changed",
         "",
         "These studies ran in a session whose R moved by more than the bench's tolerance: their times in R are "
-        "not comparable and they should be run again (delete them from the storage and studies.csv/curves.csv).",
+        "not comparable and they should be run again (`python bench/hpo_suite.py --again flagged`).",
         "",
         *lines,
     ]

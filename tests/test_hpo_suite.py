@@ -342,15 +342,14 @@ def test_sessions_whose_r_moved_past_the_tolerance_by_their_end_are_found() -> N
     assert hpo_suite.drifted_sessions({}) == {}
 
 
-def test_the_summary_names_the_studies_of_a_session_whose_machine_changed_speed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _flagged_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """SESSION_ONE in a storage and the tables, digits-cnn-random-s0 run in session 0, the tune studies in session 1,
+    whose R moved 45% by its end; the storage's URL."""
     import json
 
     storage = f"sqlite:///{tmp_path / 'suite.db'}"
     _stored(storage, SESSION_ONE)
     _summarize(monkeypatch, tmp_path, storage, "20")
-    (tmp_path / "suite.db").unlink()  # from here on the tables, each study in the session that ran it
     table = tmp_path / hpo_suite.STUDIES_CSV
     rows = table.read_text(encoding="utf-8").splitlines()
     sessions = {"digits-cnn-random-s0": "0", "digits-cnn-tune-s0": "1", "digits-cnn-tune-s1": "1"}
@@ -358,6 +357,14 @@ def test_the_summary_names_the_studies_of_a_session_whose_machine_changed_speed(
     table.write_text("\n".join(rows) + "\n", encoding="utf-8")
     record = {"sessions": [_session(20.0, 21.0), _session(20.0, 29.0)]}
     (tmp_path / hpo_suite.RECORD).write_text(json.dumps(record), encoding="utf-8")
+    return storage
+
+
+def test_the_summary_names_the_studies_of_a_session_whose_machine_changed_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = _flagged_tables(tmp_path, monkeypatch)
+    (tmp_path / "suite.db").unlink()  # from here on the tables, each study in the session that ran it
     summary = _summarize(monkeypatch, tmp_path, storage, "20")
     assert "  - R after the session = 21.0 s (+5% from 20.0 s): within 10%" in summary
     assert "  - R after the session = 29.0 s (+45% from 20.0 s): the machine's speed changed" in summary
@@ -374,6 +381,40 @@ def test_a_study_not_run_yet_is_not_named_among_those_of_a_session_whose_machine
     ]
     lines = hpo_suite._drifted({"sessions": [_session(20.0, 21.0), _session(20.0, 29.0)]}, studies)
     assert lines[-1] == f"- session 1 (R +45% by its end): {hpo_suite.study_name(task, methods[0], 0)}"
+
+
+def test_again_names_studies_by_name_or_the_flagged_ones_each_once_and_refuses_a_study_not_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    _flagged_tables(tmp_path, monkeypatch)
+    record = json.loads((tmp_path / hpo_suite.RECORD).read_text(encoding="utf-8"))
+    suite = _suite(tmp_path)
+    flagged = ["digits-cnn-tune-s0", "digits-cnn-tune-s1"]
+    assert hpo_suite.again_names(["flagged"], suite, record) == flagged
+    assert hpo_suite.again_names(["digits-cnn-tune-s1", "flagged"], suite, record) == flagged[::-1]
+    assert hpo_suite.again_names(["fashion-mlp-random-s1"], suite, record) == ["fashion-mlp-random-s1"]
+    with pytest.raises(SystemExit, match="'digits-cnn-tune-start-s0' is not a study of this suite"):
+        hpo_suite.again_names(["digits-cnn-tune-start-s0"], suite, record)  # no [start] on digits
+    assert hpo_suite.again_names(["flagged"], suite, {"sessions": [_session(20.0, 21.0)]}) == []
+
+
+def test_forgotten_studies_leave_the_storage_and_the_tables_and_the_rest_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = _flagged_tables(tmp_path, monkeypatch)
+    (tmp_path / "suite.db").unlink()
+    _stored(storage, {"digits-cnn-tune-s1": SESSION_ONE["digits-cnn-tune-s1"]})  # this one the storage holds
+    suite = _suite(tmp_path)
+    opened = hpo_suite._open_storage(storage)
+    hpo_suite.forget(suite, opened, ["digits-cnn-tune-s0", "digits-cnn-tune-s1"])
+    assert hpo_suite._load_study(hpo_suite._open_storage(storage), "digits-cnn-tune-s1") is None
+    assert list(hpo_suite.read_tables(tmp_path)) == ["digits-cnn-random-s0"]
+    assert (tmp_path / hpo_suite.CURVES_CSV).read_text(encoding="utf-8").splitlines()[1:] == [
+        "digits-cnn-random-s0,1.0,0.5,0,0.5,0.6,0.6",
+        "digits-cnn-random-s0,2.0,1.0,0,1.0,0.9,0.9",
+    ]
 
 
 # A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
