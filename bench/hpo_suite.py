@@ -18,10 +18,12 @@ end of --help.
 
 Studies run in one storage (OUTPUT_DIR/suite.db, not committed), named TASK-METHOD-sSEED, and
 each is recorded, as it ends, in two committed tables: studies.csv (one row a study: the
-session that ran it, that session's R, its span in R, trials, finished) and curves.csv (every
+session that ran it, R before it, its span in R, trials, R after it) and curves.csv (every
 check: time in R, epochs spent, trial, its validation accuracy, best so far). A suite is thus
 run over several sessions, on other machines: each session measures its own R (or takes
---skip-r), and a study's times are in the R of the session that ran it. A re-run tops up: a
+--skip-r) and measures it again after every study (about 25 s each), and a study's times are in
+the R measured just before it; one whose R before and after differ by more than 10% is flagged
+in the summary (the machine changed speed during it; --again flagged runs it anew). A re-run tops up: a
 study that ran its budget (or its --trials), in the storage or the tables, is not run again;
 one cut short goes on from the storage where the storage holds it (the same machine), and is
 run anew where only the tables do; a missing one runs. Studies run seed by seed, so a suite cut
@@ -60,7 +62,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,8 +305,8 @@ def again_names(asked: list[str], suite: Suite, record: dict[str, Any]) -> list[
     names: list[str] = []
     for each in asked:
         if each == AGAIN_FLAGGED:
-            drifted = drifted_sessions(record)
-            found = [name for name, state in read_tables(suite.out).items() if state.session in drifted]
+            sessions = drifted_sessions(record)
+            found = [name for name, state in read_tables(suite.out).items() if speed_changed(state, sessions)]
             found = [name for name in planned if name in found]
         elif each in planned:
             found = [each]
@@ -423,15 +425,16 @@ def _run(suite: Suite, storage: BaseStorage, record: dict[str, Any], ends: float
     record = {**record, "sessions": [*earlier, session]}
     _write_record(suite, record)
     print(f"R = {suite.r_seconds:.1f} s ({suite.r_note}); budget {suite.budget_r:g} R per study", flush=True)
+    last_r = None
     try:
         _write_data(suite)
-        session["outcome"] = _run_studies(suite, storage, ends)
+        session["outcome"], last_r = _run_studies(suite, storage, ends, r_samples)
     except KeyboardInterrupt:
         session["outcome"] = "stopped by Ctrl-C"
     if session["outcome"] != "stopped by Ctrl-C":
         _write_record(suite, record)
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C here leaves R after unmeasured
-            session["r_after"], _ = measure_r(None, r_samples)
+            session["r_after"] = last_r if last_r is not None else measure_r(None, r_samples)[0]
             print(r_drift(suite.r_seconds, session["r_after"], "session"), end="", flush=True)
     session["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write_record(suite, record)
@@ -447,33 +450,42 @@ def _closed(session: dict[str, Any]) -> dict[str, Any]:
     return {**session, "outcome": "killed before it recorded its end"}
 
 
-def _run_studies(suite: Suite, storage: BaseStorage, ends: float) -> str:
+def _run_studies(suite: Suite, storage: BaseStorage, ends: float, r_samples: int) -> tuple[str, float | None]:
     """Run the plan's unfinished studies, starting none after `ends` (time.time()): the one running then runs its
-    budget. Each one's rows go into the tables as it ends."""
+    budget. Each study runs in the R measured just before it (the session's, then the last study's R after), and R
+    is measured again after it (on `r_samples` images); its rows go into the tables as it ends. The outcome, and
+    the last R measured after a study (None: none ran)."""
     recorded = read_tables(suite.out)
+    r_now: float | None = None
     for task, method, seed in suite.plan():
         if time.time() >= ends:
-            return "stopped by --max-hours"
+            return "stopped by --max-hours", r_now
         name = study_name(task, method, seed)
         study = _study(suite, storage, recorded, task, method, seed)
         if study.finished:
             continue
-        state = study_state(storage, name, suite.r_seconds, suite.session)  # a study this storage holds goes on
-        left = (suite.budget_r - state.span_r) * suite.r_seconds  # on this machine: in R, whichever session began it
-        print(f"\n[hpo_suite] {name}: {left / suite.r_seconds:.2f} R of {suite.budget_r:g} to run", flush=True)
+        current = suite if r_now is None else replace(suite, r_seconds=r_now)
+        state = study_state(storage, name, current.r_seconds, suite.session)  # a study this storage holds goes on
+        left = (suite.budget_r - state.span_r) * current.r_seconds  # on this machine: in R, whichever session began it
+        print(f"\n[hpo_suite] {name}: {left / current.r_seconds:.2f} R of {suite.budget_r:g} to run", flush=True)
         log = suite.out / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
             run = _run_study(tune_command(suite, task, method, seed), log, storage, name, left)
         finally:  # what it ran is recorded even when the session is cut short here
-            _mark(storage, name, suite)
-            recorded[name] = study_state(storage, name, suite.r_seconds, suite.session)
+            _mark(storage, name, current)
+            recorded[name] = study_state(storage, name, current.r_seconds, suite.session)
             write_tables(suite, recorded)
         if run.ctrl_c:
-            return "stopped by Ctrl-C"
+            return "stopped by Ctrl-C", r_now
         if run.returncode != 0 and run.stopped_by is None:
             print(f"[hpo_suite] {name}: tune exited with status {run.returncode}, see {log}", flush=True)
-    return "complete"
+        r_now, _ = measure_r(None, r_samples)
+        _mark_r_after(storage, name, r_now)
+        recorded[name] = replace(recorded[name], r_after=r_now)
+        write_tables(suite, recorded)
+        print(f"[hpo_suite] {name}: {r_drift(current.r_seconds, r_now, 'study')}", end="", flush=True)
+    return "complete", r_now
 
 
 @dataclass(frozen=True)
@@ -483,8 +495,9 @@ class StudyState:
     exists: bool
     curve: AnytimeCurve
     used: int  # trials that count towards --trials
-    r_seconds: float  # R of the session that ran it: seconds of the curve's clock per R
-    session: int  # that session's index in the record (-1: not known)
+    r_seconds: float  # R measured before it ran (since 2026-12-04; before: its session's R): seconds per R
+    session: int  # the index in the record of the session that ran it (-1: not known)
+    r_after: float | None = None  # R measured right after it ran; None: not measured (studies before 2026-12-04)
 
     @property
     def span_seconds(self) -> float:
@@ -495,8 +508,8 @@ class StudyState:
         return self.curve.span_seconds / self.r_seconds
 
 
-# Set on a study of the storage by the session that last ran it: the session's index and its R in seconds.
-SESSION_ATTR, R_ATTR = "hpo_suite_session", "hpo_suite_r_seconds"
+# Set on a study of the storage by the session that last ran it: the session's index, R in seconds before and after.
+SESSION_ATTR, R_ATTR, R_AFTER_ATTR = "hpo_suite_session", "hpo_suite_r_seconds", "hpo_suite_r_after"
 
 
 def study_state(storage: BaseStorage | None, name: str, r_seconds: float, session: int) -> StudyState:
@@ -509,7 +522,7 @@ def study_state(storage: BaseStorage | None, name: str, r_seconds: float, sessio
         return StudyState(False, anytime_curve([]), 0, r_seconds, session)
     trials, marks = study.get_trials(deepcopy=False), study.user_attrs
     r_seconds, session = marks.get(R_ATTR, r_seconds), marks.get(SESSION_ATTR, session)
-    return StudyState(True, anytime_curve(trials), slots_used(trials), r_seconds, session)
+    return StudyState(True, anytime_curve(trials), slots_used(trials), r_seconds, session, marks.get(R_AFTER_ATTR))
 
 
 def _mark(storage: BaseStorage, name: str, suite: Suite) -> None:
@@ -518,6 +531,13 @@ def _mark(storage: BaseStorage, name: str, suite: Suite) -> None:
     if study is not None:
         study.set_user_attr(SESSION_ATTR, suite.session)
         study.set_user_attr(R_ATTR, suite.r_seconds)
+        study.set_user_attr(R_AFTER_ATTR, None)  # measured once it ended (_mark_r_after)
+
+
+def _mark_r_after(storage: BaseStorage, name: str, r_after: float) -> None:
+    study = _load_study(storage, name)
+    if study is not None:
+        study.set_user_attr(R_AFTER_ATTR, r_after)
 
 
 def is_finished(state: StudyState, suite: Suite) -> bool:
@@ -665,7 +685,7 @@ def _write_results(suite: Suite, storage: BaseStorage | None, record: dict[str, 
     return [*written, summary]
 
 
-STUDY_COLUMNS = ["study", "session", "r_seconds", "span_r", "cut_r", "cuts", "trials"]
+STUDY_COLUMNS = ["study", "session", "r_seconds", "span_r", "cut_r", "cuts", "trials", "r_after"]
 CURVE_COLUMNS = ["study", "time_r", "epochs", "trial", "epoch", "val_accuracy", "best_val_accuracy"]
 
 
@@ -676,7 +696,9 @@ def write_tables(suite: Suite, states: dict[str, StudyState]) -> list[Path]:
     for name in names:
         state = states[name]
         r, curve = state.r_seconds, state.curve
-        studies.append([name, state.session, r, _r5(state.span_r), _r5(curve.cut_seconds / r), curve.cuts, state.used])
+        after = "" if state.r_after is None else state.r_after
+        row = [name, state.session, r, _r5(state.span_r), _r5(curve.cut_seconds / r), curve.cuts, state.used, after]
+        studies.append(row)
         for p in curve.points:
             curves.append(
                 [name, _r5(p.seconds / r), round(p.epochs_spent, 4), p.trial, p.epoch, p.val_accuracy, p.best]
@@ -706,7 +728,8 @@ def read_tables(out: Path) -> dict[str, StudyState]:
         r = float(row["r_seconds"])
         span, cut = float(row["span_r"]) * r, float(row["cut_r"]) * r
         curve = AnytimeCurve(tuple(points[name]), span, cut, int(row["cuts"]))
-        states[name] = StudyState(True, curve, int(row["trials"]), r, int(row["session"]))
+        after = float(row["r_after"]) if row.get("r_after") else None  # tables before 2026-12-04 lack the column
+        states[name] = StudyState(True, curve, int(row["trials"]), r, int(row["session"]), after)
     return states
 
 
@@ -781,21 +804,40 @@ def drifted_sessions(record: dict[str, Any]) -> dict[int, float]:
     }
 
 
+def speed_changed(state: StudyState, sessions: dict[int, float]) -> bool:
+    """Whether the machine's speed changed while the study ran: R before and after it moved past R_DRIFT, or,
+    where R was not measured after it, R at the start and end of its session (`sessions`: drifted_sessions)."""
+    if state.r_after is not None:
+        return drifted(state.r_seconds, state.r_after)
+    return state.exists and state.session in sessions
+
+
 def _drifted(record: dict[str, Any], studies: list[Study]) -> list[str]:
-    """The studies run in a session whose machine changed speed: in the figures, but not comparable in R."""
+    """The studies during which the machine changed speed: in the figures, but not comparable in R."""
+    sessions = drifted_sessions(record)
+    flagged = [s for s in studies if speed_changed(s.state, sessions)]
     lines = []
-    for index, change in drifted_sessions(record).items():
-        names = [study_name(s.task, s.method, s.seed) for s in studies if s.state.exists and s.state.session == index]
+    for index, change in sessions.items():
+        names = [
+            study_name(s.task, s.method, s.seed)
+            for s in flagged
+            if s.state.r_after is None and s.state.session == index
+        ]
         if names:
             lines.append(f"- session {index} (R {change:+.0%} by its end): {', '.join(names)}")
+    for s in (s for s in flagged if s.state.r_after is not None):
+        before, after = s.state.r_seconds, s.state.r_after
+        name = study_name(s.task, s.method, s.seed)
+        lines.append(f"- {name}: R {before:.1f} s before it, {after:.1f} s after ({after / before - 1:+.0%})")
     if not lines:
         return []
     return [
         "",
         "## Machine speed changed",
         "",
-        "These studies ran in a session whose R moved by more than the bench's tolerance: their times in R are "
-        "not comparable and they should be run again (`python bench/hpo_suite.py --again flagged`).",
+        "The machine's speed changed by more than the bench's tolerance while these studies ran (R measured before "
+        "and after each study; before 2026-12-04, at the start and end of its session): their times in R are not "
+        "comparable and they should be run again (`python bench/hpo_suite.py --again flagged`).",
         "",
         *lines,
     ]

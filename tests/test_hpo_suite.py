@@ -282,10 +282,10 @@ def test_summarize_only_reads_the_studies_of_a_storage_and_reports_the_partial_c
         "digits-cnn-tune-s1,1.0,0.5,0,0.5,0.8,0.8",
     ]
     assert (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines() == [
-        "study,session,r_seconds,span_r,cut_r,cuts,trials",
-        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1",
-        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2",  # its pruned trial ended at 42 s
-        "digits-cnn-tune-s1,-1,20.0,1.1,0.0,0,1",
+        "study,session,r_seconds,span_r,cut_r,cuts,trials,r_after",
+        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1,",
+        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2,",  # its pruned trial ended at 42 s
+        "digits-cnn-tune-s1,-1,20.0,1.1,0.0,0,1,",
     ]
     assert "- digits-cnn / tune: 1 of 2 seeds finished (s1 1.10 R, 1 trial)" in summary
     assert "- digits-cnn / random: 1 of 2 seeds finished (s1 not run)" in summary
@@ -322,10 +322,10 @@ def test_a_later_session_on_another_machine_reads_the_earlier_studies_from_the_t
     assert "| random | 2 | 85.00% ± 7.07% (80.00%-90.00%) | 1 of 2 reached: 2.00 | 1.0 ± 0.0 (1.0-1.0) |" in lines
     assert "| tune | 1 | 1.00 | 1.00 | 1.00 | 2.00 |" in lines and "| random | 1 | 2.00 | 2.00 | 2.00 | 1.00 |" in lines
     assert (later / "studies.csv").read_text(encoding="utf-8").splitlines()[1:] == [
-        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1",
-        "digits-cnn-random-s1,-1,10.0,2.1,0.0,0,1",
-        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2",
-        "digits-cnn-tune-s1,-1,10.0,2.0,0.0,0,1",  # the storage's run replaces the tables' cut-short one
+        "digits-cnn-random-s0,-1,20.0,2.0,0.0,0,1,",
+        "digits-cnn-random-s1,-1,10.0,2.1,0.0,0,1,",
+        "digits-cnn-tune-s0,-1,20.0,2.1,0.0,0,2,",
+        "digits-cnn-tune-s1,-1,10.0,2.0,0.0,0,1,",  # the storage's run replaces the tables' cut-short one
     ]
     (later / "suite.db").unlink()  # the tables alone give the same figures, each study in its own R
     assert _summarize(monkeypatch, later, storage, "10").split("\n", 3)[3] == summary.split("\n", 3)[3]
@@ -417,6 +417,26 @@ def test_forgotten_studies_leave_the_storage_and_the_tables_and_the_rest_stays(
     ]
 
 
+def test_a_study_with_r_measured_around_it_is_judged_by_those_readings_not_by_its_session() -> None:
+    empty = AnytimeCurve((), span_seconds=0.0, cut_seconds=0.0, cuts=0)
+    sessions = {1: 0.45}  # session 1's R moved 45% by its end
+    steady = hpo_suite.StudyState(True, empty, 0, 20.0, 1, r_after=21.0)  # in that session, steady around it
+    moved = hpo_suite.StudyState(True, empty, 0, 20.0, 0, r_after=26.0)  # in a steady session, +30% around it
+    unmeasured = hpo_suite.StudyState(True, empty, 0, 20.0, 1)  # no R after it: its session's readings
+    assert [hpo_suite.speed_changed(x, sessions) for x in (steady, moved, unmeasured)] == [False, True, True]
+    task, method = hpo_suite.TASKS[0], hpo_suite.METHODS[0]
+    studies = [
+        hpo_suite.Study(task, method, seed, state, True, _curve(task.name, method.name, seed, []))
+        for seed, state in enumerate((steady, moved, unmeasured))
+    ]
+    lines = hpo_suite._drifted({"sessions": [_session(20.0, 21.0), _session(20.0, 29.0)]}, studies)
+    names = [hpo_suite.study_name(task, method, seed) for seed in range(3)]
+    assert lines[-2:] == [
+        f"- session 1 (R +45% by its end): {names[2]}",
+        f"- {names[1]}: R 20.0 s before it, 26.0 s after (+30%)",
+    ]
+
+
 # A stand-in for `tune run`: starts a trial of the study, then waits to be interrupted (exit status 130).
 _FAKE_TUNE = """
 import signal, sys, time
@@ -453,17 +473,26 @@ def test_each_study_run_is_marked_with_its_session_and_recorded_in_the_tables_as
     import optuna
 
     url = f"sqlite:///{tmp_path / 'suite.db'}"
-    suite = hpo_suite.Suite(hpo_suite.TASKS[:1], hpo_suite.METHODS[:1], 1, 0.1, R, "given", 5, url, tmp_path, 3)
+    suite = hpo_suite.Suite(hpo_suite.TASKS[:1], hpo_suite.METHODS[:2], 1, 0.1, R, "given", 5, url, tmp_path, 3)
     storage = hpo_suite._open_storage(url)
+    names = {method.name: f"x{index}" for index, method in enumerate(suite.methods)}
+    monkeypatch.setattr(hpo_suite, "study_name", lambda task, method, seed: names[method.name])
     monkeypatch.setattr(
-        hpo_suite, "tune_command", lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, "x"]
+        hpo_suite,
+        "tune_command",
+        lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, names[method.name]],
     )
-    monkeypatch.setattr(hpo_suite, "study_name", lambda task, method, seed: "x")
-    assert hpo_suite._run_studies(suite, storage, math.inf) == "complete"
-    marks = optuna.load_study(study_name="x", storage=url).user_attrs
-    assert marks == {hpo_suite.SESSION_ATTR: 3, hpo_suite.R_ATTR: R}
-    # its one trial never ended (the stand-in was interrupted): no check, no span, one trial used
-    assert (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines()[1:] == ["x,3,10.0,0.0,0.0,0,1"]
+    readings = iter([10.5, 30.0])  # R measured after each study: the machine slows down during the second
+    monkeypatch.setattr(hpo_suite, "measure_r", lambda skip_r, samples: (next(readings), "timed"))
+    assert hpo_suite._run_studies(suite, storage, math.inf, 100) == ("complete", 30.0)
+    marks = [optuna.load_study(study_name=name, storage=url).user_attrs for name in ("x0", "x1")]
+    a, b, c = hpo_suite.SESSION_ATTR, hpo_suite.R_ATTR, hpo_suite.R_AFTER_ATTR
+    assert marks == [{a: 3, b: R, c: 10.5}, {a: 3, b: 10.5, c: 30.0}]  # each in the R measured just before it
+    # each one trial never ended (the stand-in was interrupted): no check, no span, one trial used
+    rows = (tmp_path / "studies.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert rows == ["x0,3,10.0,0.0,0.0,0,1,10.5", "x1,3,10.5,0.0,0.0,0,1,30.0"]
+    states = hpo_suite.read_tables(tmp_path)
+    assert not hpo_suite.speed_changed(states["x0"], {}) and hpo_suite.speed_changed(states["x1"], {})
 
 
 @pytest.mark.slow  # subprocesses
@@ -481,8 +510,9 @@ def test_max_hours_passing_during_a_study_lets_it_run_its_budget_and_starts_no_o
         "tune_command",
         lambda s, task, method, seed: [sys.executable, "-c", _FAKE_TUNE, url, hpo_suite.study_name(task, method, seed)],
     )
+    monkeypatch.setattr(hpo_suite, "measure_r", lambda skip_r, samples: (R, "timed"))
     started = time.time()
-    assert hpo_suite._run_studies(suite, storage, started + 0.2) == "stopped by --max-hours"
+    assert hpo_suite._run_studies(suite, storage, started + 0.2, 100) == ("stopped by --max-hours", R)
     first, second = (hpo_suite.study_name(suite.tasks[0], m, 0) for m in suite.methods)
     assert f"{first}: budget reached, SIGINT to tune" in capsys.readouterr().out
     trial_start = hpo_suite._first_start(storage, first, since=started)
