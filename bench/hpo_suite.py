@@ -295,12 +295,12 @@ def study_name(task: Task, method: Method, seed: int) -> str:
     return f"{task.name}-{method.name}-s{seed}"
 
 
-AGAIN_FLAGGED = "flagged"  # --again: every study of a session whose R moved past the tolerance
+AGAIN_FLAGGED = "flagged"  # --again: every study during which the machine changed speed (speed_changed)
 
 
 def again_names(asked: list[str], suite: Suite, record: dict[str, Any]) -> list[str]:
-    """The studies `--again` names, each once: by name, or `AGAIN_FLAGGED` for those the tables record as run in a
-    session whose machine changed speed (`drifted_sessions`)."""
+    """The studies `--again` names, each once: by name, or `AGAIN_FLAGGED` for those during which, as the tables
+    record them, the machine changed speed (`speed_changed`)."""
     planned = [study_name(task, method, seed) for task, method, seed in suite.plan()]
     names: list[str] = []
     for each in asked:
