@@ -75,7 +75,7 @@ def test_changed_settings_are_one_line_and_recorded(in_tmp: Path, fashion_dir: P
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
         f"study 's' goes on with settings changed since its last run: --pruner halving -> median, --epochs {E} -> 2; "
-        "--checks-per-epoch 2 ignored: study 's' keeps 4 (recorded in the study's 'setting_changes')."
+        "--checks-per-epoch 2 ignored: study 's' keeps 1 (recorded in the study's 'setting_changes')."
     )
     assert result.stderr == ""
     (entry,) = optuna.load_study(study_name="s", storage="sqlite:///runs/x.db").user_attrs[attrs.SETTING_CHANGES]
@@ -92,3 +92,4 @@ def test_help_states_the_defaults_truthfully() -> None:
     assert "[default: 60 for mlp, 6 for cnn; a model of yours: its `epochs`, else 20]" in text
     assert "[default: none: an unseeded sampler; a new study draws its trial seed at random" in text
     assert "--validation-size N|FRACTION" in text and "[default: 10000]" in text
+    assert "[default: as many as keep each check over 2,000 training images, at most 4: 4 on Fashion-MNIST]" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import optuna
@@ -11,6 +12,7 @@ from tuning import attrs
 from tuning.model.registry import get_model
 from tuning.search.changes import CHANGEABLE, record_changes
 from tuning.search.config import RunConfig
+from tuning.search.rungs import default_checks_per_epoch
 from tuning.search.study import open_run_study
 
 
@@ -25,7 +27,9 @@ E = get_model("mlp").epochs  # the epochs of a run that does not set them
 def _join(storage: optuna.storages.BaseStorage, **settings: object) -> tuple[optuna.Study, object]:
     """Create or join study "s" as a run with `settings` would, and record what it changes."""
     config = RunConfig(**{"arch": "mlp", "study_name": "s", "precision": "float32", **settings})
-    study = open_run_study(config, storage, {attrs.ARCH: "mlp"})
+    # A new study gets its checks per epoch resolved as prepare_run resolves them on Fashion-MNIST's 50,000 images.
+    created = replace(config, checks_per_epoch=config.checks_per_epoch or default_checks_per_epoch(50_000))
+    study = open_run_study(created, storage, {attrs.ARCH: "mlp"})
     return study, record_changes(study, config)
 
 
@@ -70,5 +74,7 @@ def test_a_study_older_than_the_record_compares_what_it_stored(storage: optuna.s
     attrs.set_attrs(study, {attrs.ARCH: "mlp", attrs.SEED: 1, attrs.EPOCHS: 10})  # no precision: float32
     study, changes = _join(storage, pruner="hyperband", precision="bfloat16")
     assert changes.changed == {"epochs": (10, E), "precision": ("float32", "bfloat16")}  # its pruner is unknown
+    assert not changes.ignored  # the default checks: the study's 1, nothing asked
+    study, changes = _join(storage, pruner="hyperband", precision="bfloat16", checks_per_epoch=4)
     assert changes.ignored == {"checks_per_epoch": (1, 4)}
     assert study.user_attrs[attrs.RUN_SETTINGS]["pruner"] == "hyperband"

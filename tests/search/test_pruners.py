@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from tuning.search.engines.optuna import make_pruner, make_sampler
-from tuning.search.rungs import top_rung
+from tuning.search.rungs import default_checks_per_epoch, top_rung
 from tuning.search.storage import open_storage
 from tuning.search.worker import run_worker
 
@@ -117,6 +117,15 @@ def test_top_rung_is_the_largest_power_of_the_factor_within_the_checks_past_the_
     checks: int, factor: int, top: int
 ) -> None:
     assert top_rung(checks, factor) == top
+
+
+@pytest.mark.parametrize(
+    ("images", "checks"),
+    [(50_000, 4), (12_000, 4), (8_000, 4), (7_999, 3), (4_000, 2), (3_999, 1), (1_197, 1), (1, 1)],
+)
+def test_default_checks_per_epoch_keep_each_check_over_2000_images_at_most_4(images: int, checks: int) -> None:
+    # Fashion-MNIST (50,000) and the suite's 12,000-image subset keep 4; digits' 1,197 images are checked once.
+    assert default_checks_per_epoch(images) == checks
 
 
 # 6 epochs, factor 2: rungs at epochs 1, 2 and the top one at 4. Trials 1 and 2 lead at 1 and 2 but

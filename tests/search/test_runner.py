@@ -37,7 +37,7 @@ def config_for(tmp_path: Path, fashion_dir: Path, cache_dir: Path, monkeypatch: 
 
 
 def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # type: ignore[no-untyped-def]
-    run = prepare_run(config_for(trials=2, pruner="none"))
+    run = prepare_run(config_for(trials=2, pruner="none", checks_per_epoch=4))
     assert run.remaining == 2
     assert len(run.setup.split.y_train) == 600 and len(run.setup.split.y_val) == 120
     run_study(run)
@@ -62,7 +62,10 @@ def test_trials_are_real_training_runs_with_attributes(config_for) -> None:  # t
 
 
 def test_rerun_runs_only_the_remainder(config_for) -> None:  # type: ignore[no-untyped-def]
-    run_study(prepare_run(config_for(trials=2)))
+    first = prepare_run(config_for(trials=2))
+    # The default checks: 600 training images hold fewer than 2 checks of 2,000, so one per epoch.
+    assert first.study.user_attrs["checks_per_epoch"] == first.setup.checks_per_epoch == 1
+    run_study(first)
     again = prepare_run(config_for(trials=3))
     assert (again.used_before, again.remaining) == (2, 1)
     run_study(again)
@@ -83,7 +86,7 @@ def test_successive_halving_in_bfloat16(config_for) -> None:  # type: ignore[no-
     assert all(t.user_attrs["epochs_run"] == 1 for t in trials if t.state.name == "PRUNED")  # rungs at 1, 3, 9
     assert {t.user_attrs["precision"] for t in trials} == {"bfloat16"} == {run.study.user_attrs["precision"]}
     assert Export.from_study(run.study).precision == "bfloat16"
-    joined = prepare_run(config_for(trials=5, epochs=3, pruner="halving", precision="float32"))
+    joined = prepare_run(config_for(trials=5, epochs=3, pruner="halving", precision="float32", checks_per_epoch=4))
     assert joined.changes.changed == {"precision": ("bfloat16", "float32")}
     assert joined.setup.precision == "float32"
     assert joined.changes.ignored == {"checks_per_epoch": (1, 4)}  # pruning compares trials check by check
@@ -108,6 +111,11 @@ def test_rungs_within_the_first_epoch(config_for, tmp_path: Path) -> None:  # ty
     assert any(t.user_attrs["epochs_run"] == 0.5 and set(t.intermediate_values) == {1} for t in pruned)
     for trial in trials:
         assert len(trial.user_attrs["val_accuracy_per_check"]) == trial.user_attrs["epochs_run"] * 2
+    # A run that leaves the checks to the default joins with the study's 2 (its default here would be 1),
+    # and nothing is reported as ignored: it asked for nothing.
+    joined = prepare_run(replace(config, checks_per_epoch=None, trials=7))
+    assert joined.setup.checks_per_epoch == joined.config.checks_per_epoch == 2
+    assert not joined.changes.ignored
 
 
 def test_the_start_configuration_comes_first(config_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

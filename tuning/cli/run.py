@@ -26,6 +26,7 @@ from tuning.search.config import RUN_PRECISIONS, RunConfig
 from tuning.search.engines import ENGINE_NAMES, get_engine
 from tuning.search.engines.keras_tuner import ORACLES
 from tuning.search.engines.optuna import FINISHED_BEFORE_TOP_RUNG_JUDGES, PRUNERS, SAMPLERS
+from tuning.search.rungs import MAX_CHECKS_PER_EPOCH, MIN_CHECK_IMAGES
 from tuning.search.space import default_space_path
 from tuning.search.storage import STALE_BEATS
 
@@ -72,7 +73,9 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 @_setting(
     "--checks-per-epoch",
     "Validations per epoch, each a chance to prune: with 4 the first rung judges a trial after a quarter "
-    "of an epoch. A study keeps the value it was created with.",
+    "of an epoch. A study keeps the value it was created with. [default: as many as keep each check over "
+    f"{MIN_CHECK_IMAGES:,} training images, at most {MAX_CHECKS_PER_EPOCH}: 4 on Fashion-MNIST]",
+    type=int,
 )
 @_setting(
     "--max-train-samples",

@@ -64,7 +64,7 @@ def record_changes(study: optuna.Study, config: RunConfig) -> SettingChanges:
     now = run_settings(config, stored)
     changes = SettingChanges(
         changed={k: (before[k], now[k]) for k in CHANGEABLE if k in before and before[k] != now[k]},
-        ignored={k: (now[k], asked[k]) for k in KEPT if asked[k] != now[k]},
+        ignored={k: (now[k], asked[k]) for k in KEPT if asked[k] is not None and asked[k] != now[k]},
     )
     if changes:
         entry = {

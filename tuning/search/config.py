@@ -37,7 +37,9 @@ class RunConfig:
     # The most epochs a trial trains; the pruner may stop it sooner. None: the model's (ModelSpec.epochs),
     # resolved in __post_init__, so every reader sees an int.
     epochs: int = None  # type: ignore[assignment]
-    checks_per_epoch: int = 4  # validations (chances to prune) per epoch: the first rung after 1/4 of one
+    # Validations (chances to prune) per epoch; the first rung judges after one. None: as many as keep each over
+    # 2,000 training images, at most 4 (search/rungs.py default_checks_per_epoch), resolved by prepare_run.
+    checks_per_epoch: int | None = None
     max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
     # Training images held out for the objective: a count, or a fraction of them. The default
     # 10,000 becomes a sixth of the images where they are fewer than 60,000 (data/splits.py).
@@ -79,7 +81,8 @@ class RunConfig:
             object.__setattr__(self, "study_name", default_study(model.name))
         check_whole("trials", self.trials)
         check_whole("epochs", self.epochs)
-        check_whole("checks_per_epoch", self.checks_per_epoch)
+        if self.checks_per_epoch is not None:
+            check_whole("checks_per_epoch", self.checks_per_epoch)
         check_validation_size(self.validation_size)
         check_whole("steps_per_execution", self.steps_per_execution)
         check_whole("jobs", self.jobs)

@@ -60,6 +60,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
     from tuning.model.registry import get_model
     from tuning.search.changes import record_changes
     from tuning.search.engines import get_engine
+    from tuning.search.rungs import default_checks_per_epoch
     from tuning.search.slots import slot_lock
     from tuning.search.space import default_space_path, fit_space, load_space
     from tuning.search.storage import check_url, open_storage
@@ -96,8 +97,12 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         attrs.SPLIT_SEED: split_seed,
     }
     storage = open_storage(config.storage, heartbeat=config.heartbeat)
-    study = open_run_study(config, storage, identity, worker_index=worker_index, precision_reason=choice.reason)
-    changes = record_changes(study, config)
+    # A new study's checks per epoch: as asked, else as many as the training images allow (search/rungs.py).
+    checks = config.checks_per_epoch or default_checks_per_epoch(len(split.y_train))
+    created = replace(config, checks_per_epoch=checks)
+    study = open_run_study(created, storage, identity, worker_index=worker_index, precision_reason=choice.reason)
+    changes = record_changes(study, config)  # a study keeps its checks; only an asked value is reported ignored
+    config = replace(config, checks_per_epoch=study_checks_per_epoch(study.user_attrs))
     stored_split_seed = int(study.user_attrs.get(attrs.SPLIT_SEED, split_seed))
     if stored_split_seed != split_seed:
         split = _split(config, data, stored_split_seed)
@@ -107,7 +112,7 @@ def prepare_run(config: RunConfig, *, worker_index: int = 0) -> PreparedRun:
         split=split,
         shape=data.shape,
         epochs=config.epochs,
-        checks_per_epoch=study_checks_per_epoch(study.user_attrs),
+        checks_per_epoch=config.checks_per_epoch,
         seed=int(study.user_attrs[attrs.SEED]),
         steps_per_execution=config.steps_per_execution,
         precision=config.precision,
