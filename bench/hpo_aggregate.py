@@ -13,6 +13,9 @@ early would flatter it. Methods are ranked at every grid time by that mean (1 = 
 share the mean of their ranks; a method with no value yet ranks below every method with
 one), and each method's ranks are averaged over the tasks it ran on.
 
+A candidate default is compared with the default seed by seed (`paired`): its final best minus the
+default's on the same task and seed (the same split and weights' seeds), over every pair both finished.
+
 The time to a target is when the best first reached it (tuning/anytime.py `AnytimeCurve.reached`).
 A task's target is the mean final best of a reference method (bench/hpo_suite.py: KerasTuner's
 Hyperband), or where that did not run, of the method whose mean final best is lowest: how soon
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MethodResult",
+    "Paired",
     "SeedCurve",
     "Spread",
     "SuiteResult",
@@ -42,6 +46,7 @@ __all__ = [
     "average_ranks",
     "grid",
     "mean_curve",
+    "paired",
     "rank_curves",
     "ranks",
     "resample",
@@ -194,6 +199,7 @@ class MethodResult:
     """One method on one task, over its finished seeds."""
 
     seeds: tuple[int, ...]
+    finals: tuple[float, ...]  # each seed's best at the end of the budget, in the order of `seeds`
     time_curve: tuple[Spread, ...]  # on the suite's time grid
     epoch_curve: tuple[Spread, ...]  # on the task's epochs grid
     final: Spread  # best validation accuracy at the end of the budget
@@ -217,6 +223,49 @@ class SuiteResult:
     tasks: dict[str, TaskResult]
     average_ranks: dict[str, list[float]]  # per method, on the time grid, over the tasks it ran on
     rank_tasks: dict[str, int]  # per method, the tasks its average rank is over
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A method against a base method on the (task, seed) pairs both finished: method's final best minus base's."""
+
+    method: str
+    base: str
+    differences: dict[tuple[str, int], float]  # (task, seed) -> difference, in accuracy (0.01 = 1 point)
+    overall: Spread  # over every pair
+    per_task: dict[str, Spread]
+    better: int  # pairs where the method's final best is higher
+    worse: int
+
+    @property
+    def equal(self) -> int:
+        return len(self.differences) - self.better - self.worse
+
+
+def paired(result: SuiteResult, method: str, base: str) -> Paired:
+    """`method` against `base` seed by seed on every task both ran (same split and seeds: a paired comparison)."""
+    differences: dict[tuple[str, int], float] = {}
+    for task, task_result in result.tasks.items():
+        ours, theirs = task_result.methods.get(method), task_result.methods.get(base)
+        if ours is None or theirs is None:
+            continue
+        base_finals = dict(zip(theirs.seeds, theirs.finals, strict=True))
+        for seed, final in zip(ours.seeds, ours.finals, strict=True):
+            if seed in base_finals:
+                differences[(task, seed)] = round(final - base_finals[seed], _TIE_DECIMALS)
+    per_task: dict[str, list[float]] = {}
+    for (task, _), difference in differences.items():
+        per_task.setdefault(task, []).append(difference)
+    values = list(differences.values())
+    return Paired(
+        method=method,
+        base=base,
+        differences=differences,
+        overall=spread(values),
+        per_task={task: spread(task_values) for task, task_values in per_task.items()},
+        better=sum(v > 0 for v in values),
+        worse=sum(v < 0 for v in values),
+    )
 
 
 def aggregate(curves: Sequence[SeedCurve], budget: float, *, reference: str, steps: int = GRID_STEPS) -> SuiteResult:
@@ -248,6 +297,7 @@ def _method(
     reached = [t for t in (c.time_to(target) for c in seeds) if t is not None]
     return MethodResult(
         seeds=tuple(c.seed for c in seeds),
+        finals=tuple(finals),
         time_curve=tuple(mean_curve(seeds, times, "time")),
         epoch_curve=tuple(mean_curve(seeds, epoch_grid, "epochs")),
         final=spread(finals),

@@ -19,7 +19,16 @@ if str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))  # after the package and the tests: a bench script's name shadows nothing
 
 import hpo_suite  # noqa: E402
-from hpo_aggregate import SeedCurve, aggregate, ranks, resample, spread, step_value, task_target  # noqa: E402
+from hpo_aggregate import (  # noqa: E402
+    SeedCurve,
+    aggregate,
+    paired,
+    ranks,
+    resample,
+    spread,
+    step_value,
+    task_target,
+)
 
 R = 10.0  # seconds per R in the hand-made curves
 BUDGET = 4.0  # R
@@ -117,6 +126,32 @@ def test_ranks_over_time_per_task_and_averaged_over_the_tasks_each_method_ran_on
     assert result.rank_tasks == {"a": 2, "b": 2, "c": 1}
 
 
+def test_a_candidate_is_compared_with_the_default_seed_by_seed_on_the_pairs_both_finished() -> None:
+    result = aggregate(T1 + T2, BUDGET, reference="b", steps=STEPS)
+    # finals at 4 R: t1 a 0.80 (not 0.99: after 4 R), 0.90; b 0.75, 0.85; c 0.95 (seed 0 only);
+    # t2 a 0.5, 0.7; b 0.6, 0.8
+    b = paired(result, "b", "a")
+    assert b.differences == {
+        ("t1", 0): pytest.approx(-0.05),
+        ("t1", 1): pytest.approx(-0.05),
+        ("t2", 0): pytest.approx(0.1),
+        ("t2", 1): pytest.approx(0.1),
+    }
+    assert (b.overall.mean, b.overall.sd, b.overall.n) == (pytest.approx(0.025), pytest.approx(0.15 / math.sqrt(3)), 4)
+    assert (b.per_task["t1"].mean, b.per_task["t2"].mean) == (pytest.approx(-0.05), pytest.approx(0.1))
+    assert (b.better, b.worse, b.equal) == (2, 2, 0)
+    c = paired(result, "c", "a")  # one seed, on one task
+    assert c.differences == {("t1", 0): pytest.approx(0.15)} and set(c.per_task) == {"t1"} and c.overall.n == 1
+    same = paired(result, "a", "a")
+    assert (same.better, same.worse, same.equal, same.overall.mean) == (0, 0, 4, 0.0)
+    assert paired(result, "kt", "a").differences == {}  # a method that did not run has no pairs
+    (row,) = hpo_suite._candidate_lines([b, paired(result, "kt", "a")], ["t1", "t2"], BUDGET)[-1:]
+    assert row == (
+        "| b | 4 | +2.50 ± 8.66 (-5.00 to +10.00) | 2 / 2 / 0 | -5.00 ± 0.00 (-5.00 to -5.00) "
+        "| +10.00 ± 0.00 (+10.00 to +10.00) |"
+    )
+
+
 def test_the_target_falls_back_to_the_lowest_method_mean_where_the_reference_did_not_run() -> None:
     target, said = task_target({"a": [0.8, 0.9], "b": [0.7, 0.8]}, "kt")
     assert target == pytest.approx(0.75) and said == "b's mean final best, the lowest (kt did not run)"
@@ -175,14 +210,14 @@ def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
 def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     plan = [hpo_suite.study_name(*study) for study in suite.plan()]
-    assert len(plan) == 2 * 17 and plan[0] == "fashion-mlp-tune-s0" and plan[17] == "fashion-mlp-tune-s1"
+    assert len(plan) == 2 * 23 and plan[0] == "fashion-mlp-tune-s0" and plan[23] == "fashion-mlp-tune-s1"
     assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
     assert [n for n in plan if n.startswith("digits-cnn")][:5] == [
         "digits-cnn-tune-s0",
         "digits-cnn-tune-1check-s0",
+        "digits-cnn-tune-rf3-s0",
+        "digits-cnn-tune-hyperband-s0",
         "digits-cnn-random-s0",
-        "digits-cnn-optuna-plain-s0",
-        "digits-cnn-kt-hyperband-s0",
     ]
 
 
@@ -200,6 +235,8 @@ def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
         "tune": ("optuna", "tpe", "halving", False, 4, None),
         "tune-start": ("optuna", "tpe", "halving", True, 4, None),
         "tune-1check": ("optuna", "tpe", "halving", False, 4, 1),
+        "tune-rf3": ("optuna", "tpe", "halving", False, 3, None),
+        "tune-hyperband": ("optuna", "tpe", "hyperband", False, 4, None),
         "random": ("optuna", "random", "none", False, 4, None),
         "optuna-plain": ("optuna", "tpe", "median", False, 4, 1),  # reported once an epoch, as Optuna's example
         # KerasTuner's own factor; the engine refuses the optuna settings changed
