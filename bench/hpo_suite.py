@@ -777,6 +777,8 @@ def summary_text(suite: Suite, record: dict[str, Any], studies: list[Study], res
         lines += ["", *_task_lines(name, task, suite)]
     if result.average_ranks:
         lines += ["", *_rank_lines(result, suite.out)]
+    if result.average_ranks and BASE_METHOD in result.average_ranks:
+        lines += ["", *_aim_lines(result)]
     candidates = [paired(result, m.name, BASE_METHOD) for m in suite.methods if m.candidate]
     if any(c.differences for c in candidates):
         lines += ["", *_candidate_lines(candidates, [t.name for t in suite.tasks], suite.budget_r)]
@@ -965,6 +967,51 @@ def _rank_lines(result: SuiteResult, out: Path) -> list[str]:
     for method, ranks in result.average_ranks.items():
         lines.append(f"| {method} | {result.rank_tasks[method]} | " + " | ".join(f"{ranks[i]:.2f}" for i in at) + " |")
     return lines
+
+
+AIM_SPEEDUP = 3.0  # the issue's aim: tune's default reaches TARGET_METHOD's final best this many times sooner
+
+
+def _aim_lines(result: SuiteResult) -> list[str]:
+    """Whether tune's default reaches the target method's mean final best AIM_SPEEDUP times sooner on average over
+    the tasks, and ranks first at the end of the budget; each task's ratio from the seeds that reached it."""
+    ratios: list[float] = []
+    rows = []
+    for name, task in result.tasks.items():
+        ours, theirs = task.methods.get(BASE_METHOD), task.methods.get(TARGET_METHOD)
+        if ours is None or theirs is None:
+            continue
+        reach = f"{ours.reached} of {len(ours.seeds)} / {theirs.reached} of {len(theirs.seeds)}"
+        if ours.reached and theirs.reached:
+            ratio = theirs.to_target.mean / ours.to_target.mean
+            ratios.append(ratio)
+            times = f"{ours.to_target.mean:.2f} / {theirs.to_target.mean:.2f}"
+            rows.append(f"| {name} | {task.target:.2%} | {times} | {reach} | {ratio:.2f} |")
+        else:
+            rows.append(f"| {name} | {task.target:.2%} | - | {reach} | none: a method never reached it |")
+    end = {method: ranks[-1] for method, ranks in result.average_ranks.items()}
+    first = min(end.values())
+    leaders = ", ".join(method for method, rank in end.items() if rank == first)
+    mean_ratio = sum(ratios) / len(ratios) if ratios else math.nan
+    sooner = not math.isnan(mean_ratio) and mean_ratio >= AIM_SPEEDUP
+    ranks_first = end[BASE_METHOD] == first
+    verdict = "met" if sooner and ranks_first else "not met"
+    return [
+        "## The aim",
+        "",
+        f"{BASE_METHOD} reaches {TARGET_METHOD}'s mean final best (each task's target) at least "
+        f"{AIM_SPEEDUP:g}x sooner on average over the tasks, and ranks first at the end of the budget: **{verdict}**.",
+        "",
+        f"| task | target | R to it, {BASE_METHOD} / {TARGET_METHOD} (mean over the seeds that reached it) "
+        f"| seeds that reached it | {TARGET_METHOD}'s time / {BASE_METHOD}'s |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        f"- Mean ratio over the tasks: {mean_ratio:.2f} (aim: at least {AIM_SPEEDUP:g}).",
+        f"- {BASE_METHOD}'s average rank at the end of the budget: {end[BASE_METHOD]:.2f}; first: {leaders} "
+        f"({first:.2f}).",
+        '- Why, where not met: docs/measurements.md, "Search quality".',
+    ]
 
 
 def _candidate_lines(candidates: list[Paired], tasks: list[str], budget_r: float) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,6 +151,22 @@ def test_a_candidate_is_compared_with_the_default_seed_by_seed_on_the_pairs_both
         "| b | 4 | +2.50 ± 8.66 (-5.00 to +10.00) | 2 / 2 / 0 | -5.00 ± 0.00 (-5.00 to -5.00) "
         "| +10.00 ± 0.00 (+10.00 to +10.00) |"
     )
+
+
+def test_the_aim_compares_the_default_with_the_target_method_per_task_and_says_whether_it_is_met() -> None:
+    names = {"a": hpo_suite.BASE_METHOD, "b": hpo_suite.TARGET_METHOD}
+    curves = [replace(c, method=names.get(c.method, c.method)) for c in T1 + T2]
+    lines = hpo_suite._aim_lines(aggregate(curves, BUDGET, reference=hpo_suite.TARGET_METHOD, steps=STEPS))
+    # t1: target 80% (b's finals 0.75, 0.85); a reaches it at 3.5 and 2.5 R (mean 3.0), b once, at 4 R
+    assert "| t1 | 80.00% | 3.00 / 4.00 | 2 of 2 / 1 of 2 | 1.33 |" in lines
+    assert "| t2 | 70.00% | 1.00 / 3.00 | 1 of 2 / 1 of 2 | 3.00 |" in lines  # b's 0.6, 0.8; each one seed at 0.7+
+    assert "- Mean ratio over the tasks: 2.17 (aim: at least 3)." in lines
+    assert any(line.endswith("**not met**.") for line in lines)
+    assert "- tune's average rank at the end of the budget: 2.00; first: c (1.00)." in lines
+    fast = [_curve("t", names["a"], 0, [(10, 1, 0.9)]), _curve("t", names["b"], 0, [(30, 1, 0.8)])]
+    lines = hpo_suite._aim_lines(aggregate(fast, BUDGET, reference=hpo_suite.TARGET_METHOD, steps=STEPS))
+    assert "| t | 80.00% | 1.00 / 3.00 | 1 of 1 / 1 of 1 | 3.00 |" in lines
+    assert any(line.endswith("**met**.") for line in lines)
 
 
 def test_the_target_falls_back_to_the_lowest_method_mean_where_the_reference_did_not_run() -> None:
