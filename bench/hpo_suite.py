@@ -1039,9 +1039,10 @@ def _points(s: Spread) -> str:
     """A spread of accuracy differences in signed points, e.g. "+0.28 ± 0.81 (-0.75 to +2.08)"."""
     if math.isnan(s.mean):
         return "none"
+    mean, low, high = (round(v * 100, 2) + 0.0 for v in (s.mean, s.low, s.high))  # + 0.0: no "-0.00"
     if s.n == 1:
-        return f"{s.mean * 100:+.2f}"
-    return f"{s.mean * 100:+.2f} ± {s.sd * 100:.2f} ({s.low * 100:+.2f} to {s.high * 100:+.2f})"
+        return f"{mean:+.2f}"
+    return f"{mean:+.2f} ± {s.sd * 100:.2f} ({low:+.2f} to {high:+.2f})"
 
 
 def _colors() -> dict[str, str]:
