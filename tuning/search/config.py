@@ -37,8 +37,8 @@ class RunConfig:
     # The most epochs a trial trains; the pruner may stop it sooner. None: the model's (ModelSpec.epochs),
     # resolved in __post_init__, so every reader sees an int.
     epochs: int = None  # type: ignore[assignment]
-    # Validations (chances to prune) per epoch; the first rung judges after one. None: as many as keep each over
-    # 2,000 training images, at most 4 (search/rungs.py default_checks_per_epoch), resolved by prepare_run.
+    # Validations (chances to prune) per epoch; the first rung judges after one. None: as many as the training
+    # images allow (search/rungs.py default_checks_per_epoch), resolved by prepare_run for a new study.
     checks_per_epoch: int | None = None
     max_train_samples: int | None = None  # train on a stratified subset (quick runs, tests)
     # Training images held out for the objective: a count, or a fraction of them. The default
