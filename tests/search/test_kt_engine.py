@@ -256,7 +256,8 @@ def test_an_interrupted_trial_is_recorded_and_run_again_on_resume(tmp_path: Path
 
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     args = ["run", "mlp", "--engine", "keras-tuner", "--kt-oracle", "random", "--trials", "2", "--seed", "0"]
-    small = ["--max-train-samples", "600", "--precision", "float32"]
+    # 4 checks an epoch (the default gives 600 images 1): a trial stays running long enough to be interrupted
+    small = ["--max-train-samples", "600", "--precision", "float32", "--checks-per-epoch", "4"]
     proc = tune_process([*args, *small, "--epochs", "100"], tmp_path, tune_env)
     wait_for_running_trial(storage, proc)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
