@@ -35,7 +35,7 @@ ranks.png and summary.md (conditions, sessions, partial cells, time to target an
 per method, the average rank over time). Figures are over finished studies only;
 bench/hpo_aggregate.py says how they are computed.
 
-    # the whole suite (3 tasks, 23 cells, 3 seeds, 4 R each: 276 R of studies, plus each command's start):
+    # the whole suite (3 tasks, 29 cells, 3 seeds, 4 R each: 348 R of studies, plus each command's start):
     python bench/hpo_suite.py
     # a later session tops up what is missing, starting studies for 8 hours (the last one runs its 4 R):
     python bench/hpo_suite.py --max-hours 8
@@ -166,6 +166,20 @@ METHODS = (
         ("--no-defaults-first", "--pruner", "hyperband"),
         "a candidate default: tune's, cold, with Optuna's Hyperband over the same checks (brackets whose first "
         "rungs are at checks 1, 4, 16, ..., factor 4) instead of successive halving's one bracket",
+        candidate=True,
+    ),
+    Method(
+        "tune-startup5",
+        ("--no-defaults-first", "--startup-trials", "5"),
+        "a candidate default: tune's, cold, with TPE sampling from its model after 5 random trials instead of "
+        "Optuna's 10 (in 4 R a Fashion-MNIST study holds 3-15 trials, so with 10 most of it is random search)",
+        candidate=True,
+    ),
+    Method(
+        "tune-bootstrap1",
+        ("--no-defaults-first", "--bootstrap-count", "1"),
+        "a candidate default: tune's, cold, with a rung stopping every trial until more than one has reached it "
+        "(Optuna's bootstrap_count 1), so the first random trial, however slow, does not run its whole budget",
         candidate=True,
     ),
     Method(

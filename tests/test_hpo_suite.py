@@ -227,14 +227,14 @@ def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
 def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     plan = [hpo_suite.study_name(*study) for study in suite.plan()]
-    assert len(plan) == 2 * 23 and plan[0] == "fashion-mlp-tune-s0" and plan[23] == "fashion-mlp-tune-s1"
+    assert len(plan) == 2 * 29 and plan[0] == "fashion-mlp-tune-s0" and plan[29] == "fashion-mlp-tune-s1"
     assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
     assert [n for n in plan if n.startswith("digits-cnn")][:5] == [
         "digits-cnn-tune-s0",
         "digits-cnn-tune-1check-s0",
         "digits-cnn-tune-rf3-s0",
         "digits-cnn-tune-hyperband-s0",
-        "digits-cnn-random-s0",
+        "digits-cnn-tune-startup5-s0",
     ]
 
 
@@ -246,25 +246,30 @@ def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
 
     monkeypatch.delenv("TUNE_DATA_DIR", raising=False)  # --data's default
     suite = _suite(tmp_path)
-    # method -> (engine, sampler, pruner, defaults_first, reduction factor, checks per epoch); None checks:
+    # method -> (engine, sampler, pruner, defaults_first, reduction factor, checks per epoch, startup trials,
+    # bootstrap count); None checks:
     # tune's default, which follows the data's size (4 on both Fashion-MNIST tasks, 1 on digits)
     expected = {
-        "tune": ("optuna", "tpe", "halving", False, 4, None),
-        "tune-start": ("optuna", "tpe", "halving", True, 4, None),
-        "tune-1check": ("optuna", "tpe", "halving", False, 4, 1),
-        "tune-rf3": ("optuna", "tpe", "halving", False, 3, None),
-        "tune-hyperband": ("optuna", "tpe", "hyperband", False, 4, None),
-        "random": ("optuna", "random", "none", False, 4, None),
-        "optuna-plain": ("optuna", "tpe", "median", False, 4, 1),  # reported once an epoch, as Optuna's example
+        "tune": ("optuna", "tpe", "halving", False, 4, None, 10, 0),
+        "tune-start": ("optuna", "tpe", "halving", True, 4, None, 10, 0),
+        "tune-1check": ("optuna", "tpe", "halving", False, 4, 1, 10, 0),
+        "tune-rf3": ("optuna", "tpe", "halving", False, 3, None, 10, 0),
+        "tune-hyperband": ("optuna", "tpe", "hyperband", False, 4, None, 10, 0),
+        "tune-startup5": ("optuna", "tpe", "halving", False, 4, None, 5, 0),
+        "tune-bootstrap1": ("optuna", "tpe", "halving", False, 4, None, 10, 1),
+        "random": ("optuna", "random", "none", False, 4, None, 10, 0),
+        # reported once an epoch, as Optuna's example
+        "optuna-plain": ("optuna", "tpe", "median", False, 4, 1, 10, 0),
         # KerasTuner's own factor; the engine refuses the optuna settings changed
-        "kt-hyperband": ("keras-tuner", "tpe", "halving", None, 3, None),
+        "kt-hyperband": ("keras-tuner", "tpe", "halving", None, 3, None, 10, 0),
     }
     for task, method, seed in suite.plan():
         command = hpo_suite.tune_command(suite, task, method, seed)
         assert command[1:4] == ["-m", "tuning", "run"]
         config = RunConfig(**run.make_context("run", command[4:]).params)  # refuses a flag its engine does not take
         settings = (config.engine, config.sampler, config.pruner, config.defaults_first)
-        assert (*settings, config.reduction_factor, config.checks_per_epoch) == expected[method.name]
+        pruning = (config.reduction_factor, config.checks_per_epoch, config.startup_trials, config.bootstrap_count)
+        assert (*settings, *pruning) == expected[method.name]
         assert (config.study_name, config.seed, config.trials) == (hpo_suite.study_name(task, method, seed), seed, 1000)
         assert config.max_train_samples == (12000 if task.name == "fashion-cnn-subset" else None)
         assert config.data == (str(tmp_path / "data" / "digits.npz") if task.name == "digits-cnn" else None)

@@ -57,9 +57,10 @@ def test_each_run_that_changes_settings_is_recorded(storage: optuna.storages.Bas
 
     study, changes = _join(storage, epochs=8, pruner="median", sampler="random")  # as the latest run: no change
     assert not changes and len(study.user_attrs[attrs.SETTING_CHANGES]) == 1
-    study, changes = _join(storage, reduction_factor=3, bootstrap_count=2, precision="bfloat16")  # back to defaults
-    assert changes.changed == {
+    study, changes = _join(storage, reduction_factor=3, bootstrap_count=2, precision="bfloat16", startup_trials=4)
+    assert changes.changed == {  # sampler, pruner and epochs back to the defaults
         "sampler": ("random", "tpe"),
+        "startup_trials": (10, 4),
         "pruner": ("median", "halving"),
         "reduction_factor": (4, 3),
         "bootstrap_count": (0, 2),

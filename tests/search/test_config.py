@@ -22,6 +22,7 @@ from tuning.search.config import RunConfig
         ({"reduction_factor": 1}, "reduction_factor must be a whole number >= 2, but got reduction_factor=1"),
         ({"reduction_factor": 2.5}, "reduction_factor must be a whole number >= 2, but got reduction_factor=2.5"),
         ({"bootstrap_count": -1}, "bootstrap_count must be a whole number >= 0, but got bootstrap_count=-1"),
+        ({"startup_trials": -1}, "startup_trials must be a whole number >= 0, but got startup_trials=-1"),
         ({"validation_size": 0}, "validation_size must be a whole number >= 1 or a fraction between 0 and 1"),
         ({"validation_size": 1.0}, "but got validation_size=1.0"),
         ({"validation_size": "0.2"}, "but got validation_size='0.2'"),

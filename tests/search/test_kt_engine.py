@@ -154,6 +154,7 @@ def test_export_and_retrain_a_best_trial_found_by_keras_tuner(
     [
         (["--engine", "keras-tuner", "--pruner", "median"], "--pruner does not apply to the keras-tuner engine"),
         (["--engine", "keras-tuner", "--sampler", "random"], "--sampler does not apply"),
+        (["--engine", "keras-tuner", "--startup-trials", "3"], "--startup-trials does not apply"),
         (["--engine", "keras-tuner", "--no-defaults-first"], "--defaults-first does not apply"),
         (["--engine", "keras-tuner", "--jobs", "2"], "--jobs must be 1 with the keras-tuner engine"),
         (["--engine", "keras-tuner", "--kt-oracle", "bayesian", "--reduction-factor", "3"], "--reduction-factor"),

@@ -97,6 +97,12 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
 )
 @_setting("--sampler", "tpe: multivariate TPE; random: random search.", type=Choice(SAMPLERS))
 @_setting(
+    "--startup-trials",
+    "tpe: sample a study's first N trials at random (pruned ones count), then from TPE's model; 10 is "
+    "Optuna's default.",
+    metavar="N",
+)
+@_setting(
     "--pruner",
     "hyperband: brackets of successive halving; halving: its most aggressive bracket only (cheapest).",
     type=Choice(PRUNERS),

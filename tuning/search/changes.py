@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # RunConfig fields a run may set differently on an existing study.
 CHANGEABLE = (
     "sampler",
+    "startup_trials",
     "pruner",
     "reduction_factor",
     "bootstrap_count",

@@ -11,6 +11,7 @@ from tuning.model.precision import AUTO
 from tuning.model.registry import default_study, get_model
 from tuning.model.train import DEFAULT_STEPS_PER_EXECUTION
 from tuning.search.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
+from tuning.search.engines.optuna import STARTUP_TRIALS
 from tuning.search.rungs import COST_LIMIT, REDUCTION_FACTOR
 from tuning.search.storage import HEARTBEAT
 
@@ -47,6 +48,7 @@ class RunConfig:
     validation_size: int | float = VALIDATION_SIZE
     seed: int | None = None  # seeds the sampler, the split and each trial's weights
     sampler: str = "tpe"
+    startup_trials: int = STARTUP_TRIALS  # tpe: random trials before it samples from its model
     # Judges at checks 1, 4 (epochs 0.25, 1); a trial that reaches the top rung (check 16 of 24)
     # finishes until 5 trials completed, then that rung judges too (search/engines/optuna.py).
     # Cheaper than hyperband (README, "Speed").
@@ -94,6 +96,7 @@ class RunConfig:
         check_choice("precision", self.precision, RUN_PRECISIONS)
         check_whole("reduction_factor", self.reduction_factor, minimum=2)
         check_whole("bootstrap_count", self.bootstrap_count, minimum=0)
+        check_whole("startup_trials", self.startup_trials, minimum=0)
         if not (isinstance(self.cost_limit, int | float) and (self.cost_limit == 0 or self.cost_limit >= 1)):
             raise SettingError("cost_limit", "must be 0 (off) or a factor of at least 1", self.cost_limit)
         check_choice("engine", self.engine, ENGINE_NAMES)

@@ -31,7 +31,7 @@ NAME = "keras-tuner"
 SUMMARY = "keras-tuner: KerasTuner's oracle (--kt-oracle) proposes; tune trains and records each trial."
 ORACLES = ("hyperband", "bayesian", "random")
 # Settings of the optuna engine: with this one each must keep its default.
-_NOT_USED = ("sampler", "pruner", "bootstrap_count", "cost_limit", "defaults_first")
+_NOT_USED = ("sampler", "startup_trials", "pruner", "bootstrap_count", "cost_limit", "defaults_first")
 
 
 def state_dir(storage: str, study: str) -> Path | None:
