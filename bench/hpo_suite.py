@@ -35,7 +35,7 @@ ranks.png and summary.md (conditions, sessions, partial cells, time to target an
 per method, the average rank over time). Figures are over finished studies only;
 bench/hpo_aggregate.py says how they are computed.
 
-    # the whole suite (3 tasks, 29 cells, 3 seeds, 4 R each: 348 R of studies, plus each command's start):
+    # the whole suite (3 tasks, 32 cells, 3 seeds, 4 R each: 384 R of studies, plus each command's start):
     python bench/hpo_suite.py
     # a later session tops up what is missing, starting studies for 8 hours (the last one runs its 4 R):
     python bench/hpo_suite.py --max-hours 8
@@ -180,6 +180,14 @@ METHODS = (
         ("--no-defaults-first", "--bootstrap-count", "1"),
         "a candidate default: tune's, cold, with a rung stopping every trial until more than one has reached it "
         "(Optuna's bootstrap_count 1), so the first random trial, however slow, does not run its whole budget",
+        candidate=True,
+    ),
+    Method(
+        "tune-univariate",
+        ("--no-defaults-first", "--sampler", "tpe-univariate"),
+        "a candidate default: tune's, cold, with one TPE model per parameter (Optuna's default TPE) instead of "
+        "one over the parameters that occur together (multivariate, group); both sample their first 10 trials "
+        "at random, so the two differ only from the 11th trial on",
         candidate=True,
     ),
     Method(

@@ -227,7 +227,7 @@ def _suite(tmp_path: Path, trials: int = 1000) -> hpo_suite.Suite:
 def test_the_plan_runs_seed_by_seed_and_tune_start_only_on_fashion_mnist(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     plan = [hpo_suite.study_name(*study) for study in suite.plan()]
-    assert len(plan) == 2 * 29 and plan[0] == "fashion-mlp-tune-s0" and plan[29] == "fashion-mlp-tune-s1"
+    assert len(plan) == 2 * 32 and plan[0] == "fashion-mlp-tune-s0" and plan[32] == "fashion-mlp-tune-s1"
     assert "digits-cnn-tune-start-s0" not in plan and "fashion-cnn-subset-tune-start-s1" in plan
     assert [n for n in plan if n.startswith("digits-cnn")][:5] == [
         "digits-cnn-tune-s0",
@@ -257,6 +257,7 @@ def test_every_study_command_is_one_tune_run_accepts_with_the_methods_settings(
         "tune-hyperband": ("optuna", "tpe", "hyperband", False, 4, None, 10, 0),
         "tune-startup5": ("optuna", "tpe", "halving", False, 4, None, 5, 0),
         "tune-bootstrap1": ("optuna", "tpe", "halving", False, 4, None, 10, 1),
+        "tune-univariate": ("optuna", "tpe-univariate", "halving", False, 4, None, 10, 0),
         "random": ("optuna", "random", "none", False, 4, None, 10, 0),
         # reported once an epoch, as Optuna's example
         "optuna-plain": ("optuna", "tpe", "median", False, 4, 1, 10, 0),

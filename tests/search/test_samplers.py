@@ -17,10 +17,10 @@ def _proposals(sampler: optuna.samplers.BaseSampler, storage: optuna.storages.Ba
     return [(t.params["x"], t.params["n"]) for t in study.trials]
 
 
-@pytest.mark.parametrize("startup", [2, 5])
-def test_tpe_samples_its_startup_trials_at_random_then_from_its_model(tmp_path: Path, startup: int) -> None:
+@pytest.mark.parametrize(("name", "startup"), [("tpe", 2), ("tpe", 5), ("tpe-univariate", 4)])
+def test_tpe_samples_its_startup_trials_at_random_then_from_its_model(tmp_path: Path, name: str, startup: int) -> None:
     storage = open_storage(f"sqlite:///{tmp_path / 'studies.db'}")
-    tpe = _proposals(make_sampler("tpe", seed=3, startup_trials=startup), storage, startup + 3)
+    tpe = _proposals(make_sampler(name, seed=3, startup_trials=startup), storage, startup + 3)
     random = _proposals(make_sampler("random", seed=3), storage, startup + 3)
     assert tpe[:startup] == random[:startup]  # the same draws as random search with the seed
     assert all(t != r for t, r in zip(tpe[startup:], random[startup:], strict=True))  # then TPE's own

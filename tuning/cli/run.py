@@ -95,11 +95,16 @@ def _setting(flag: str, help: str, *aliases: str, **extra: Any) -> Any:
     "an unseeded sampler; a new study draws its trial seed at random and splits with seed 0]",
     type=int,
 )
-@_setting("--sampler", "tpe: multivariate TPE; random: random search.", type=Choice(SAMPLERS))
+@_setting(
+    "--sampler",
+    "tpe: multivariate TPE (one model over the parameters that occur together); tpe-univariate: one "
+    "model per parameter, as Optuna's default TPE; random: random search.",
+    type=Choice(SAMPLERS),
+)
 @_setting(
     "--startup-trials",
-    "tpe: sample a study's first N trials at random (pruned ones count), then from TPE's model; 10 is "
-    "Optuna's default.",
+    "tpe, tpe-univariate: sample a study's first N trials at random (pruned ones count), then from TPE's "
+    "model; 10 is Optuna's default.",
     metavar="N",
 )
 @_setting(

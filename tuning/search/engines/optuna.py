@@ -40,7 +40,7 @@ __all__ = [
 
 NAME = "optuna"
 SUMMARY = "optuna: its sampler (--sampler) proposes, its pruner (--pruner) stops trials check by check."
-SAMPLERS = ("tpe", "random")
+SAMPLERS = ("tpe", "tpe-univariate", "random")
 PRUNERS = ("hyperband", "halving", "median", "none")
 # Halving lets every trial that reaches the top rung finish until the study holds this many
 # complete trials (enough to rank configurations on full runs: importances, `export --robust 3`
@@ -164,18 +164,25 @@ def _worker(config: RunConfig, index: int, threads: int) -> None:
 
 
 def make_sampler(name: str, seed: int | None, startup_trials: int = STARTUP_TRIALS) -> optuna.samplers.BaseSampler:
-    """TPE (multivariate, aware of conditional parameters; random for its first `startup_trials`) or random
-    search."""
+    """TPE, random for its first `startup_trials`, or random search.
+
+    tpe: multivariate, one model over the parameters that occur together (group: aware of conditional ones);
+    tpe-univariate: one model per parameter, as Optuna's default TPE. Both with the constant liar: parallel
+    workers (--jobs) do not all sample the same point.
+    """
     import optuna
 
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    multivariate = name == "tpe"
     with warnings.catch_warnings():  # multivariate/group/constant_liar are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        # group: one model per set of co-occurring (conditional) parameters;
-        # constant_liar: parallel workers do not all sample the same point.
         return optuna.samplers.TPESampler(
-            seed=seed, n_startup_trials=startup_trials, multivariate=True, group=True, constant_liar=True
+            seed=seed,
+            n_startup_trials=startup_trials,
+            multivariate=multivariate,
+            group=multivariate,
+            constant_liar=True,
         )
 
 
