@@ -1070,7 +1070,8 @@ def _points(s: Spread) -> str:
 def _colors() -> dict[str, str]:
     from plotly.colors import qualitative
 
-    return {method.name: qualitative.Plotly[i] for i, method in enumerate(METHODS)}
+    palette = qualitative.Plotly + qualitative.Dark24  # 10 + 24: one colour a method
+    return {method.name: palette[i] for i, method in enumerate(METHODS)}
 
 
 def _task_figure(name: str, result: SuiteResult, suite: Suite) -> go.Figure:
