@@ -241,6 +241,15 @@ class Paired:
     def equal(self) -> int:
         return len(self.differences) - self.better - self.worse
 
+    @property
+    def shown_better(self) -> bool:
+        """The suite's rule for keeping a candidate default: over at least 2 tasks, its mean difference is
+        above zero by more than its standard error (sd / sqrt(pairs)), and on no task is it below zero."""
+        o = self.overall
+        if len(self.per_task) < 2 or o.n < 2 or math.isnan(o.sd):
+            return False
+        return o.mean > o.sd / math.sqrt(o.n) and all(s.mean >= 0 for s in self.per_task.values())
+
 
 def paired(result: SuiteResult, method: str, base: str) -> Paired:
     """`method` against `base` seed by seed on every task both ran (same split and seeds: a paired comparison)."""

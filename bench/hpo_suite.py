@@ -1043,16 +1043,19 @@ def _candidate_lines(candidates: list[Paired], tasks: list[str], budget_r: float
         f"## Candidate defaults against {BASE_METHOD}'s",
         "",
         f"Best at {budget_r:g} R, candidate minus {BASE_METHOD}, in points of validation accuracy, on the same task "
-        "and seed (the same split and seeds); mean ± sd (range) over the pairs both finished.",
+        "and seed (the same split and seeds); mean ± sd (range) over the pairs both finished. Shown better (the "
+        "rule for keeping a candidate): over at least two tasks, the mean above zero by more than its standard "
+        "error (sd / √pairs), and no task's mean below zero.",
         "",
-        f"| candidate | pairs | all tasks | better / worse / equal | {heads} |",
-        "|---|---|---|---|" + "---|" * len(tasks),
+        f"| candidate | pairs | all tasks | better / worse / equal | shown better | {heads} |",
+        "|---|---|---|---|---|" + "---|" * len(tasks),
     ]
     for c in candidates:
         if not c.differences:
             continue
         per_task = [_points(c.per_task[t]) if t in c.per_task else "-" for t in tasks]
-        cells = [c.method, str(len(c.differences)), _points(c.overall), f"{c.better} / {c.worse} / {c.equal}"]
+        verdict = "yes" if c.shown_better else "no"
+        cells = [c.method, str(len(c.differences)), _points(c.overall), f"{c.better} / {c.worse} / {c.equal}", verdict]
         lines.append("| " + " | ".join(cells + per_task) + " |")
     return lines
 

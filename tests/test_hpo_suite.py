@@ -21,6 +21,7 @@ if str(BENCH) not in sys.path:
 
 import hpo_suite  # noqa: E402
 from hpo_aggregate import (  # noqa: E402
+    Paired,
     SeedCurve,
     aggregate,
     paired,
@@ -148,9 +149,28 @@ def test_a_candidate_is_compared_with_the_default_seed_by_seed_on_the_pairs_both
     assert paired(result, "kt", "a").differences == {}  # a method that did not run has no pairs
     (row,) = hpo_suite._candidate_lines([b, paired(result, "kt", "a")], ["t1", "t2"], BUDGET)[-1:]
     assert row == (
-        "| b | 4 | +2.50 ± 8.66 (-5.00 to +10.00) | 2 / 2 / 0 | -5.00 ± 0.00 (-5.00 to -5.00) "
+        "| b | 4 | +2.50 ± 8.66 (-5.00 to +10.00) | 2 / 2 / 0 | no | -5.00 ± 0.00 (-5.00 to -5.00) "
         "| +10.00 ± 0.00 (+10.00 to +10.00) |"
     )
+
+
+def _pairs(**per_task: list[float]) -> Paired:
+    differences = {(task, seed): d for task, values in per_task.items() for seed, d in enumerate(values)}
+    values = list(differences.values())
+    spreads = {task: spread(v) for task, v in per_task.items()}
+    return Paired("m", "tune", differences, spread(values), spreads, 0, 0)
+
+
+def test_a_candidate_is_shown_better_when_its_mean_clears_its_standard_error_and_no_task_loses() -> None:
+    # mean 0.02, sd 0.01 over 4 pairs: standard error 0.005
+    assert _pairs(t1=[0.01, 0.02], t2=[0.03, 0.02]).shown_better
+    # mean +0.16, sd 0.54 over 9 pairs: standard error 0.18 (the bootstrap-count row's shape)
+    tasks = {"t1": [-0.47, 0.34, 1.28], "t2": [0.04, 0.67, 0.0], "t3": [0.0, 0.0, -0.42]}
+    assert not _pairs(**tasks).shown_better
+    assert not _pairs(t1=[0.05, 0.06], t2=[0.05, 0.04], t3=[-0.01, 0.0]).shown_better  # t3 loses on average
+    assert not _pairs(t1=[0.05, 0.06, 0.07]).shown_better  # one task only
+    assert not _pairs(t1=[0.0, 0.0], t2=[0.0, 0.0]).shown_better  # the same as tune's everywhere
+    assert not _pairs(t1=[0.05], t2=[math.nan]).shown_better  # a pair without a value: no verdict
 
 
 def test_the_aim_compares_the_default_with_the_target_method_per_task_and_says_whether_it_is_met() -> None:
