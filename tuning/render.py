@@ -41,6 +41,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PLOTLY_JS = "plotly.min.js"  # what plotly's include_plotlyjs="directory" writes beside the pages
+PNG_RETRY_SECONDS = 0.5  # figure_png waits this long before its second try
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -103,12 +104,20 @@ def write_figures(figures: dict[str, go.Figure], out: Path, *, png: bool | None 
 
 
 def figure_png(fig: go.Figure, width: int = 900, height: int = 400) -> bytes:
-    """The figure as PNG bytes: about 0.4 s inside `png_session`, 3.3 s outside (a Chromium start each)."""
+    """The figure as PNG bytes: about 0.4 s inside `png_session`, 3.3 s outside (a Chromium start each).
+
+    Tried twice: kaleido's page in a fresh Chromium may not have loaded its script yet at the first
+    image ("kaleido_scopes is not defined", seen once in ~20 full test runs)."""
     import plotly.io as pio
 
     with warnings.catch_warnings():  # plotly: "kopts ... ignored if using a server", as intended
         warnings.simplefilter("ignore", UserWarning)
-        return bytes(pio.to_image(fig, format="png", width=width, height=height))
+        try:
+            return bytes(pio.to_image(fig, format="png", width=width, height=height))
+        except Exception as exc:  # kaleido/Chromium fail in many ways; once more, then the error stands
+            logger.debug("PNG export failed once, trying again: %s", exc)
+            time.sleep(PNG_RETRY_SECONDS)
+            return bytes(pio.to_image(fig, format="png", width=width, height=height))
 
 
 @contextlib.contextmanager

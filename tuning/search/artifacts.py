@@ -103,8 +103,13 @@ def _trial_files(trial: optuna.Trial, model: keras.Model | None, folder: Path, p
         files.append(folder / "model_summary.txt")
         files[-1].write_text(_summary(model), encoding="utf-8")
     if png and curve.val_accuracy and png_wanted(None):
-        files.append(folder / "learning_curve.png")
-        files[-1].write_bytes(figure_png(curve_figure(curve, f"trial {trial.number}: learning curve")))
+        try:  # the picture is the least of the three: a failed render keeps the CSV and the summary
+            image = figure_png(curve_figure(curve, f"trial {trial.number}: learning curve"))
+        except Exception as exc:
+            _warn_once("trial learning-curve PNGs", "kaleido/Chromium", f"{type(exc).__name__}: {first_line(exc)}")
+        else:
+            files.append(folder / "learning_curve.png")
+            files[-1].write_bytes(image)
     return files
 
 
